@@ -1,0 +1,234 @@
+// Command swiper is the one binary of Swiper: serve, worker, migrate, seed
+// and vip grant, all configured by the environment (API.md §4).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/swiper-social/swiper/internal/app"
+	"github.com/swiper-social/swiper/internal/config"
+	"github.com/swiper-social/swiper/internal/logging"
+	"github.com/swiper-social/swiper/internal/phone"
+	"github.com/swiper-social/swiper/internal/seed"
+	"github.com/swiper-social/swiper/internal/store"
+	"github.com/swiper-social/swiper/internal/vip"
+	"github.com/swiper-social/swiper/web"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "swiper:", err)
+		var u usageError
+		if errors.As(err, &u) {
+			os.Exit(2)
+		}
+		os.Exit(1)
+	}
+}
+
+type usageError struct{ msg string }
+
+func (u usageError) Error() string { return u.msg }
+
+const usage = `usage: swiper <command> [flags]
+
+commands:
+  serve [--workers=N]     HTTP server; runs N task workers in-process (default 4; 0 = none, needs Redis)
+  worker [--concurrency=N] task workers only (asynq on SWIPER_REDIS_URL)
+  migrate                 apply database migrations
+  seed --users N [--random-seed S] [--tokens K --tokens-file F]
+                          realistic demo users with profiles
+  vip grant --phone P --level L [--days D]
+                          set a user's VIP level for D days (level 0 removes VIP)
+
+configuration is by environment variables (SWIPER_ADDR, SWIPER_DATABASE_URL, SWIPER_REDIS_URL, ...); see README.md.`
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) < 2 {
+		return usageError{usage}
+	}
+	cmd, rest := args[1], args[2:]
+	if cmd == "help" || cmd == "-h" || cmd == "--help" {
+		fmt.Fprintln(stdout, usage)
+		return nil
+	}
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
+	dialect, _, _ := cfg.Database()
+	log := logging.New(stderr, dialect == config.MySQL, slog.LevelInfo)
+
+	switch cmd {
+	case "serve":
+		fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+		fs.SetOutput(stderr)
+		workers := fs.Int("workers", 4, "task workers in this process (0 = none; needs SWIPER_REDIS_URL)")
+		if err := fs.Parse(rest); err != nil {
+			return usageError{err.Error()}
+		}
+		a, err := app.New(ctx, cfg, log, app.Options{Web: web.Dist()})
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		return a.Serve(ctx, nil, *workers)
+	case "worker":
+		fs := flag.NewFlagSet("worker", flag.ContinueOnError)
+		fs.SetOutput(stderr)
+		conc := fs.Int("concurrency", 10, "tasks processed at once")
+		if err := fs.Parse(rest); err != nil {
+			return usageError{err.Error()}
+		}
+		if cfg.RedisURL == "" {
+			return usageError{"worker needs SWIPER_REDIS_URL: without Redis, `swiper serve` runs the tasks itself"}
+		}
+		a, err := app.New(ctx, cfg, log, app.Options{})
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		log.Info("worker started", "concurrency", *conc)
+		return a.RunWorkers(ctx, *conc)
+	case "migrate":
+		st, err := openStore(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		if err := st.Migrate(ctx, log); err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, "migrations applied")
+		return nil
+	case "seed":
+		return runSeed(ctx, cfg, log, rest, stdout, stderr)
+	case "vip":
+		if len(rest) == 0 || rest[0] != "grant" {
+			return usageError{"usage: swiper vip grant --phone P --level L [--days D]"}
+		}
+		return runVIPGrant(ctx, cfg, log, rest[1:], stdout, stderr)
+	default:
+		return usageError{fmt.Sprintf("unknown command %q\n\n%s", cmd, usage)}
+	}
+}
+
+func openStore(ctx context.Context, cfg config.Config) (*store.Store, error) {
+	dialect, dsn, err := cfg.Database()
+	if err != nil {
+		return nil, err
+	}
+	return store.Open(ctx, dialect, dsn)
+}
+
+func runVIPGrant(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("vip grant", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	ph := fs.String("phone", "", "the user's phone number")
+	level := fs.Int("level", -1, "VIP level 0-3")
+	days := fs.Int("days", 0, "days from now (required unless level is 0)")
+	if err := fs.Parse(args); err != nil {
+		return usageError{err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return usageError{"unexpected arguments: " + strings.Join(fs.Args(), " ")}
+	}
+	e164, err := phone.Parse(*ph)
+	if err != nil {
+		return usageError{fmt.Sprintf("--phone %q is not a valid phone number", *ph)}
+	}
+	if *level < 0 || *level > vip.MaxLevel {
+		return usageError{"--level must be 0, 1, 2 or 3"}
+	}
+	if *level > 0 && (*days < 1 || *days > 3650) {
+		return usageError{"--days must be from 1 to 3650 for levels 1-3"}
+	}
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.Migrate(ctx, log); err != nil {
+		return err
+	}
+	u, err := st.UserByPhone(ctx, e164)
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("no user is registered with phone %s", phone.Mask(e164))
+	}
+	if err != nil {
+		return err
+	}
+	var exp *time.Time
+	if *level > 0 {
+		t := time.Now().UTC().Add(time.Duration(*days) * 24 * time.Hour)
+		exp = &t
+	}
+	if err := st.SetVIP(ctx, u.ID, *level, exp); err != nil {
+		return err
+	}
+	// Cached copies of the user carry the old level; drop them.
+	if err := app.InvalidateUser(ctx, cfg, log, u.ID); err != nil {
+		return fmt.Errorf("VIP set, but the cache could not be invalidated (it expires within an hour): %w", err)
+	}
+	if *level == 0 {
+		fmt.Fprintf(stdout, "user %d: VIP removed\n", u.ID)
+	} else {
+		fmt.Fprintf(stdout, "user %d: VIP level %d (%s) until %s\n", u.ID, *level, vip.PlanOf(*level).Name, exp.Format(time.RFC3339))
+	}
+	return nil
+}
+
+func runSeed(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	users := fs.Int("users", 0, "how many users to create")
+	rs := fs.Uint64("random-seed", 1, "random seed (same seed, same data)")
+	tokens := fs.Int("tokens", 0, "write this many session tokens of seeded users (needs SWIPER_REDIS_URL)")
+	tokensFile := fs.String("tokens-file", "", "file for --tokens, one token per line")
+	if err := fs.Parse(args); err != nil {
+		return usageError{err.Error()}
+	}
+	if *users < 1 || *users > 50_000_000 {
+		return usageError{"--users must be from 1 to 50000000"}
+	}
+	if *tokens < 0 || *tokens > *users {
+		return usageError{"--tokens must be from 0 to --users"}
+	}
+	if *tokens > 0 && *tokensFile == "" {
+		return usageError{"--tokens needs --tokens-file"}
+	}
+	if *tokens > 0 && cfg.RedisURL == "" {
+		return usageError{"--tokens needs SWIPER_REDIS_URL: embedded sessions live inside the `swiper serve` process"}
+	}
+	a, err := app.New(ctx, cfg, log, app.Options{})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	start := time.Now()
+	first, last, err := seed.Users(ctx, a.Store, time.Now().UTC(), seed.Options{Users: *users, Seed: *rs, Progress: stderr})
+	if err != nil {
+		return err
+	}
+	took := time.Since(start)
+	fmt.Fprintf(stdout, "seeded users %d-%d in %s (%.0f users/s)\n", first, last, took.Round(time.Millisecond), float64(*users)/took.Seconds())
+	if *tokens > 0 {
+		if err := a.WriteTokens(ctx, first, *tokens, *tokensFile); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "wrote %d session tokens to %s\n", *tokens, *tokensFile)
+	}
+	return nil
+}

@@ -1,0 +1,343 @@
+// Package app is the composition root: it builds every adapter from the
+// configuration, wires the services and owns start-up and shutdown.
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/swiper-social/swiper/api"
+	"github.com/swiper-social/swiper/internal/auth"
+	"github.com/swiper-social/swiper/internal/blob"
+	"github.com/swiper-social/swiper/internal/cache"
+	"github.com/swiper-social/swiper/internal/clock"
+	"github.com/swiper-social/swiper/internal/config"
+	"github.com/swiper-social/swiper/internal/httpapi"
+	"github.com/swiper-social/swiper/internal/kv"
+	"github.com/swiper-social/swiper/internal/media"
+	"github.com/swiper-social/swiper/internal/otp"
+	"github.com/swiper-social/swiper/internal/profile"
+	"github.com/swiper-social/swiper/internal/sms"
+	"github.com/swiper-social/swiper/internal/store"
+	"github.com/swiper-social/swiper/internal/tasks"
+)
+
+// Options are the knobs tests (and only tests) turn; production uses the zero value.
+type Options struct {
+	Clock       clock.Clock                   // default clock.Real
+	SMSSink     func(phone, code string)      // also receives every code sent through the console provider
+	SMSSender   sms.Sender                    // replaces the configured provider
+	RedisPrefix string                        // prefix of every Redis key (isolates tests)
+	QueueName   string                        // asynq queue, default "swiper"
+	HTTPClient  *http.Client                  // for Yunzhixun and Qiniu
+	Web         fs.FS                         // the built web client
+	OTPPolicy   func(p otp.Policy) otp.Policy // adjusts the code policy
+}
+
+// App is a wired Swiper.
+type App struct {
+	Cfg      config.Config
+	Log      *slog.Logger
+	Store    *store.Store
+	Auth     *auth.Service
+	Profile  *profile.Service
+	Handler  http.Handler
+	Registry *prometheus.Registry
+
+	opts    Options
+	redis   *redis.Client
+	kv      kv.Store
+	queue   tasks.Queue
+	mux     *tasks.Mux
+	inproc  *tasks.InProcess
+	asynqQ  *tasks.AsynqQueue
+	connOpt asynq.RedisConnOpt
+	closers []func() error
+}
+
+// New builds the application: it opens the database (and migrates it),
+// Redis when configured, and every adapter.
+func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options) (_ *App, err error) {
+	if opts.Clock == nil {
+		opts.Clock = clock.Real{}
+	}
+	if opts.QueueName == "" {
+		opts.QueueName = "swiper"
+	}
+	if opts.HTTPClient == nil {
+		opts.HTTPClient = &http.Client{Timeout: 30 * time.Second}
+	}
+	a := &App{Cfg: cfg, Log: log, opts: opts, Registry: prometheus.NewRegistry()}
+	defer func() {
+		if err != nil {
+			a.Close()
+		}
+	}()
+	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	dialect, dsn, err := cfg.Database()
+	if err != nil {
+		return nil, err
+	}
+	a.Store, err = store.Open(ctx, dialect, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("app: database: %w", err)
+	}
+	a.closers = append(a.closers, a.Store.Close)
+	if err := a.Store.Migrate(ctx, log); err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
+
+	policy := otp.DefaultPolicy()
+	policy.IPLimit = cfg.OTPIPLimit
+	if opts.OTPPolicy != nil {
+		policy = opts.OTPPolicy(policy)
+	}
+	var codes otp.Store
+	a.mux = tasks.NewMux()
+	if cfg.RedisURL != "" {
+		a.redis, err = kv.OpenRedis(ctx, cfg.RedisURL)
+		if err != nil {
+			return nil, fmt.Errorf("app: redis: %w", err)
+		}
+		a.closers = append(a.closers, a.redis.Close)
+		a.kv = kv.NewRedis(a.redis, opts.RedisPrefix)
+		codes = otp.NewRedis(a.redis, opts.RedisPrefix, policy)
+		a.connOpt, err = tasks.RedisConnOpt(cfg.RedisURL)
+		if err != nil {
+			return nil, fmt.Errorf("app: redis: %w", err)
+		}
+		a.asynqQ = tasks.NewAsynqQueue(a.connOpt, opts.QueueName)
+		a.closers = append(a.closers, a.asynqQ.Close)
+		a.queue = a.asynqQ
+	} else {
+		mem := kv.NewMemory(opts.Clock)
+		a.kv = mem
+		codes = otp.NewMemory(policy)
+		a.inproc = tasks.NewInProcess(a.mux, tasks.InProcessOptions{Workers: 4, Log: log})
+		a.queue = a.inproc
+	}
+
+	key, err := a.Store.Secret(ctx, "otp_hmac", func() []byte {
+		b := make([]byte, 32)
+		_, _ = rand.Read(b)
+		return b
+	})
+	if err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
+
+	local, err := blob.NewLocal(cfg.MediaDir, "/media")
+	if err != nil {
+		return nil, fmt.Errorf("app: media dir: %w", err)
+	}
+	var remote blob.Storage
+	if cfg.Storage == "qiniu" {
+		q := cfg.Qiniu
+		remote, err = blob.NewQiniu(blob.QiniuConfig{AccessKey: q.AccessKey, SecretKey: q.SecretKey, Bucket: q.Bucket,
+			Domain: q.Domain, UpHost: q.UpHost}, opts.HTTPClient)
+		if err != nil {
+			return nil, fmt.Errorf("app: qiniu: %w", err)
+		}
+	}
+
+	cm := cache.NewMetrics(a.Registry)
+	users, profiles := profile.NewCaches(a.kv, cm, CacheTTL(cfg), log)
+	a.Profile = profile.New(profile.Deps{
+		Store: a.Store, Users: users, Profiles: profiles, Local: local, Remote: remote, Queue: a.queue,
+		Clock: opts.Clock, TZ: cfg.Timezone, Limits: media.DefaultLimits(), FreeDailyLikes: cfg.FreeDailyLikes, Log: log,
+	})
+	a.Auth = auth.New(auth.Deps{
+		Codes: codes, Policy: policy, Sessions: a.kv, Queue: a.queue, Users: a.Profile,
+		Clock: opts.Clock, TZ: cfg.Timezone, Key: key, Log: log,
+	})
+
+	sender := opts.SMSSender
+	if sender == nil {
+		switch cfg.SMSProvider {
+		case "yunzhixun":
+			y := cfg.Yunzhixun
+			sender = sms.NewYunzhixun(sms.YunzhixunConfig{URL: y.URL, SID: y.SID, Token: y.Token, AppID: y.AppID, TemplateID: y.TemplateID}, opts.HTTPClient)
+		default:
+			sender = sms.NewConsole(log, opts.SMSSink)
+		}
+	}
+	a.mux.Handle(auth.TaskSendSMS, a.Auth.SMSHandler(sender))
+	a.mux.Handle(profile.TaskUploadMedia, a.Profile.UploadHandler())
+	a.mux.Handle(profile.TaskDeleteMedia, a.Profile.DeleteHandler())
+
+	openapiJSON, err := api.JSON()
+	if err != nil {
+		return nil, fmt.Errorf("app: openapi: %w", err)
+	}
+	ready := map[string]httpapi.Pinger{"database": a.Store}
+	if a.redis != nil {
+		ready["redis"] = a.kv
+	}
+	a.Handler = httpapi.New(httpapi.Deps{
+		Auth: a.Auth, Profile: a.Profile, Ready: ready, Gatherer: a.Registry,
+		Metrics: httpapi.NewMetrics(a.Registry), OpenAPIJSON: openapiJSON, MediaDir: cfg.MediaDir,
+		Web: opts.Web, TrustedProxies: cfg.TrustedProxies, Log: log,
+	})
+	return a, nil
+}
+
+// Close releases every connection.
+func (a *App) Close() {
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		if err := a.closers[i](); err != nil {
+			a.Log.Warn("close", "err", err)
+		}
+	}
+	a.closers = nil
+}
+
+// Embedded reports whether the task queue runs in this process only.
+func (a *App) Embedded() bool { return a.inproc != nil }
+
+// RunWorkers processes tasks until ctx is done, then drains them.
+func (a *App) RunWorkers(ctx context.Context, concurrency int) error {
+	if a.inproc != nil {
+		return a.inproc.Run(ctx)
+	}
+	w := tasks.NewAsynqWorker(a.connOpt, a.opts.QueueName, a.mux, tasks.WorkerOptions{Concurrency: concurrency, Log: a.Log})
+	return w.Run(ctx)
+}
+
+// Serve listens on cfg.Addr (or ln when given) and runs the task workers
+// in-process unless workers is 0. On ctx done it stops accepting, drains
+// in-flight requests, then drains tasks.
+func (a *App) Serve(ctx context.Context, ln net.Listener, workers int) error {
+	if workers == 0 && a.inproc != nil {
+		return errors.New("serve --workers=0 needs SWIPER_REDIS_URL: without Redis the task queue lives in this process")
+	}
+	if ln == nil {
+		var err error
+		ln, err = net.Listen("tcp", a.Cfg.Addr)
+		if err != nil {
+			return fmt.Errorf("app: listen: %w", err)
+		}
+	}
+	srv := &http.Server{
+		Handler: a.Handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second,
+		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10,
+		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWork()
+	var wg sync.WaitGroup
+	workErr := make(chan error, 1)
+	if workers != 0 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			workErr <- a.RunWorkers(workCtx, max(workers, 1))
+		}()
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	a.banner(ln.Addr().String(), workers)
+
+	select {
+	case err := <-serveErr:
+		stopWork()
+		wg.Wait()
+		return fmt.Errorf("app: serve: %w", err)
+	case err := <-workErr:
+		_ = srv.Close()
+		return fmt.Errorf("app: workers: %w", err)
+	case <-ctx.Done():
+	}
+	a.Log.Info("shutting down: draining requests")
+	shutCtx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutCtx); err != nil {
+		a.Log.Warn("requests still running at shutdown deadline", "err", err)
+	}
+	a.Log.Info("requests drained; draining tasks")
+	stopWork()
+	wg.Wait()
+	a.Log.Info("stopped")
+	return nil
+}
+
+func (a *App) banner(addr string, workers int) {
+	dialect, _, _ := a.Cfg.Database()
+	mode := "embedded (in-process cache, sessions, rate limits and task queue)"
+	if a.redis != nil {
+		mode = "Redis (cache, sessions, rate limits) + asynq task queue"
+	}
+	tasksWhere := "in this process"
+	if workers == 0 {
+		tasksWhere = "in separate `swiper worker` processes"
+	}
+	a.Log.Info("Swiper is running", "url", "http://"+addr, "database", dialect, "state", mode,
+		"tasks", tasksWhere, "storage", a.Cfg.Storage, "sms", a.Cfg.SMSProvider)
+	if a.Cfg.SMSProvider == "console" {
+		a.Log.Warn("SMS provider is `console`: verification codes are written to this log instead of being sent (development only)")
+	}
+	if a.Cfg.OTPIPLimit == 0 {
+		a.Log.Warn("SWIPER_OTP_IP_LIMIT=0: the per-IP verification code limit is OFF (load tests only)")
+	}
+}
+
+// CacheTTL is how long cached users and profiles live: long with Redis,
+// where every process invalidates the shared cache; short embedded, where
+// another process (`swiper vip grant`) cannot reach the server's memory.
+func CacheTTL(cfg config.Config) time.Duration {
+	if cfg.RedisURL != "" {
+		return time.Hour
+	}
+	return 5 * time.Second
+}
+
+// InvalidateUser drops the cached copies of user id after an out-of-band
+// write (the CLI). Embedded caches expire by themselves within CacheTTL.
+func InvalidateUser(ctx context.Context, cfg config.Config, log *slog.Logger, id int64) error {
+	if cfg.RedisURL == "" {
+		return nil
+	}
+	rc, err := kv.OpenRedis(ctx, cfg.RedisURL)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	users, profiles := profile.NewCaches(kv.NewRedis(rc, ""), cache.NewMetrics(prometheus.NewRegistry()), CacheTTL(cfg), log)
+	if err := users.Invalidate(ctx, id); err != nil {
+		return err
+	}
+	return profiles.Invalidate(ctx, id)
+}
+
+// WriteTokens opens sessions for n users from id first on and writes their
+// tokens to path, one per line (load tests).
+func (a *App) WriteTokens(ctx context.Context, first int64, n int, path string) error {
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		s, err := a.Auth.OpenSession(ctx, first+int64(i))
+		if err != nil {
+			return err
+		}
+		b.WriteString(s.Token)
+		b.WriteByte('\n')
+	}
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		return fmt.Errorf("app: tokens file: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,346 @@
+// Package auth implements login by SMS code and opaque sessions (API.md §2).
+package auth
+
+import (
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"time"
+
+	"github.com/swiper-social/swiper/internal/clock"
+	"github.com/swiper-social/swiper/internal/kv"
+	"github.com/swiper-social/swiper/internal/otp"
+	"github.com/swiper-social/swiper/internal/phone"
+	"github.com/swiper-social/swiper/internal/sms"
+	"github.com/swiper-social/swiper/internal/tasks"
+)
+
+// SessionTTL is the absolute lifetime of a session.
+const SessionTTL = 30 * 24 * time.Hour
+
+// TaskSendSMS is the task type that delivers a verification code.
+const TaskSendSMS = "sms:send"
+
+// Errors of the service; httpapi maps them to API codes.
+var (
+	ErrCodeWrong       = errors.New("auth: verification code wrong")                       // 1004
+	ErrCodeInvalid     = errors.New("auth: verification code expired, used or never sent") // 1005
+	ErrUnauthenticated = errors.New("auth: not logged in or session invalid")              // 1010
+	ErrPhoneInvalid    = errors.New("auth: phone number format invalid")                   // 1002
+)
+
+// LimitError is a refusal because of a rate limit or a lock.
+type LimitError struct {
+	Locked     bool // true: 1007 (too many wrong codes); false: 1006 (codes requested too often)
+	RetryAfter time.Duration
+	Reason     string
+}
+
+func (e *LimitError) Error() string { return "auth: " + e.Reason }
+
+// Registrar finds or creates the user of a phone (first login registers).
+type Registrar interface {
+	Register(ctx context.Context, phone string) (userID int64, created bool, err error)
+}
+
+// Service is the authentication service.
+type Service struct {
+	codes    otp.Store
+	policy   otp.Policy
+	sessions kv.Store
+	queue    tasks.Queue
+	users    Registrar
+	clock    clock.Clock
+	tz       *time.Location
+	key      []byte // HMAC key for code hashes; also seals codes in task payloads
+	log      *slog.Logger
+}
+
+// Deps are the collaborators of Service.
+type Deps struct {
+	Codes    otp.Store
+	Policy   otp.Policy
+	Sessions kv.Store
+	Queue    tasks.Queue
+	Users    Registrar
+	Clock    clock.Clock
+	TZ       *time.Location
+	Key      []byte
+	Log      *slog.Logger
+}
+
+// New returns a Service.
+func New(d Deps) *Service {
+	return &Service{codes: d.Codes, policy: d.Policy, sessions: d.Sessions, queue: d.Queue, users: d.Users,
+		clock: d.Clock, tz: d.TZ, key: d.Key, log: d.Log}
+}
+
+// CodeSent is the answer to a code request.
+type CodeSent struct {
+	ExpiresIn   int `json:"expires_in"`
+	ResendAfter int `json:"resend_after"`
+}
+
+// RequestCode generates and sends a code to the phone (already parsed to
+// E.164). The answer is the same whether or not the phone is registered.
+func (s *Service) RequestCode(ctx context.Context, e164, ip string) (CodeSent, error) {
+	now := s.clock.Now()
+	code, err := newCode()
+	if err != nil {
+		return CodeSent{}, err
+	}
+	local := now.In(s.tz)
+	y, m, d := local.Date()
+	dayEnd := time.Date(y, m, d+1, 0, 0, 0, 0, s.tz).UTC()
+	res, err := s.codes.Issue(ctx, otp.IssueRequest{
+		Phone: e164, IP: ip, CodeHash: s.hash(e164, code), Now: now,
+		DayKey: local.Format("2006-01-02"), DayEnd: dayEnd,
+	})
+	if err != nil {
+		return CodeSent{}, fmt.Errorf("auth: issue code: %w", err)
+	}
+	switch res.Outcome {
+	case otp.OK:
+	case otp.Locked:
+		return CodeSent{}, &LimitError{Locked: true, RetryAfter: res.RetryAfter, Reason: "phone locked after too many wrong codes"}
+	case otp.TooSoon:
+		return CodeSent{}, &LimitError{RetryAfter: res.RetryAfter, Reason: "a code was sent to this phone less than a minute ago"}
+	case otp.DailyLimit:
+		return CodeSent{}, &LimitError{RetryAfter: res.RetryAfter, Reason: "too many codes for this phone today"}
+	case otp.IPLimit:
+		return CodeSent{}, &LimitError{RetryAfter: res.RetryAfter, Reason: "too many codes requested from this network"}
+	default:
+		return CodeSent{}, fmt.Errorf("auth: issue code: unexpected outcome %d", res.Outcome)
+	}
+	payload, err := s.sealSMS(smsTask{Phone: e164, Code: code, ExpiresAt: now.Add(s.policy.CodeTTL)})
+	if err != nil {
+		return CodeSent{}, err
+	}
+	if err := s.queue.Enqueue(ctx, tasks.Task{Type: TaskSendSMS, Payload: payload, MaxRetry: 12, Timeout: 20 * time.Second}); err != nil {
+		return CodeSent{}, fmt.Errorf("auth: enqueue sms: %w", err)
+	}
+	return CodeSent{ExpiresIn: int(s.policy.CodeTTL / time.Second), ResendAfter: int(s.policy.Interval / time.Second)}, nil
+}
+
+// Session is a new login.
+type Session struct {
+	Token     string
+	ExpiresAt time.Time
+	Created   bool
+	UserID    int64
+}
+
+// Login checks the code and opens a session; the first login registers.
+func (s *Service) Login(ctx context.Context, e164, code string) (Session, error) {
+	now := s.clock.Now()
+	res, err := s.codes.Verify(ctx, e164, s.hash(e164, code), now)
+	if err != nil {
+		return Session{}, fmt.Errorf("auth: verify code: %w", err)
+	}
+	switch res.Outcome {
+	case otp.OK:
+	case otp.WrongCode:
+		return Session{}, ErrCodeWrong
+	case otp.NoCode:
+		return Session{}, ErrCodeInvalid
+	case otp.Locked:
+		return Session{}, &LimitError{Locked: true, RetryAfter: res.RetryAfter, Reason: "phone locked after too many wrong codes"}
+	default:
+		return Session{}, fmt.Errorf("auth: verify code: unexpected outcome %d", res.Outcome)
+	}
+	uid, created, err := s.users.Register(ctx, e164)
+	if err != nil {
+		return Session{}, fmt.Errorf("auth: register: %w", err)
+	}
+	sess, err := s.OpenSession(ctx, uid)
+	if err != nil {
+		return Session{}, err
+	}
+	sess.Created = created
+	s.log.InfoContext(ctx, "login", "user_id", uid, "created", created, "phone", phone.Mask(e164))
+	return sess, nil
+}
+
+// OpenSession makes a new session for user uid (a login, or the seeder's
+// load-test tokens).
+func (s *Service) OpenSession(ctx context.Context, uid int64) (Session, error) {
+	now := s.clock.Now()
+	token, err := newToken()
+	if err != nil {
+		return Session{}, err
+	}
+	val, _ := json.Marshal(sessionValue{UserID: uid, Created: now.Unix()})
+	if err := s.sessions.Set(ctx, sessionKey(token), val, SessionTTL); err != nil {
+		return Session{}, fmt.Errorf("auth: store session: %w", err)
+	}
+	return Session{Token: token, ExpiresAt: now.Add(SessionTTL), UserID: uid}, nil
+}
+
+// Authenticate returns the user of a session token.
+func (s *Service) Authenticate(ctx context.Context, token string) (int64, error) {
+	if !validToken(token) {
+		return 0, ErrUnauthenticated
+	}
+	b, err := s.sessions.Get(ctx, sessionKey(token))
+	if errors.Is(err, kv.ErrNotFound) {
+		return 0, ErrUnauthenticated
+	}
+	if err != nil {
+		return 0, fmt.Errorf("auth: session: %w", err)
+	}
+	var v sessionValue
+	if err := json.Unmarshal(b, &v); err != nil || v.UserID <= 0 {
+		return 0, ErrUnauthenticated
+	}
+	return v.UserID, nil
+}
+
+// Logout revokes the session at once.
+func (s *Service) Logout(ctx context.Context, token string) error {
+	if !validToken(token) {
+		return ErrUnauthenticated
+	}
+	if err := s.sessions.Del(ctx, sessionKey(token)); err != nil {
+		return fmt.Errorf("auth: logout: %w", err)
+	}
+	return nil
+}
+
+// SMSHandler returns the task handler that delivers codes through sender.
+func (s *Service) SMSHandler(sender sms.Sender) tasks.Handler {
+	return func(ctx context.Context, payload []byte) error {
+		t, err := s.openSMS(payload)
+		if err != nil {
+			return fmt.Errorf("auth: sms task: %w: %w", err, tasks.ErrSkipRetry)
+		}
+		if !s.clock.Now().Before(t.ExpiresAt) {
+			s.log.WarnContext(ctx, "sms not sent before the code expired", "phone", phone.Mask(t.Phone))
+			return fmt.Errorf("auth: sms to %s: code expired: %w", phone.Mask(t.Phone), tasks.ErrSkipRetry)
+		}
+		if err := sender.Send(ctx, t.Phone, t.Code); err != nil {
+			return fmt.Errorf("auth: sms to %s: %w", phone.Mask(t.Phone), err)
+		}
+		return nil
+	}
+}
+
+type sessionValue struct {
+	UserID  int64 `json:"uid"`
+	Created int64 `json:"created"`
+}
+
+type smsTask struct {
+	Phone     string    `json:"phone"`
+	Code      string    `json:"code"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// sealSMS encrypts the task (AES-GCM under a key derived from the server
+// secret), so the plaintext code never rests in the queue.
+func (s *Service) sealSMS(t smsTask) ([]byte, error) {
+	plain, err := json.Marshal(t)
+	if err != nil {
+		return nil, err
+	}
+	aead, err := s.aead()
+	if err != nil {
+		return nil, err
+	}
+	nonce := make([]byte, aead.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return nil, fmt.Errorf("auth: nonce: %w", err)
+	}
+	return aead.Seal(nonce, nonce, plain, []byte(TaskSendSMS)), nil
+}
+
+func (s *Service) openSMS(b []byte) (smsTask, error) {
+	aead, err := s.aead()
+	if err != nil {
+		return smsTask{}, err
+	}
+	if len(b) < aead.NonceSize() {
+		return smsTask{}, errors.New("payload too short")
+	}
+	plain, err := aead.Open(nil, b[:aead.NonceSize()], b[aead.NonceSize():], []byte(TaskSendSMS))
+	if err != nil {
+		return smsTask{}, errors.New("payload does not decrypt")
+	}
+	var t smsTask
+	if err := json.Unmarshal(plain, &t); err != nil {
+		return smsTask{}, fmt.Errorf("payload: %w", err)
+	}
+	return t, nil
+}
+
+func (s *Service) aead() (cipher.AEAD, error) {
+	mac := hmac.New(sha256.New, s.key)
+	mac.Write([]byte("sms-task-key"))
+	block, err := aes.NewCipher(mac.Sum(nil))
+	if err != nil {
+		return nil, fmt.Errorf("auth: cipher: %w", err)
+	}
+	return cipher.NewGCM(block)
+}
+
+func (s *Service) hash(e164, code string) []byte {
+	mac := hmac.New(sha256.New, s.key)
+	mac.Write([]byte("otp:" + e164 + ":" + code))
+	return mac.Sum(nil)
+}
+
+func newCode() (string, error) {
+	n, err := rand.Int(rand.Reader, big.NewInt(1_000_000))
+	if err != nil {
+		return "", fmt.Errorf("auth: code: %w", err)
+	}
+	return fmt.Sprintf("%06d", n.Int64()), nil
+}
+
+func newToken() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("auth: token: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+func validToken(t string) bool {
+	if len(t) != 43 {
+		return false
+	}
+	for i := 0; i < len(t); i++ {
+		c := t[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+func sessionKey(token string) string {
+	h := sha256.Sum256([]byte(token))
+	return "sess:" + hex.EncodeToString(h[:])
+}
+
+// ValidCode reports whether code has the shape of a verification code.
+func ValidCode(code string) bool {
+	if len(code) != 6 {
+		return false
+	}
+	for i := 0; i < 6; i++ {
+		if code[i] < '0' || code[i] > '9' {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,114 @@
+// Package cache is a read-through cache of JSON values over a kv.Store,
+// safe against the classic stale-fill race: every key has a generation
+// counter that writers bump after committing, and an entry is only served
+// when it was filled under the current generation.
+package cache
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/swiper-social/swiper/internal/kv"
+)
+
+// Metrics counts hits and misses per cache name.
+type Metrics struct {
+	requests *prometheus.CounterVec
+}
+
+// NewMetrics registers swiper_cache_requests_total{cache,result} on reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "swiper_cache_requests_total",
+		Help: "Read-through cache lookups by cache and result (hit, miss).",
+	}, []string{"cache", "result"})}
+	reg.MustRegister(m.requests)
+	return m
+}
+
+// Cache caches values of type T by int64 id.
+type Cache[T any] struct {
+	kv     kv.Store
+	name   string
+	ttl    time.Duration
+	hits   prometheus.Counter
+	misses prometheus.Counter
+	log    *slog.Logger
+}
+
+// New returns a cache whose keys start with name.
+func New[T any](store kv.Store, m *Metrics, name string, ttl time.Duration, log *slog.Logger) *Cache[T] {
+	return &Cache[T]{kv: store, name: name, ttl: ttl, log: log,
+		hits: m.requests.WithLabelValues(name, "hit"), misses: m.requests.WithLabelValues(name, "miss")}
+}
+
+type entry[T any] struct {
+	Gen   int64 `json:"g"`
+	Value T     `json:"v"`
+}
+
+func (c *Cache[T]) keys(id int64) (val, gen string) {
+	s := strconv.FormatInt(id, 10)
+	return "c:" + c.name + ":" + s, "cg:" + c.name + ":" + s
+}
+
+// Get returns the value of id, loading and caching it on a miss. A cache
+// that does not answer is bypassed (the database stays the truth).
+func (c *Cache[T]) Get(ctx context.Context, id int64, load func(ctx context.Context) (T, error)) (T, error) {
+	vk, gk := c.keys(id)
+	vals, err := c.kv.MGet(ctx, vk, gk)
+	if err != nil {
+		c.misses.Inc()
+		c.log.WarnContext(ctx, "cache unavailable, reading through", "cache", c.name, "err", err)
+		return load(ctx)
+	}
+	gen := parseGen(vals[1])
+	if vals[0] != nil {
+		var e entry[T]
+		if json.Unmarshal(vals[0], &e) == nil && e.Gen == gen {
+			c.hits.Inc()
+			return e.Value, nil
+		}
+	}
+	c.misses.Inc()
+	v, err := load(ctx)
+	if err != nil {
+		return v, err
+	}
+	if b, err := json.Marshal(entry[T]{Gen: gen, Value: v}); err == nil {
+		if err := c.kv.Set(ctx, vk, b, c.ttl); err != nil {
+			c.log.WarnContext(ctx, "cache fill failed", "cache", c.name, "err", err)
+		}
+	}
+	return v, nil
+}
+
+// Invalidate makes every entry of id filled before now stale. Call it after
+// the write committed.
+func (c *Cache[T]) Invalidate(ctx context.Context, id int64) error {
+	vk, gk := c.keys(id)
+	// The generation outlives entries (ttl) by far, so a lost generation can
+	// never make an old entry current again.
+	if _, err := c.kv.Incr(ctx, gk, c.ttl*4+time.Hour); err != nil {
+		return fmt.Errorf("cache %s: invalidate %d: %w", c.name, id, err)
+	}
+	if err := c.kv.Del(ctx, vk); err != nil && !errors.Is(err, kv.ErrNotFound) {
+		return fmt.Errorf("cache %s: invalidate %d: %w", c.name, id, err)
+	}
+	return nil
+}
+
+func parseGen(b []byte) int64 {
+	if b == nil {
+		return 0
+	}
+	n, _ := strconv.ParseInt(string(b), 10, 64)
+	return n
+}

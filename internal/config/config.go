@@ -1,0 +1,196 @@
+// Package config parses Swiper's environment once into a typed struct.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is everything the environment can set (API.md §4).
+type Config struct {
+	Addr           string
+	DatabaseURL    string
+	RedisURL       string
+	SMSProvider    string
+	Yunzhixun      Yunzhixun
+	Storage        string
+	MediaDir       string
+	Qiniu          Qiniu
+	Timezone       *time.Location
+	OTPIPLimit     int
+	FreeDailyLikes int
+	TrustedProxies []netip.Prefix
+}
+
+// Yunzhixun holds the ucpaas SMS settings.
+type Yunzhixun struct {
+	URL, SID, Token, AppID, TemplateID string
+}
+
+// Qiniu holds the Kodo settings.
+type Qiniu struct {
+	AccessKey, SecretKey, Bucket, Domain, UpHost string
+}
+
+// Dialect names of DatabaseURL.
+const (
+	SQLite = "sqlite"
+	MySQL  = "mysql"
+)
+
+// Load reads the configuration through getenv and validates it.
+func Load(getenv func(string) string) (Config, error) {
+	get := func(name, def string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		return def
+	}
+	var errs []error
+	atoi := func(name string, def int) int {
+		s := get(name, strconv.Itoa(def))
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 {
+			errs = append(errs, fmt.Errorf("%s: %q is not a non-negative integer", name, s))
+			return def
+		}
+		return n
+	}
+	c := Config{
+		Addr:        get("SWIPER_ADDR", "localhost:8080"),
+		DatabaseURL: get("SWIPER_DATABASE_URL", "sqlite://data/swiper.db"),
+		RedisURL:    get("SWIPER_REDIS_URL", ""),
+		SMSProvider: get("SWIPER_SMS_PROVIDER", "console"),
+		Yunzhixun: Yunzhixun{
+			URL:        get("SWIPER_YUNZHIXUN_URL", "https://open.ucpaas.com/ol/sms/sendsms"),
+			SID:        get("SWIPER_YUNZHIXUN_SID", ""),
+			Token:      get("SWIPER_YUNZHIXUN_TOKEN", ""),
+			AppID:      get("SWIPER_YUNZHIXUN_APPID", ""),
+			TemplateID: get("SWIPER_YUNZHIXUN_TEMPLATE_ID", ""),
+		},
+		Storage:  get("SWIPER_STORAGE", "local"),
+		MediaDir: get("SWIPER_MEDIA_DIR", "data/media"),
+		Qiniu: Qiniu{
+			AccessKey: get("SWIPER_QINIU_ACCESS_KEY", ""),
+			SecretKey: get("SWIPER_QINIU_SECRET_KEY", ""),
+			Bucket:    get("SWIPER_QINIU_BUCKET", ""),
+			Domain:    get("SWIPER_QINIU_DOMAIN", ""),
+			UpHost:    get("SWIPER_QINIU_UP_HOST", ""),
+		},
+		OTPIPLimit:     atoi("SWIPER_OTP_IP_LIMIT", 30),
+		FreeDailyLikes: atoi("SWIPER_FREE_DAILY_LIKES", 100),
+	}
+	tz := get("SWIPER_TIMEZONE", "Asia/Shanghai")
+	loc, err := time.LoadLocation(tz)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("SWIPER_TIMEZONE: %w", err))
+		loc = time.UTC
+	}
+	c.Timezone = loc
+	for _, s := range strings.Split(get("SWIPER_TRUSTED_PROXIES", ""), ",") {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			a, aerr := netip.ParseAddr(s)
+			if aerr != nil {
+				errs = append(errs, fmt.Errorf("SWIPER_TRUSTED_PROXIES: %q is not a CIDR or address", s))
+				continue
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		c.TrustedProxies = append(c.TrustedProxies, p.Masked())
+	}
+	if err := errors.Join(errs...); err != nil {
+		return Config{}, err
+	}
+	return c, c.Validate()
+}
+
+// Validate checks the cross-field rules.
+func (c Config) Validate() error {
+	var errs []error
+	if _, _, err := c.Database(); err != nil {
+		errs = append(errs, err)
+	}
+	switch c.SMSProvider {
+	case "console":
+	case "yunzhixun":
+		y := c.Yunzhixun
+		if y.SID == "" || y.Token == "" || y.AppID == "" || y.TemplateID == "" {
+			errs = append(errs, errors.New("SWIPER_SMS_PROVIDER=yunzhixun needs SWIPER_YUNZHIXUN_SID, _TOKEN, _APPID and _TEMPLATE_ID"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("SWIPER_SMS_PROVIDER: %q is not console or yunzhixun", c.SMSProvider))
+	}
+	switch c.Storage {
+	case "local":
+	case "qiniu":
+		q := c.Qiniu
+		if q.AccessKey == "" || q.SecretKey == "" || q.Bucket == "" || q.Domain == "" {
+			errs = append(errs, errors.New("SWIPER_STORAGE=qiniu needs SWIPER_QINIU_ACCESS_KEY, _SECRET_KEY, _BUCKET and _DOMAIN"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("SWIPER_STORAGE: %q is not local or qiniu", c.Storage))
+	}
+	if c.RedisURL != "" && !strings.HasPrefix(c.RedisURL, "redis://") && !strings.HasPrefix(c.RedisURL, "rediss://") {
+		errs = append(errs, errors.New("SWIPER_REDIS_URL must start with redis:// or rediss://"))
+	}
+	return errors.Join(errs...)
+}
+
+// Database splits DatabaseURL into its dialect and the driver DSN.
+func (c Config) Database() (dialect, dsn string, err error) {
+	u := c.DatabaseURL
+	switch {
+	case strings.HasPrefix(u, "sqlite://"):
+		path := strings.TrimPrefix(u, "sqlite://")
+		if path == "" {
+			return "", "", errors.New("SWIPER_DATABASE_URL: sqlite:// needs a file path")
+		}
+		return SQLite, path, nil
+	case strings.HasPrefix(u, "mysql://"):
+		dsn, err := mysqlDSN(strings.TrimPrefix(u, "mysql://"))
+		if err != nil {
+			return "", "", fmt.Errorf("SWIPER_DATABASE_URL: %w", err)
+		}
+		return MySQL, dsn, nil
+	default:
+		return "", "", errors.New("SWIPER_DATABASE_URL must start with sqlite:// or mysql://")
+	}
+}
+
+// mysqlDSN turns "user:pass@host:3306/db?x=y" into a go-sql-driver DSN.
+func mysqlDSN(rest string) (string, error) {
+	at := strings.LastIndex(rest, "@")
+	if at < 0 {
+		return "", errors.New("mysql:// URL needs user@host:port/db")
+	}
+	userinfo, hostdb := rest[:at], rest[at+1:]
+	slash := strings.Index(hostdb, "/")
+	if slash < 0 || slash == len(hostdb)-1 {
+		return "", errors.New("mysql:// URL needs a database name")
+	}
+	host, db := hostdb[:slash], hostdb[slash+1:]
+	query := ""
+	if q := strings.Index(db, "?"); q >= 0 {
+		db, query = db[:q], db[q+1:]
+	}
+	if host == "" {
+		host = "127.0.0.1:3306"
+	}
+	if !strings.Contains(host, ":") {
+		host += ":3306"
+	}
+	params := "parseTime=true&loc=UTC&charset=utf8mb4&collation=utf8mb4_bin&timeout=3s&readTimeout=10s&writeTimeout=10s&interpolateParams=true"
+	if query != "" {
+		params += "&" + query
+	}
+	return fmt.Sprintf("%s@tcp(%s)/%s?%s", userinfo, host, db, params), nil
+}

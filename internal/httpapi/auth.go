@@ -1,0 +1,106 @@
+package httpapi
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/swiper-social/swiper/internal/input"
+	"github.com/swiper-social/swiper/internal/phone"
+	"github.com/swiper-social/swiper/internal/profile"
+)
+
+const cookieName = "swiper_session"
+
+// parsePhone reads the phone field: 1000 when missing, 1002 when malformed.
+func parsePhone(m map[string][]byte) (string, error) {
+	raw, ok := m["phone"]
+	if !ok || input.IsNull(raw) {
+		return "", input.Missing("phone")
+	}
+	s, ok := input.String(raw)
+	if !ok {
+		return "", &input.Error{Code: codeBadPhone, Message: "phone number format invalid", Fields: map[string]string{"phone": "must be a string"}}
+	}
+	e164, err := phone.Parse(s)
+	if err != nil {
+		return "", &input.Error{Code: codeBadPhone, Message: "phone number format invalid",
+			Fields: map[string]string{"phone": "must be a mainland China mobile number or an E.164 number"}}
+	}
+	return e164, nil
+}
+
+func (s *server) requestCode(w http.ResponseWriter, r *http.Request) error {
+	body, err := readJSON(w, r)
+	if err != nil {
+		return err
+	}
+	m, err := input.Fields(body)
+	if err != nil {
+		return err
+	}
+	e164, err := parsePhone(m)
+	if err != nil {
+		return err
+	}
+	sent, err := s.Auth.RequestCode(r.Context(), e164, clientIP(r, s.TrustedProxies))
+	if err != nil {
+		return err
+	}
+	ok(w, sent)
+	return nil
+}
+
+type sessionAnswer struct {
+	Token     string     `json:"token"`
+	ExpiresAt time.Time  `json:"expires_at"`
+	Created   bool       `json:"created"`
+	User      profile.Me `json:"user"`
+}
+
+func (s *server) login(w http.ResponseWriter, r *http.Request) error {
+	body, err := readJSON(w, r)
+	if err != nil {
+		return err
+	}
+	m, err := input.Fields(body)
+	if err != nil {
+		return err
+	}
+	var errs input.Errors
+	var code string
+	if raw, ok := m["code"]; !ok || input.IsNull(raw) {
+		errs.Missing("code")
+	} else if code, ok = input.String(raw); !ok {
+		errs.Invalid("code", "must be a string of 6 digits")
+	}
+	e164, perr := parsePhone(m)
+	if perr != nil {
+		return perr
+	}
+	if err := errs.Err("invalid login"); err != nil {
+		return err
+	}
+	sess, err := s.Auth.Login(r.Context(), e164, code)
+	if err != nil {
+		return err
+	}
+	me, err := s.Profile.Me(r.Context(), sess.UserID)
+	if err != nil {
+		return err
+	}
+	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: sess.Token, Path: "/", Expires: sess.ExpiresAt,
+		MaxAge: int(time.Until(sess.ExpiresAt) / time.Second), HttpOnly: true, SameSite: http.SameSiteLaxMode,
+		Secure: fromTLS(r, s.TrustedProxies)})
+	ok(w, sessionAnswer{Token: sess.Token, ExpiresAt: sess.ExpiresAt.UTC(), Created: sess.Created, User: me})
+	return nil
+}
+
+func (s *server) logout(w http.ResponseWriter, r *http.Request) error {
+	if err := s.Auth.Logout(r.Context(), sessionToken(r)); err != nil {
+		return err
+	}
+	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: "", Path: "/", MaxAge: -1, Expires: time.Unix(0, 0),
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: fromTLS(r, s.TrustedProxies)})
+	ok(w, nil)
+	return nil
+}

@@ -1,0 +1,115 @@
+package httpapi
+
+import (
+	"context"
+	"io/fs"
+	"net/http"
+	"os"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+func (s *server) healthz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = w.Write([]byte("ok\n"))
+}
+
+// readyz answers 200 when every dependency answers within a second.
+func (s *server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), time.Second)
+	defer cancel()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	var down []string
+	for name, p := range s.Ready {
+		if err := p.Ping(ctx); err != nil {
+			s.Log.WarnContext(ctx, "readiness check failed", "dependency", name, "err", err)
+			down = append(down, name)
+		}
+	}
+	if len(down) > 0 {
+		w.Header().Set("Retry-After", "5")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte("unavailable: " + strings.Join(down, ", ") + "\n"))
+		return
+	}
+	_, _ = w.Write([]byte("ok\n"))
+}
+
+func (s *server) metrics() http.Handler {
+	return promhttp.HandlerFor(s.Gatherer, promhttp.HandlerOpts{})
+}
+
+func (s *server) openapi(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	_, _ = w.Write(s.OpenAPIJSON)
+}
+
+// media serves uploaded images from the media dir (os.DirFS refuses paths
+// that leave it), never as anything but an image.
+func (s *server) media() http.Handler {
+	files := http.StripPrefix("/media/", http.FileServerFS(noDirFS{fsys: os.DirFS(s.MediaDir)}))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+		w.Header().Set("Content-Security-Policy", "default-src 'none'")
+		files.ServeHTTP(w, r)
+	})
+}
+
+// web serves the single-page client with a fallback to index.html for deep
+// links; /api/ paths never reach it.
+func (s *server) web() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.Web == nil {
+			fail(w, http.StatusNotFound, codeNoRoute, "no such route (the web client is not built in)")
+			return
+		}
+		name := strings.TrimPrefix(path.Clean(r.URL.Path), "/")
+		if name == "" {
+			name = "index.html"
+		}
+		if st, err := fs.Stat(s.Web, name); err != nil || st.IsDir() {
+			if path.Ext(name) != "" && !strings.HasSuffix(name, ".html") {
+				// A missing asset is a real 404, not the app shell.
+				http.Error(w, "not found", http.StatusNotFound)
+				return
+			}
+			name = "index.html"
+		}
+		if name == "index.html" {
+			w.Header().Set("Cache-Control", "no-cache")
+		} else if strings.HasPrefix(name, "assets/") {
+			w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+		}
+		w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data: blob: https:; style-src 'self' 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'")
+		b, err := fs.ReadFile(s.Web, name)
+		if err != nil {
+			http.Error(w, "not found", http.StatusNotFound)
+			return
+		}
+		http.ServeContent(w, r, name, time.Time{}, strings.NewReader(string(b)))
+	})
+}
+
+// noDirFS hides directory listings.
+type noDirFS struct{ fsys fs.FS }
+
+func (n noDirFS) Open(name string) (fs.File, error) {
+	f, err := n.fsys.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if st.IsDir() {
+		f.Close()
+		return nil, fs.ErrNotExist
+	}
+	return f, nil
+}

@@ -1,0 +1,139 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/swiper-social/swiper/internal/auth"
+	"github.com/swiper-social/swiper/internal/backend"
+	"github.com/swiper-social/swiper/internal/input"
+	"github.com/swiper-social/swiper/internal/media"
+	"github.com/swiper-social/swiper/internal/profile"
+)
+
+// API codes of API.md §1.
+const (
+	codeOK            = 0
+	codeMissing       = 1000
+	codeInvalid       = 1001
+	codeBadPhone      = 1002
+	codeUserNotFound  = 1003
+	codeWrongCode     = 1004
+	codeCodeInvalid   = 1005
+	codeTooOften      = 1006
+	codeLocked        = 1007
+	codeUnauthorized  = 1010
+	codeBadImage      = 1011
+	codeAlbumFull     = 1012
+	codeNeedsVIP      = 3001
+	codeNoRoute       = 4000
+	codeNoMethod      = 4001
+	codeTooLarge      = 4002
+	codeInternal      = 5000
+	codeUnavailable   = 5001
+	retryUnavailable  = 5 // seconds, Retry-After of a 503
+	jsonBodyLimit     = 64 << 10
+	multipartBodySize = 9 << 20
+)
+
+type envelope struct {
+	Code   int               `json:"code"`
+	Data   any               `json:"data"`
+	Errors map[string]string `json:"errors,omitempty"`
+}
+
+func writeJSON(w http.ResponseWriter, status int, v envelope) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status, b = http.StatusInternalServerError, []byte(`{"code":5000,"data":"internal error"}`)
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n'))
+}
+
+func ok(w http.ResponseWriter, data any) {
+	writeJSON(w, http.StatusOK, envelope{Code: codeOK, Data: data})
+}
+
+func fail(w http.ResponseWriter, status, code int, msg string) {
+	writeJSON(w, status, envelope{Code: code, Data: msg})
+}
+
+func retryAfter(w http.ResponseWriter, d time.Duration) {
+	secs := int((d + time.Second - 1) / time.Second)
+	if secs < 1 {
+		secs = 1
+	}
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+}
+
+// errTooLarge is returned by body readers when the limit is exceeded.
+var errTooLarge = errors.New("httpapi: request body too large")
+
+// writeError is the one place that turns an error into an HTTP answer:
+// status, API code and a safe message. Causes of 5xx answers are logged
+// with the request id, never sent.
+func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	var inErr *input.Error
+	var limit *auth.LimitError
+	var perm *profile.PermissionError
+	switch {
+	case errors.As(err, &inErr):
+		code := codeInvalid
+		if inErr.Missing {
+			code = codeMissing
+		}
+		if inErr.Code != 0 {
+			code = inErr.Code
+		}
+		writeJSON(w, http.StatusBadRequest, envelope{Code: code, Data: inErr.Message, Errors: inErr.Fields})
+	case errors.Is(err, errTooLarge):
+		fail(w, http.StatusRequestEntityTooLarge, codeTooLarge, "request body too large")
+	case errors.Is(err, auth.ErrUnauthenticated):
+		fail(w, http.StatusUnauthorized, codeUnauthorized, "not logged in, or the session is invalid, expired or revoked")
+	case errors.Is(err, auth.ErrCodeWrong):
+		fail(w, http.StatusBadRequest, codeWrongCode, "verification code wrong")
+	case errors.Is(err, auth.ErrCodeInvalid):
+		fail(w, http.StatusBadRequest, codeCodeInvalid, "verification code expired, already used or never sent; request a new one")
+	case errors.As(err, &limit):
+		retryAfter(w, limit.RetryAfter)
+		if limit.Locked {
+			fail(w, http.StatusTooManyRequests, codeLocked, "too many wrong codes: this phone is locked for a while")
+		} else {
+			fail(w, http.StatusTooManyRequests, codeTooOften, "verification codes requested too often: "+limit.Reason)
+		}
+	case errors.Is(err, media.ErrTooLarge):
+		fail(w, http.StatusRequestEntityTooLarge, codeBadImage, "image rejected: file over 8 MiB")
+	case errors.Is(err, media.ErrUnsupported):
+		fail(w, http.StatusUnsupportedMediaType, codeBadImage, "image rejected: not a JPEG, PNG, WebP or GIF")
+	case errors.Is(err, media.ErrTooManyPixels):
+		fail(w, http.StatusBadRequest, codeBadImage, "image rejected: over 40 megapixels")
+	case errors.Is(err, media.ErrUndecodable):
+		fail(w, http.StatusBadRequest, codeBadImage, "image rejected: cannot be decoded")
+	case errors.Is(err, profile.ErrUserNotFound):
+		fail(w, http.StatusNotFound, codeUserNotFound, "user not found")
+	case errors.Is(err, profile.ErrPhotoNotFound):
+		fail(w, http.StatusNotFound, codeNoRoute, "photo not found")
+	case errors.Is(err, profile.ErrAlbumFull):
+		fail(w, http.StatusConflict, codeAlbumFull, "photo album is full (6 photos)")
+	case errors.As(err, &perm):
+		fail(w, http.StatusForbidden, codeNeedsVIP, "your VIP level lacks the permission "+perm.Permission)
+	case errors.Is(err, backend.ErrUnavailable):
+		log.WarnContext(r.Context(), "backing service unavailable", "err", err)
+		retryAfter(w, retryUnavailable*time.Second)
+		fail(w, http.StatusServiceUnavailable, codeUnavailable, "a backing service is unavailable; try again")
+	case r.Context().Err() != nil:
+		// The client went away or the server is shutting down; nobody reads this.
+		retryAfter(w, retryUnavailable*time.Second)
+		fail(w, http.StatusServiceUnavailable, codeUnavailable, "request cancelled; try again")
+	default:
+		log.ErrorContext(r.Context(), "internal error", "err", err)
+		fail(w, http.StatusInternalServerError, codeInternal, "internal error")
+	}
+}

@@ -1,0 +1,50 @@
+package httpapi
+
+import (
+	"net/http"
+)
+
+// New returns the HTTP handler of the whole service. Every route is here.
+func New(d Deps) http.Handler {
+	s := &server{Deps: d}
+	mux := http.NewServeMux() // everything under /api/
+
+	// Auth
+	mux.Handle("POST /api/v1/verification-codes", s.handle(s.requestCode))
+	mux.Handle("POST /api/v1/sessions", s.handle(s.login))
+	mux.Handle("DELETE /api/v1/sessions/current", s.requireUser(s.logout))
+
+	// Users and profile
+	mux.Handle("GET /api/v1/users/me", s.requireUser(s.getMe))
+	mux.Handle("PATCH /api/v1/users/me", s.requireUser(s.patchMe))
+	mux.Handle("GET /api/v1/users/me/profile", s.requireUser(s.getProfile))
+	mux.Handle("PATCH /api/v1/users/me/profile", s.requireUser(s.patchProfile))
+	mux.Handle("PUT /api/v1/users/me/avatar", s.requireUser(s.putAvatar))
+	mux.Handle("POST /api/v1/users/me/photos", s.requireUser(s.addPhoto))
+	mux.Handle("DELETE /api/v1/users/me/photos/{id}", s.requireUser(s.deletePhoto))
+	mux.Handle("GET /api/v1/users/{id}", s.requireUser(s.getUser))
+
+	// VIP
+	mux.Handle("GET /api/v1/vip", s.requireUser(s.getVIP))
+	mux.Handle("GET /api/v1/vip/plans", s.handle(s.getPlans))
+
+	mux.Handle("GET /api/v1/openapi.json", http.HandlerFunc(s.openapi))
+
+	// Operations, media and the web client
+	root := http.NewServeMux()
+	root.Handle("/api/", jsonNotFound(mux))
+	root.Handle("GET /healthz", http.HandlerFunc(s.healthz))
+	root.Handle("GET /readyz", http.HandlerFunc(s.readyz))
+	root.Handle("GET /metrics", s.metrics())
+	if s.MediaDir != "" {
+		root.Handle("GET /media/", s.media())
+	}
+	root.Handle("GET /", s.web())
+
+	return chain(jsonNotFound(root),
+		requestID(),
+		observe(s.Log, s.Metrics),
+		recoverPanics(s.Log),
+		securityHeaders(),
+	)
+}

@@ -1,0 +1,188 @@
+package otp
+
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/swiper-social/swiper/internal/backend"
+)
+
+// keyMargin is added to every key's PEXPIRE so that Redis forgets state only
+// well after it stopped mattering; the hash also lives at least this long.
+const keyMargin = 5 * time.Minute
+
+// Outcome numbers shared with the Lua scripts (must match the Outcome
+// constants).
+const luaOutcomes = `
+local OK, LOCKED, TOOSOON, DAILY, IPLIM, WRONG, NOCODE = 0, 1, 2, 3, 4, 5, 6
+`
+
+// luaExpire sets the PEXPIRE of the phone hash from its fields: until the
+// last of code expiry, end of the resend interval, end of the day, failure
+// counter expiry and lock end, plus a margin, at least the margin.
+const luaExpire = `
+local function num(x) return tonumber(x) or 0 end
+local function expire(key, now, interval, margin)
+  local v = redis.call('HMGET', key, 'ce', 'ls', 'de', 'fe', 'lu')
+  local t = math.max(num(v[1]), num(v[2]) + interval, num(v[3]), num(v[4]), num(v[5]))
+  local ttl = t - now + margin
+  if ttl < margin then ttl = margin end
+  redis.call('PEXPIRE', key, ttl)
+end
+`
+
+// issueScript: KEYS[1] phone hash, KEYS[2] (optional) IP window counter.
+// ARGV: now ms, code hash hex, code TTL ms, interval ms, day key, day end ms,
+// daily limit, IP limit, IP window end ms, margin ms.
+// Returns {outcome, retry after ms}.
+const issueScript = luaOutcomes + luaExpire + `
+local key = KEYS[1]
+local now = tonumber(ARGV[1])
+local interval = tonumber(ARGV[4])
+local dayEnd = tonumber(ARGV[6])
+local margin = tonumber(ARGV[10])
+local v = redis.call('HMGET', key, 'lu', 'ls', 'dk', 'dc')
+local lu = num(v[1])
+if now < lu then return {LOCKED, lu - now} end
+if v[2] then
+  local nxt = num(v[2]) + interval
+  if now < nxt then return {TOOSOON, nxt - now} end
+end
+local sent = 0
+if v[3] == ARGV[5] then sent = num(v[4]) end
+if sent >= tonumber(ARGV[7]) then return {DAILY, dayEnd - now} end
+local ipKey = KEYS[2]
+local ipLimit = tonumber(ARGV[8])
+local winEnd = tonumber(ARGV[9])
+if ipKey then
+  if num(redis.call('GET', ipKey)) >= ipLimit then return {IPLIM, winEnd - now} end
+end
+redis.call('HSET', key, 'h', ARGV[2], 'ce', now + tonumber(ARGV[3]), 'ls', now,
+  'dk', ARGV[5], 'dc', sent + 1, 'de', dayEnd)
+expire(key, now, interval, margin)
+if ipKey then
+  redis.call('INCR', ipKey)
+  redis.call('PEXPIRE', ipKey, winEnd - now + margin)
+end
+return {OK, 0}
+`
+
+// verifyScript: KEYS[1] phone hash.
+// ARGV: now ms, code hash hex, max failures, lock ms, failure TTL ms,
+// interval ms, margin ms.
+// Returns {outcome, retry after ms}.
+//
+// The hash comparison is Lua string equality; it runs inside Redis on keyed
+// hashes, so its timing reveals nothing useful to a client.
+const verifyScript = luaOutcomes + luaExpire + `
+local key = KEYS[1]
+local now = tonumber(ARGV[1])
+local v = redis.call('HMGET', key, 'lu', 'h', 'ce', 'f', 'fe')
+local lu = num(v[1])
+if now < lu then return {LOCKED, lu - now} end
+if not v[2] or now >= num(v[3]) then return {NOCODE, 0} end
+local interval = tonumber(ARGV[6])
+local margin = tonumber(ARGV[7])
+if v[2] == ARGV[2] then
+  redis.call('HDEL', key, 'h', 'ce', 'f', 'fe')
+  expire(key, now, interval, margin)
+  return {OK, 0}
+end
+local f = 0
+if now < num(v[5]) then f = num(v[4]) end
+f = f + 1
+local fe = now + tonumber(ARGV[5])
+if f >= tonumber(ARGV[3]) then
+  local lock = tonumber(ARGV[4])
+  redis.call('HDEL', key, 'h', 'ce')
+  redis.call('HSET', key, 'f', f, 'fe', fe, 'lu', now + lock)
+  expire(key, now, interval, margin)
+  return {LOCKED, lock}
+end
+redis.call('HSET', key, 'f', f, 'fe', fe)
+expire(key, now, interval, margin)
+return {WRONG, 0}
+`
+
+// Redis is the production Store: all per-phone state lives in one hash
+// (prefix+"otp:{"+phone+"}") and each IP hour window in a counter
+// (prefix+"otp:ip:"+ip+":"+window start unix seconds). Issue and Verify are
+// each one Lua script, so every decision is atomic. Decisions compare
+// against the caller's now (milliseconds), never Redis time; keys carry a
+// PEXPIRE so Redis forgets them once they no longer matter.
+type Redis struct {
+	c      redis.UniversalClient
+	prefix string
+	p      Policy
+	issue  *redis.Script
+	verify *redis.Script
+}
+
+var _ Store = (*Redis)(nil)
+
+// NewRedis returns a store keeping its state in client under prefix.
+func NewRedis(client redis.UniversalClient, prefix string, p Policy) *Redis {
+	return &Redis{
+		c: client, prefix: prefix, p: p,
+		issue:  redis.NewScript(issueScript),
+		verify: redis.NewScript(verifyScript),
+	}
+}
+
+func (r *Redis) phoneKey(phone string) string { return r.prefix + "otp:{" + phone + "}" }
+
+func (r *Redis) ipKey(ip string, windowStart time.Time) string {
+	return r.prefix + "otp:ip:" + ip + ":" + strconv.FormatInt(windowStart.Unix(), 10)
+}
+
+// Issue implements Store.
+func (r *Redis) Issue(ctx context.Context, req IssueRequest) (Result, error) {
+	if err := checkIssue(ctx, req); err != nil {
+		return Result{}, err
+	}
+	keys := []string{r.phoneKey(req.Phone)}
+	winEnd := req.Now.Truncate(time.Hour).Add(time.Hour)
+	if r.p.IPLimit > 0 && req.IP != "" {
+		keys = append(keys, r.ipKey(req.IP, req.Now.Truncate(time.Hour)))
+	}
+	res, err := r.run(ctx, r.issue, keys,
+		req.Now.UnixMilli(), hex.EncodeToString(req.CodeHash), r.p.CodeTTL.Milliseconds(),
+		r.p.Interval.Milliseconds(), req.DayKey, req.DayEnd.UnixMilli(), r.p.DailyLimit,
+		r.p.IPLimit, winEnd.UnixMilli(), keyMargin.Milliseconds())
+	if err != nil {
+		return Result{}, fmt.Errorf("otp: issue %s: %w", req.Phone, err)
+	}
+	return res, nil
+}
+
+// Verify implements Store.
+func (r *Redis) Verify(ctx context.Context, phone string, codeHash []byte, now time.Time) (Result, error) {
+	if err := checkVerify(ctx, phone); err != nil {
+		return Result{}, err
+	}
+	res, err := r.run(ctx, r.verify, []string{r.phoneKey(phone)},
+		now.UnixMilli(), hex.EncodeToString(codeHash), r.p.MaxFailures,
+		r.p.LockDuration.Milliseconds(), r.p.FailureTTL.Milliseconds(),
+		r.p.Interval.Milliseconds(), keyMargin.Milliseconds())
+	if err != nil {
+		return Result{}, fmt.Errorf("otp: verify %s: %w", phone, err)
+	}
+	return res, nil
+}
+
+// run executes s and decodes its {outcome, retry after ms} answer.
+func (r *Redis) run(ctx context.Context, s *redis.Script, keys []string, args ...any) (Result, error) {
+	v, err := s.Run(ctx, r.c, keys, args...).Int64Slice()
+	if err != nil {
+		return Result{}, fmt.Errorf("redis script: %w", backend.Classify(err))
+	}
+	if len(v) != 2 || v[0] < int64(OK) || v[0] > int64(NoCode) {
+		return Result{}, fmt.Errorf("redis script: unexpected answer %v", v)
+	}
+	return Result{Outcome: Outcome(v[0]), RetryAfter: time.Duration(v[1]) * time.Millisecond}, nil
+}

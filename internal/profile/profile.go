@@ -1,0 +1,708 @@
+// Package profile holds the user module: registration defaults, the owner's
+// account and dating preferences, avatar and photo album, and the Card other
+// users see.
+package profile
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/swiper-social/swiper/internal/blob"
+	"github.com/swiper-social/swiper/internal/cache"
+	"github.com/swiper-social/swiper/internal/clock"
+	"github.com/swiper-social/swiper/internal/input"
+	"github.com/swiper-social/swiper/internal/kv"
+	"github.com/swiper-social/swiper/internal/media"
+	"github.com/swiper-social/swiper/internal/phone"
+	"github.com/swiper-social/swiper/internal/store"
+	"github.com/swiper-social/swiper/internal/tasks"
+	"github.com/swiper-social/swiper/internal/vip"
+)
+
+// MaxPhotos is the album size.
+const MaxPhotos = 6
+
+// Task types of this package.
+const (
+	TaskUploadMedia = "media:upload"
+	TaskDeleteMedia = "media:delete"
+)
+
+// Errors of the service.
+var (
+	ErrUserNotFound  = errors.New("profile: user not found")  // 1003
+	ErrPhotoNotFound = errors.New("profile: photo not found") // 4000
+	ErrAlbumFull     = errors.New("profile: photo album is full")
+)
+
+// PermissionError is returned when the caller's VIP level lacks Permission (3001).
+type PermissionError struct{ Permission string }
+
+func (e *PermissionError) Error() string { return "profile: needs VIP permission " + e.Permission }
+
+// QuotaCounter tells how many likes and rewinds a user used today; the
+// social module provides it.
+type QuotaCounter interface {
+	UsedToday(ctx context.Context, userID int64, now time.Time) (likes, rewinds int, err error)
+}
+
+// Deps are the collaborators of Service.
+type Deps struct {
+	Store          *store.Store
+	Users          *cache.Cache[Record]
+	Profiles       *cache.Cache[store.Profile]
+	Local          blob.Storage // always: files served at /media/
+	Remote         blob.Storage // nil unless SWIPER_STORAGE=qiniu
+	Queue          tasks.Queue
+	Clock          clock.Clock
+	TZ             *time.Location
+	Limits         media.Limits
+	FreeDailyLikes int
+	Quotas         QuotaCounter // nil until the social module exists: nothing used
+	Log            *slog.Logger
+}
+
+// Service is the user module.
+type Service struct{ d Deps }
+
+// New returns a Service.
+func New(d Deps) *Service { return &Service{d: d} }
+
+// NewCaches builds the two caches the service reads through.
+//
+// ttl bounds how long a write made outside this process's reach (another
+// process on the embedded path, e.g. `swiper vip grant`) can stay unseen;
+// writes through the service invalidate at once.
+func NewCaches(kvs kv.Store, m *cache.Metrics, ttl time.Duration, log *slog.Logger) (*cache.Cache[Record], *cache.Cache[store.Profile]) {
+	return cache.New[Record](kvs, m, "user", ttl, log), cache.New[store.Profile](kvs, m, "profile", ttl, log)
+}
+
+// Register finds or creates the user of an E.164 phone with the defaults of
+// API.md: nickname 用户+last 4 digits, male, 1990-01-01, 北京, and a profile
+// looking for the opposite gender in the same city, 0-50 km, 18-50 years.
+func (s *Service) Register(ctx context.Context, e164 string) (int64, bool, error) {
+	now := s.d.Clock.Now()
+	u := store.User{Phone: e164, Nickname: "用户" + phone.Last4(e164), Gender: "male", Birthday: "1990-01-01",
+		City: "北京", CreatedAt: now, ActiveAt: now}
+	got, created, err := s.d.Store.Register(ctx, u, s.defaultProfile(u))
+	if err != nil {
+		return 0, false, err
+	}
+	if !created {
+		if err := s.d.Store.TouchActive(ctx, got.ID, now); err != nil {
+			s.d.Log.WarnContext(ctx, "touch active failed", "user_id", got.ID, "err", err)
+		}
+	}
+	return got.ID, created, nil
+}
+
+func (s *Service) defaultProfile(u store.User) store.Profile {
+	dg := "female"
+	if u.Gender == "female" {
+		dg = "male"
+	}
+	return store.Profile{UserID: u.ID, DatingGender: dg, DatingCity: u.City, MinDistance: 0, MaxDistance: 50,
+		MinDatingAge: 18, MaxDatingAge: 50, Vibration: true, OnlyMatched: true, AutoPlay: true}
+}
+
+func (s *Service) record(ctx context.Context, id int64) (Record, error) {
+	return s.d.Users.Get(ctx, id, func(ctx context.Context) (Record, error) {
+		u, err := s.d.Store.User(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return Record{}, fmt.Errorf("%w: %d", ErrUserNotFound, id)
+		}
+		if err != nil {
+			return Record{}, err
+		}
+		ps, err := s.d.Store.Photos(ctx, id)
+		if err != nil {
+			return Record{}, err
+		}
+		return Record{User: u, Photos: ps}, nil
+	})
+}
+
+func (s *Service) storedProfile(ctx context.Context, u store.User) (store.Profile, error) {
+	return s.d.Profiles.Get(ctx, u.ID, func(ctx context.Context) (store.Profile, error) {
+		return s.d.Store.Profile(ctx, u.ID, s.defaultProfile(u))
+	})
+}
+
+func (s *Service) invalidate(ctx context.Context, id int64, profileToo bool) {
+	if err := s.d.Users.Invalidate(ctx, id); err != nil {
+		s.d.Log.ErrorContext(ctx, "cache invalidation failed", "user_id", id, "err", err)
+	}
+	if profileToo {
+		if err := s.d.Profiles.Invalidate(ctx, id); err != nil {
+			s.d.Log.ErrorContext(ctx, "cache invalidation failed", "user_id", id, "err", err)
+		}
+	}
+}
+
+// Me returns the owner's view of user id.
+func (s *Service) Me(ctx context.Context, id int64) (Me, error) {
+	r, err := s.record(ctx, id)
+	if err != nil {
+		return Me{}, err
+	}
+	st, err := s.vipStatus(ctx, r.User)
+	if err != nil {
+		return Me{}, err
+	}
+	u := r.User
+	now := s.d.Clock.Now()
+	return Me{ID: u.ID, Phone: u.Phone, Nickname: u.Nickname, Gender: u.Gender, Birthday: u.Birthday,
+		Age: AgeOn(u.Birthday, now, s.d.TZ), City: u.City, HasLocation: u.CellLat != nil && u.CellLng != nil,
+		Avatar: u.Avatar, Photos: photosOf(r.Photos), VIP: st, CreatedAt: u.CreatedAt.UTC()}, nil
+}
+
+// VipStatus returns the VIP status of user id.
+func (s *Service) VipStatus(ctx context.Context, id int64) (VipStatus, error) {
+	r, err := s.record(ctx, id)
+	if err != nil {
+		return VipStatus{}, err
+	}
+	return s.vipStatus(ctx, r.User)
+}
+
+// RewindsPerDay is the daily rewind quota of users with the rewind permission.
+const RewindsPerDay = 3
+
+func (s *Service) vipStatus(ctx context.Context, u store.User) (VipStatus, error) {
+	now := s.d.Clock.Now()
+	level := EffectiveLevel(u, now)
+	plan := vip.PlanOf(level)
+	var likes, rewinds int
+	if s.d.Quotas != nil {
+		var err error
+		if likes, rewinds, err = s.d.Quotas.UsedToday(ctx, u.ID, now); err != nil {
+			return VipStatus{}, err
+		}
+	}
+	st := VipStatus{Level: level, Name: plan.Name, Permissions: plan.Permissions}
+	if level > 0 {
+		exp := u.VIPExpiresAt.UTC()
+		st.ExpiresAt = &exp
+	}
+	if !vip.Has(level, vip.PermUnlimitedLike) {
+		left := max(s.d.FreeDailyLikes-likes, 0)
+		st.Quotas.LikesLeftToday = &left
+	}
+	if vip.Has(level, vip.PermRewind) {
+		st.Quotas.RewindsLeftToday = max(RewindsPerDay-rewinds, 0)
+	}
+	return st, nil
+}
+
+// UpdateMe applies a PATCH body to the owner's account. Nothing is written
+// when any field is invalid.
+func (s *Service) UpdateMe(ctx context.Context, id int64, body []byte) (Me, error) {
+	m, err := input.Object(body, "nickname", "gender", "birthday", "city", "lat", "lng")
+	if err != nil {
+		return Me{}, err
+	}
+	now := s.d.Clock.Now()
+	var errs input.Errors
+	var nickname, gender, birthday, city *string
+	if raw, ok := m["nickname"]; ok {
+		if v, ok := input.String(raw); !ok {
+			errs.Invalid("nickname", "must be a string")
+		} else if t, why := input.Text(v, 1, 32); why != "" {
+			errs.Invalid("nickname", why)
+		} else {
+			nickname = &t
+		}
+	}
+	if raw, ok := m["gender"]; ok {
+		if v, ok := input.String(raw); !ok || (v != "male" && v != "female") {
+			errs.Invalid("gender", "must be male or female")
+		} else {
+			gender = &v
+		}
+	}
+	if raw, ok := m["birthday"]; ok {
+		v, ok := input.String(raw)
+		b, valid := input.Date(v)
+		switch {
+		case !ok || !valid:
+			errs.Invalid("birthday", "must be a date YYYY-MM-DD")
+		case AgeOn(v, now, s.d.TZ) < 18:
+			errs.Invalid("birthday", "you must be at least 18")
+		case b.Year() < 1900:
+			errs.Invalid("birthday", "must be after 1900")
+		default:
+			birthday = &v
+		}
+	}
+	if raw, ok := m["city"]; ok {
+		if v, ok := input.String(raw); !ok {
+			errs.Invalid("city", "must be a string")
+		} else if t, why := input.Text(v, 1, 32); why != "" {
+			errs.Invalid("city", why)
+		} else {
+			city = &t
+		}
+	}
+	setLoc, clearLoc := false, false
+	var lat, lng float64
+	rawLat, hasLat := m["lat"]
+	rawLng, hasLng := m["lng"]
+	switch {
+	case hasLat && !hasLng:
+		errs.Missing("lng")
+	case hasLng && !hasLat:
+		errs.Missing("lat")
+	case hasLat && hasLng:
+		latNull, lngNull := input.IsNull(rawLat), input.IsNull(rawLng)
+		switch {
+		case latNull && lngNull:
+			clearLoc = true
+		case latNull != lngNull:
+			errs.Invalid("lat", "lat and lng must both be numbers or both be null")
+		default:
+			var ok1, ok2 bool
+			lat, ok1 = input.Float(rawLat)
+			lng, ok2 = input.Float(rawLng)
+			if !ok1 || lat < -90 || lat > 90 {
+				errs.Invalid("lat", "must be a number from -90 to 90")
+			}
+			if !ok2 || lng < -180 || lng > 180 {
+				errs.Invalid("lng", "must be a number from -180 to 180")
+			}
+			setLoc = true
+		}
+	}
+	if err := errs.Err("invalid user"); err != nil {
+		return Me{}, err
+	}
+	_, err = s.d.Store.UpdateUser(ctx, id, func(u *store.User) (string, error) {
+		datingCity := ""
+		if nickname != nil {
+			u.Nickname = *nickname
+		}
+		if gender != nil {
+			u.Gender = *gender
+		}
+		if birthday != nil {
+			u.Birthday = *birthday
+		}
+		if city != nil && *city != u.City {
+			u.City = *city
+			if !vip.Has(EffectiveLevel(*u, now), vip.PermAnyLocation) {
+				datingCity = *city
+			}
+		}
+		if setLoc {
+			la, ln := SnapCell(lat, lng)
+			u.CellLat, u.CellLng = &la, &ln
+		}
+		if clearLoc {
+			u.CellLat, u.CellLng = nil, nil
+		}
+		return datingCity, nil
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return Me{}, fmt.Errorf("%w: %d", ErrUserNotFound, id)
+	}
+	if err != nil {
+		return Me{}, err
+	}
+	s.invalidate(ctx, id, city != nil)
+	return s.Me(ctx, id)
+}
+
+// SnapCell maps coordinates to their ~1 km cell (1/100 degree); only the
+// cell is ever stored.
+func SnapCell(lat, lng float64) (int32, int32) {
+	return int32(math.Round(lat * 100)), int32(math.Round(lng * 100))
+}
+
+// Profile returns the owner's dating preferences.
+func (s *Service) Profile(ctx context.Context, id int64) (Profile, error) {
+	r, err := s.record(ctx, id)
+	if err != nil {
+		return Profile{}, err
+	}
+	p, err := s.storedProfile(ctx, r.User)
+	if err != nil {
+		return Profile{}, err
+	}
+	return profileOf(p), nil
+}
+
+// UpdateProfile applies a PATCH body to the dating preferences; the ranges
+// are checked on the merged result, under a row lock, and nothing is
+// written on failure.
+func (s *Service) UpdateProfile(ctx context.Context, id int64, body []byte) (Profile, error) {
+	m, err := input.Object(body, "dating_gender", "dating_city", "min_distance", "max_distance",
+		"min_dating_age", "max_dating_age", "vibration", "only_matched", "auto_play")
+	if err != nil {
+		return Profile{}, err
+	}
+	var errs input.Errors
+	ints := map[string]*int{}
+	bounds := map[string][2]int{"min_distance": {0, 500}, "max_distance": {0, 500}, "min_dating_age": {18, 100}, "max_dating_age": {18, 100}}
+	for name, b := range bounds {
+		raw, ok := m[name]
+		if !ok {
+			continue
+		}
+		if v, ok := input.Int(raw); !ok || v < b[0] || v > b[1] {
+			errs.Invalid(name, fmt.Sprintf("must be a whole number from %d to %d", b[0], b[1]))
+		} else {
+			ints[name] = &v
+		}
+	}
+	bools := map[string]*bool{}
+	for _, name := range []string{"vibration", "only_matched", "auto_play"} {
+		raw, ok := m[name]
+		if !ok {
+			continue
+		}
+		if v, ok := input.Bool(raw); !ok {
+			errs.Invalid(name, "must be true or false")
+		} else {
+			bools[name] = &v
+		}
+	}
+	var datingGender, datingCity *string
+	if raw, ok := m["dating_gender"]; ok {
+		if v, ok := input.String(raw); !ok || (v != "male" && v != "female" && v != "any") {
+			errs.Invalid("dating_gender", "must be male, female or any")
+		} else {
+			datingGender = &v
+		}
+	}
+	if raw, ok := m["dating_city"]; ok {
+		if v, ok := input.String(raw); !ok {
+			errs.Invalid("dating_city", "must be a string")
+		} else if t, why := input.Text(v, 1, 32); why != "" {
+			errs.Invalid("dating_city", why)
+		} else {
+			datingCity = &t
+		}
+	}
+	if err := errs.Err("invalid profile"); err != nil {
+		return Profile{}, err
+	}
+	r, err := s.record(ctx, id)
+	if err != nil {
+		return Profile{}, err
+	}
+	now := s.d.Clock.Now()
+	p, err := s.d.Store.UpdateProfile(ctx, id, s.defaultProfile(r.User), func(p *store.Profile) error {
+		if datingCity != nil && *datingCity != p.DatingCity {
+			// The VIP check reads the user inside the same transaction's view
+			// of time; the level itself is not changed by this request.
+			if *datingCity != r.User.City && !vip.Has(EffectiveLevel(r.User, now), vip.PermAnyLocation) {
+				return &PermissionError{Permission: vip.PermAnyLocation}
+			}
+			p.DatingCity = *datingCity
+		}
+		if datingGender != nil {
+			p.DatingGender = *datingGender
+		}
+		set := func(dst *int, name string) {
+			if v := ints[name]; v != nil {
+				*dst = *v
+			}
+		}
+		set(&p.MinDistance, "min_distance")
+		set(&p.MaxDistance, "max_distance")
+		set(&p.MinDatingAge, "min_dating_age")
+		set(&p.MaxDatingAge, "max_dating_age")
+		setB := func(dst *bool, name string) {
+			if v := bools[name]; v != nil {
+				*dst = *v
+			}
+		}
+		setB(&p.Vibration, "vibration")
+		setB(&p.OnlyMatched, "only_matched")
+		setB(&p.AutoPlay, "auto_play")
+		var cross input.Errors
+		if p.MinDistance > p.MaxDistance {
+			cross.Invalid(pick(ints, "max_distance", "min_distance"), "must keep min_distance <= max_distance")
+		}
+		if p.MinDatingAge > p.MaxDatingAge {
+			cross.Invalid(pick(ints, "max_dating_age", "min_dating_age"), "must keep min_dating_age <= max_dating_age")
+		}
+		return cross.Err("invalid profile")
+	})
+	if err != nil {
+		return Profile{}, err
+	}
+	s.invalidate(ctx, id, true)
+	return profileOf(p), nil
+}
+
+// pick names the field the client sent (a, else b) for a cross-field error.
+func pick(sent map[string]*int, a, b string) string {
+	if sent[a] != nil {
+		return a
+	}
+	return b
+}
+
+// Card returns user id as viewer sees them (ErrUserNotFound if unknown).
+func (s *Service) Card(ctx context.Context, viewer, id int64) (Card, error) {
+	r, err := s.record(ctx, id)
+	if err != nil {
+		return Card{}, err
+	}
+	var vu *store.User
+	if viewer != id {
+		v, err := s.record(ctx, viewer)
+		if err != nil && !errors.Is(err, ErrUserNotFound) {
+			return Card{}, err
+		}
+		if err == nil {
+			vu = &v.User
+		}
+	}
+	return s.CardOf(ctx, vu, r.User, r.Photos)
+}
+
+// CardOf builds the Card of u for viewer (nil = anonymous); the album is
+// included only when AlbumVisible says so.
+func (s *Service) CardOf(ctx context.Context, viewer *store.User, u store.User, photos []store.Photo) (Card, error) {
+	c := Card{ID: u.ID, Nickname: u.Nickname, Gender: u.Gender, Age: AgeOn(u.Birthday, s.d.Clock.Now(), s.d.TZ),
+		City: u.City, Avatar: u.Avatar, Photos: []Photo{}}
+	if viewer != nil {
+		c.DistanceKM = DistanceKM(*viewer, u)
+	}
+	vid := int64(0)
+	if viewer != nil {
+		vid = viewer.ID
+	}
+	visible, err := s.AlbumVisible(ctx, vid, u)
+	if err != nil {
+		return Card{}, err
+	}
+	if visible {
+		c.Photos = photosOf(photos)
+	}
+	return c, nil
+}
+
+// AlbumVisible is the one place that decides whether viewer may see the
+// photo album of owner: always the owner, everyone when only_matched is
+// off, otherwise only matches.
+func (s *Service) AlbumVisible(ctx context.Context, viewer int64, owner store.User) (bool, error) {
+	if viewer == owner.ID {
+		return true, nil
+	}
+	p, err := s.storedProfile(ctx, owner)
+	if err != nil {
+		return false, err
+	}
+	if !p.OnlyMatched {
+		return true, nil
+	}
+	if viewer <= 0 {
+		return false, nil
+	}
+	return s.d.Store.Matched(ctx, viewer, owner.ID)
+}
+
+// DistanceKM is the whole-km distance between the cells of a and b (at
+// least 1), or nil unless both have a location.
+func DistanceKM(a, b store.User) *int {
+	if a.CellLat == nil || a.CellLng == nil || b.CellLat == nil || b.CellLng == nil {
+		return nil
+	}
+	d := CellDistanceKM(*a.CellLat, *a.CellLng, *b.CellLat, *b.CellLng)
+	return &d
+}
+
+// CellDistanceKM is the haversine distance between two cell centres,
+// rounded to the nearest km, at least 1.
+func CellDistanceKM(lat1, lng1, lat2, lng2 int32) int {
+	const r = 6371.0
+	toRad := func(c int32) float64 { return float64(c) / 100 * math.Pi / 180 }
+	p1, p2 := toRad(lat1), toRad(lat2)
+	dp, dl := p2-p1, toRad(lng2)-toRad(lng1)
+	h := math.Sin(dp/2)*math.Sin(dp/2) + math.Cos(p1)*math.Cos(p2)*math.Sin(dl/2)*math.Sin(dl/2)
+	d := int(math.Round(2 * r * math.Asin(math.Min(1, math.Sqrt(h)))))
+	return max(d, 1)
+}
+
+// SetAvatar processes an uploaded image and makes it the avatar. The answer
+// carries the locally served URL; with Qiniu the upload runs as a task.
+func (s *Service) SetAvatar(ctx context.Context, id int64, r io.Reader) (string, error) {
+	img, key, url, err := s.storeImage(ctx, "avatars", r)
+	if err != nil {
+		return "", err
+	}
+	old, err := s.d.Store.SetAvatar(ctx, id, url, key)
+	if err != nil {
+		s.deleteLater(ctx, key)
+		if errors.Is(err, store.ErrNotFound) {
+			return "", fmt.Errorf("%w: %d", ErrUserNotFound, id)
+		}
+		return "", err
+	}
+	s.invalidate(ctx, id, false)
+	s.uploadLater(ctx, key, img)
+	if old != "" {
+		s.deleteLater(ctx, old)
+	}
+	return url, nil
+}
+
+// AddPhoto processes an uploaded image and appends it to the album.
+func (s *Service) AddPhoto(ctx context.Context, id int64, r io.Reader) (Photo, error) {
+	// Refuse early when the album is already full, before any image work;
+	// the store re-checks under a lock.
+	rec, err := s.record(ctx, id)
+	if err != nil {
+		return Photo{}, err
+	}
+	if len(rec.Photos) >= MaxPhotos {
+		return Photo{}, ErrAlbumFull
+	}
+	img, key, url, err := s.storeImage(ctx, "photos", r)
+	if err != nil {
+		return Photo{}, err
+	}
+	p, err := s.d.Store.AddPhoto(ctx, store.Photo{UserID: id, URL: url, StorageKey: key, CreatedAt: s.d.Clock.Now()}, MaxPhotos)
+	if err != nil {
+		s.deleteLater(ctx, key)
+		if errors.Is(err, store.ErrFull) {
+			return Photo{}, ErrAlbumFull
+		}
+		return Photo{}, err
+	}
+	s.invalidate(ctx, id, false)
+	s.uploadLater(ctx, key, img)
+	return Photo{ID: p.ID, URL: p.URL, Position: p.Position}, nil
+}
+
+// DeletePhoto removes one of the owner's photos and renumbers the rest.
+func (s *Service) DeletePhoto(ctx context.Context, id, photoID int64) error {
+	p, err := s.d.Store.DeletePhoto(ctx, id, photoID)
+	if errors.Is(err, store.ErrNotFound) {
+		return ErrPhotoNotFound
+	}
+	if err != nil {
+		return err
+	}
+	s.invalidate(ctx, id, false)
+	s.deleteLater(ctx, p.StorageKey)
+	return nil
+}
+
+func (s *Service) storeImage(ctx context.Context, dir string, r io.Reader) (media.Image, string, string, error) {
+	img, err := media.Process(r, s.d.Limits)
+	if err != nil {
+		return media.Image{}, "", "", err
+	}
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return media.Image{}, "", "", fmt.Errorf("profile: random name: %w", err)
+	}
+	key := dir + "/" + hex.EncodeToString(b) + img.Ext
+	url, err := s.d.Local.Put(ctx, key, img.Data, img.ContentType)
+	if err != nil {
+		return media.Image{}, "", "", fmt.Errorf("profile: store image: %w", err)
+	}
+	return img, key, url, nil
+}
+
+type uploadTask struct {
+	Key         string `json:"key"`
+	ContentType string `json:"content_type"`
+	Data        []byte `json:"data"`
+}
+
+type deleteTask struct {
+	Key string `json:"key"`
+}
+
+// uploadLater queues the CDN upload of a stored image (Qiniu only). A
+// failure to queue leaves the local URL in place, which keeps working.
+func (s *Service) uploadLater(ctx context.Context, key string, img media.Image) {
+	if s.d.Remote == nil {
+		return
+	}
+	payload, _ := json.Marshal(uploadTask{Key: key, ContentType: img.ContentType, Data: img.Data})
+	if err := s.d.Queue.Enqueue(ctx, tasks.Task{Type: TaskUploadMedia, Payload: payload, ID: "upload:" + key, MaxRetry: 20, Timeout: time.Minute}); err != nil {
+		s.d.Log.ErrorContext(ctx, "queue media upload failed; the local copy stays in use", "key", key, "err", err)
+	}
+}
+
+func (s *Service) deleteLater(ctx context.Context, key string) {
+	payload, _ := json.Marshal(deleteTask{Key: key})
+	if err := s.d.Queue.Enqueue(ctx, tasks.Task{Type: TaskDeleteMedia, Payload: payload, ID: "delete:" + key, MaxRetry: 10}); err != nil {
+		s.d.Log.WarnContext(ctx, "queue media delete failed", "key", key, "err", err)
+	}
+}
+
+// UploadHandler uploads an image to the remote storage and switches every
+// row that uses it to the remote URL. Idempotent: a retry re-uploads the
+// same bytes under the same key and re-applies the same URL.
+func (s *Service) UploadHandler() tasks.Handler {
+	return func(ctx context.Context, payload []byte) error {
+		var t uploadTask
+		if err := json.Unmarshal(payload, &t); err != nil || t.Key == "" {
+			return fmt.Errorf("profile: upload task: bad payload: %w", tasks.ErrSkipRetry)
+		}
+		inUse, err := s.d.Store.KeyInUse(ctx, t.Key)
+		if err != nil {
+			return err
+		}
+		if !inUse {
+			return nil // replaced or deleted before the upload ran
+		}
+		url, err := s.d.Remote.Put(ctx, t.Key, t.Data, t.ContentType)
+		if err != nil {
+			return fmt.Errorf("profile: upload %s: %w", t.Key, err)
+		}
+		ids, err := s.d.Store.MediaURLChanged(ctx, t.Key, url)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			s.invalidate(ctx, id, false)
+		}
+		if err := s.d.Local.Delete(ctx, t.Key); err != nil {
+			s.d.Log.WarnContext(ctx, "local copy not removed", "key", t.Key, "err", err)
+		}
+		return nil
+	}
+}
+
+// DeleteHandler removes an image that no row uses any more, from both
+// storages. Idempotent.
+func (s *Service) DeleteHandler() tasks.Handler {
+	return func(ctx context.Context, payload []byte) error {
+		var t deleteTask
+		if err := json.Unmarshal(payload, &t); err != nil || t.Key == "" || strings.Contains(t.Key, "..") {
+			return fmt.Errorf("profile: delete task: bad payload: %w", tasks.ErrSkipRetry)
+		}
+		inUse, err := s.d.Store.KeyInUse(ctx, t.Key)
+		if err != nil {
+			return err
+		}
+		if inUse {
+			return nil
+		}
+		if err := s.d.Local.Delete(ctx, t.Key); err != nil {
+			return err
+		}
+		if s.d.Remote != nil {
+			if err := s.d.Remote.Delete(ctx, t.Key); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}

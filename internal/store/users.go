@@ -1,0 +1,223 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// User is a row of users.
+type User struct {
+	bun.BaseModel `bun:"table:users"`
+
+	ID           int64      `bun:"id,pk,autoincrement"`
+	Phone        string     `bun:"phone"`
+	Nickname     string     `bun:"nickname"`
+	Gender       string     `bun:"gender"`
+	Birthday     string     `bun:"birthday"` // YYYY-MM-DD
+	City         string     `bun:"city"`
+	CellLat      *int32     `bun:"cell_lat"` // latitude in 1/100 degree (~1 km cell), nil = no location
+	CellLng      *int32     `bun:"cell_lng"`
+	Avatar       string     `bun:"avatar"`
+	AvatarKey    string     `bun:"avatar_key"`
+	VIPLevel     int        `bun:"vip_level"`
+	VIPExpiresAt *time.Time `bun:"vip_expires_at"`
+	CreatedAt    time.Time  `bun:"created_at"`
+	ActiveAt     time.Time  `bun:"active_at"`
+}
+
+// Profile is a row of profiles (dating preferences).
+type Profile struct {
+	bun.BaseModel `bun:"table:profiles"`
+
+	UserID       int64  `bun:"user_id,pk"`
+	DatingGender string `bun:"dating_gender"`
+	DatingCity   string `bun:"dating_city"`
+	MinDistance  int    `bun:"min_distance"`
+	MaxDistance  int    `bun:"max_distance"`
+	MinDatingAge int    `bun:"min_dating_age"`
+	MaxDatingAge int    `bun:"max_dating_age"`
+	Vibration    bool   `bun:"vibration"`
+	OnlyMatched  bool   `bun:"only_matched"`
+	AutoPlay     bool   `bun:"auto_play"`
+}
+
+// Register inserts u with profile p unless a user with u.Phone exists, and
+// returns the stored user and whether it was created now. Concurrent first
+// logins with one phone create exactly one user.
+func (s *Store) Register(ctx context.Context, u User, p Profile) (User, bool, error) {
+	created := false
+	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		res, err := tx.NewInsert().Model(&u).Ignore().Exec(ctx)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		if n == 1 {
+			created = true
+			if err := tx.NewSelect().Model(&u).Where("phone = ?", u.Phone).Scan(ctx); err != nil {
+				return err
+			}
+			p.UserID = u.ID
+			if _, err := tx.NewInsert().Model(&p).Exec(ctx); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return User{}, false, fmt.Errorf("store: register: %w", classify(err))
+	}
+	got, err := s.UserByPhone(ctx, u.Phone)
+	return got, created, err
+}
+
+// User returns the user with id, or ErrNotFound.
+func (s *Store) User(ctx context.Context, id int64) (User, error) {
+	var u User
+	if err := s.db.NewSelect().Model(&u).Where("id = ?", id).Scan(ctx); err != nil {
+		return User{}, fmt.Errorf("store: user %d: %w", id, classify(err))
+	}
+	return u, nil
+}
+
+// UserByPhone returns the user with the E.164 phone, or ErrNotFound.
+func (s *Store) UserByPhone(ctx context.Context, phone string) (User, error) {
+	var u User
+	if err := s.db.NewSelect().Model(&u).Where("phone = ?", phone).Scan(ctx); err != nil {
+		return User{}, fmt.Errorf("store: user by phone: %w", classify(err))
+	}
+	return u, nil
+}
+
+// UpdateUser locks the user row, lets change modify it (an error aborts with
+// nothing written) and writes the editable columns back. When change returns
+// a non-empty dating city, the profile's dating_city is set in the same
+// transaction.
+func (s *Store) UpdateUser(ctx context.Context, id int64, change func(u *User) (datingCity string, err error)) (User, error) {
+	var u User
+	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if err := s.forUpdate(tx.NewSelect().Model(&u).Where("id = ?", id)).Scan(ctx); err != nil {
+			return err
+		}
+		city, err := change(&u)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.NewUpdate().Model(&u).
+			Column("nickname", "gender", "birthday", "city", "cell_lat", "cell_lng").
+			WherePK().Exec(ctx); err != nil {
+			return err
+		}
+		if city != "" {
+			if _, err := tx.NewUpdate().Model((*Profile)(nil)).Set("dating_city = ?", city).
+				Where("user_id = ?", id).Exec(ctx); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return User{}, fmt.Errorf("store: update user %d: %w", id, classify(err))
+	}
+	return u, nil
+}
+
+// Profile returns the dating profile of userID; a user without one (created
+// before profiles existed) gets def stored and returned.
+func (s *Store) Profile(ctx context.Context, userID int64, def Profile) (Profile, error) {
+	var p Profile
+	err := s.db.NewSelect().Model(&p).Where("user_id = ?", userID).Scan(ctx)
+	if err == nil {
+		return p, nil
+	}
+	if cerr := classify(err); !isNotFound(cerr) {
+		return Profile{}, fmt.Errorf("store: profile %d: %w", userID, cerr)
+	}
+	def.UserID = userID
+	if _, err := s.db.NewInsert().Model(&def).Ignore().Exec(ctx); err != nil {
+		return Profile{}, fmt.Errorf("store: default profile %d: %w", userID, classify(err))
+	}
+	if err := s.db.NewSelect().Model(&p).Where("user_id = ?", userID).Scan(ctx); err != nil {
+		return Profile{}, fmt.Errorf("store: profile %d: %w", userID, classify(err))
+	}
+	return p, nil
+}
+
+// UpdateProfile locks the profile row, lets change modify it (validation on
+// the merged result happens inside change; an error aborts with nothing
+// written) and writes it back.
+func (s *Store) UpdateProfile(ctx context.Context, userID int64, def Profile, change func(p *Profile) error) (Profile, error) {
+	if _, err := s.Profile(ctx, userID, def); err != nil {
+		return Profile{}, err
+	}
+	var p Profile
+	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if err := s.forUpdate(tx.NewSelect().Model(&p).Where("user_id = ?", userID)).Scan(ctx); err != nil {
+			return err
+		}
+		if err := change(&p); err != nil {
+			return err
+		}
+		_, err := tx.NewUpdate().Model(&p).WherePK().Exec(ctx)
+		return err
+	})
+	if err != nil {
+		return Profile{}, fmt.Errorf("store: update profile %d: %w", userID, classify(err))
+	}
+	return p, nil
+}
+
+// SetVIP sets the VIP level and expiry of a user.
+func (s *Store) SetVIP(ctx context.Context, userID int64, level int, expiresAt *time.Time) error {
+	res, err := s.db.NewUpdate().Model((*User)(nil)).
+		Set("vip_level = ?", level).Set("vip_expires_at = ?", expiresAt).
+		Where("id = ?", userID).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("store: set vip %d: %w", userID, classify(err))
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("store: set vip %d: %w", userID, ErrNotFound)
+	}
+	return nil
+}
+
+// TouchActive records that the user was active at t (at most once a minute
+// is written, the condition keeps it cheap).
+func (s *Store) TouchActive(ctx context.Context, userID int64, t time.Time) error {
+	_, err := s.db.NewUpdate().Model((*User)(nil)).Set("active_at = ?", t).
+		Where("id = ? AND active_at < ?", userID, t.Add(-time.Minute)).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("store: touch %d: %w", userID, classify(err))
+	}
+	return nil
+}
+
+// Matched reports whether a and b are matched.
+func (s *Store) Matched(ctx context.Context, a, b int64) (bool, error) {
+	if a > b {
+		a, b = b, a
+	}
+	n, err := s.db.NewSelect().Table("matches").Where("user_a = ? AND user_b = ?", a, b).Count(ctx)
+	if err != nil {
+		return false, fmt.Errorf("store: matched: %w", classify(err))
+	}
+	return n > 0, nil
+}
+
+// InsertSeed bulk-inserts users (with their ids set) and their profiles in
+// one transaction (multi-row INSERTs).
+func (s *Store) InsertSeed(ctx context.Context, users []User, profiles []Profile) error {
+	return s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := tx.NewInsert().Model(&users).Exec(ctx); err != nil {
+			return err
+		}
+		_, err := tx.NewInsert().Model(&profiles).Exec(ctx)
+		return err
+	})
+}
