@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"strings"
 )
 
 // New returns the HTTP handler of the whole service. Every route is here.
@@ -31,15 +32,26 @@ func New(d Deps) http.Handler {
 	mux.Handle("GET /api/v1/openapi.json", http.HandlerFunc(s.openapi))
 
 	// Operations, media and the web client
+	api := jsonNotFound(mux)
 	root := http.NewServeMux()
-	root.Handle("/api/", jsonNotFound(mux))
 	root.Handle("GET /healthz", http.HandlerFunc(s.healthz))
 	root.Handle("GET /readyz", http.HandlerFunc(s.readyz))
 	root.Handle("GET /metrics", s.metrics())
 	if s.MediaDir != "" {
 		root.Handle("GET /media/", s.media())
 	}
-	root.Handle("GET /", s.web())
+	web := s.web()
+	root.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case strings.HasPrefix(r.URL.Path, "/api/"):
+			api.ServeHTTP(w, r)
+		case r.Method == http.MethodGet || r.Method == http.MethodHead:
+			web.ServeHTTP(w, r)
+		default:
+			w.Header().Set("Allow", "GET, HEAD")
+			fail(w, http.StatusMethodNotAllowed, codeNoMethod, "method not allowed on this route")
+		}
+	}))
 
 	return chain(jsonNotFound(root),
 		requestID(),

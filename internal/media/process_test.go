@@ -431,7 +431,7 @@ func TestProcessScaling(t *testing.T) {
 		wantW, wantH int
 	}{
 		{"3000x2000 → 1080x720", encodeJPEG(t, solid(3000, 2000, color.RGBA{10, 100, 200, 255})), media.DefaultLimits(), 1080, 720},
-		{"portrait 900x1800 → 540x1080", encodePNG(t, solid(900, 1800, color.White)), media.DefaultLimits(), 540, 1080},
+		{"portrait 600x1200 → 540x1080", encodePNG(t, solid(600, 1200, color.White)), media.DefaultLimits(), 540, 1080},
 		{"1080x1080 untouched", encodePNG(t, solid(1080, 1080, color.White)), media.DefaultLimits(), 1080, 1080},
 		{"small not upscaled", encodeJPEG(t, solid(100, 50, color.Black)), media.DefaultLimits(), 100, 50},
 		{"custom MaxSide", encodePNG(t, solid(200, 100, color.White)), media.Limits{MaxSide: 50}, 50, 25},

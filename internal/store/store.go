@@ -17,7 +17,6 @@ import (
 
 	_ "github.com/go-sql-driver/mysql" // MySQL driver
 	_ "github.com/ncruces/go-sqlite3/driver"
-	_ "github.com/ncruces/go-sqlite3/embed"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
 	"github.com/uptrace/bun"

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/swiper-social/swiper/internal/backend"
 	"github.com/swiper-social/swiper/internal/tasks"
@@ -46,12 +47,27 @@ func TestAsynqContract(t *testing.T) {
 	})
 }
 
-// deleteQueue removes a test queue and its tasks from the shared Redis DB.
+// deleteQueue removes a test queue, its tasks and its stats from the shared
+// Redis DB, touching nothing else.
 func deleteQueue(t *testing.T, opt asynq.RedisConnOpt, name string) {
 	insp := asynq.NewInspector(opt)
 	defer insp.Close()
 	if err := insp.DeleteQueue(name, true); err != nil && !errors.Is(err, asynq.ErrQueueNotFound) {
 		t.Errorf("delete queue %s: %v", name, err)
+	}
+	rdb := opt.MakeRedisClient().(redis.UniversalClient)
+	defer rdb.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	pattern := "asynq:{" + name + "}:*"
+	iter := rdb.Scan(ctx, 0, pattern, 100).Iterator()
+	for iter.Next(ctx) {
+		if err := rdb.Del(ctx, iter.Val()).Err(); err != nil {
+			t.Errorf("del %s: %v", iter.Val(), err)
+		}
+	}
+	if err := iter.Err(); err != nil {
+		t.Errorf("scan %s: %v", pattern, err)
 	}
 }
 
