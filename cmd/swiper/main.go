@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/qiniu/go-sdk/v7/storagev2/uplog"
+
 	"github.com/swiper-social/swiper/internal/app"
 	"github.com/swiper-social/swiper/internal/config"
 	"github.com/swiper-social/swiper/internal/logging"
@@ -26,6 +28,8 @@ import (
 )
 
 func main() {
+	// The Qiniu SDK would otherwise report upload telemetry to Qiniu.
+	uplog.DisableUplog()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr); err != nil {

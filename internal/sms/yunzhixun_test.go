@@ -180,8 +180,10 @@ func TestYunzhixunFailures(t *testing.T) {
 			wantInErr: []string{"100015", "号码不合法"},
 		},
 		{
-			name:      "numeric provider code",
-			reply:     func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte(`{"code":105147,"msg":"too often"}`)) },
+			name: "numeric provider code",
+			reply: func(w http.ResponseWriter, r *http.Request) {
+				_, _ = w.Write([]byte(`{"code":105147,"msg":"too often"}`))
+			},
 			wantInErr: []string{"105147", "too often"},
 		},
 		{

@@ -1,0 +1,47 @@
+# Swiper — the commands. `make test` is the one test command (CI runs it).
+SHELL := /bin/bash
+GO ?= go
+export CGO_ENABLED ?= 1
+
+# The production path's services (see README "Tests").
+SWIPER_TEST_MYSQL_URL ?= mysql://swiper:swiper@127.0.0.1:3306/test
+SWIPER_TEST_REDIS_URL ?= redis://127.0.0.1:6379/14
+
+.PHONY: run build test lint test-embedded test-production test-web bench fuzz
+
+run:
+	$(GO) run ./cmd/swiper serve
+
+build:
+	$(GO) build -o bin/swiper ./cmd/swiper
+
+## test: everything CI checks — lint, the Go suite on both paths, the web client.
+test: lint test-embedded test-production test-web
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+## The whole Go suite on SQLite + in-process adapters (Redis adapter
+## contract tests still run against the real Redis).
+test-embedded:
+	SWIPER_TEST_REDIS_URL=$(SWIPER_TEST_REDIS_URL) SWIPER_TEST_MYSQL_URL=$(SWIPER_TEST_MYSQL_URL) \
+		$(GO) test -race -count=1 -timeout 20m ./...
+
+## The whole Go suite again on MariaDB + Redis + asynq.
+test-production:
+	SWIPER_TEST_BACKEND=production SWIPER_TEST_REDIS_URL=$(SWIPER_TEST_REDIS_URL) SWIPER_TEST_MYSQL_URL=$(SWIPER_TEST_MYSQL_URL) \
+		$(GO) test -race -count=1 -timeout 20m ./...
+
+## The web client: unit tests, committed build matches the sources, e2e in Chromium.
+test-web: build
+	cd web && npm ci --no-audit --no-fund && npm test && npm run check:dist
+	cd web && SWIPER_BIN=$(CURDIR)/bin/swiper npm run e2e
+
+fuzz:
+	$(GO) test ./internal/phone -run '^$$' -fuzz FuzzParse -fuzztime 30s
+	$(GO) test ./internal/input -run '^$$' -fuzz FuzzObject -fuzztime 30s
+	$(GO) test ./internal/media -run '^$$' -fuzz FuzzProcess -fuzztime 30s
+
+bench:
+	bash scripts/bench.sh
