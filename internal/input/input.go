@@ -125,6 +125,9 @@ func String(raw []byte) (string, bool) {
 
 // Int decodes a JSON number that is a whole number within int32.
 func Int(raw []byte) (int, bool) {
+	if t := bytes.TrimSpace(raw); len(t) == 0 || t[0] == '"' {
+		return 0, false // encoding/json would accept a quoted number
+	}
 	var n json.Number
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
