@@ -52,8 +52,8 @@ commands:
   serve [--workers=N]     HTTP server; runs N task workers in-process (default 4; 0 = none, needs Redis)
   worker [--concurrency=N] task workers only (asynq on SWIPER_REDIS_URL)
   migrate                 apply database migrations
-  seed --users N [--random-seed S] [--tokens K --tokens-file F]
-                          realistic demo users with profiles
+  seed --users N [--swipes-per-user M] [--random-seed S] [--tokens K --tokens-file F]
+                          realistic demo users with profiles, swipes and matches
   vip grant --phone P --level L [--days D]
                           set a user's VIP level for D days (level 0 removes VIP)
 
@@ -198,6 +198,7 @@ func runSeed(ctx context.Context, cfg config.Config, log *slog.Logger, args []st
 	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	users := fs.Int("users", 0, "how many users to create")
+	swipes := fs.Int("swipes-per-user", 0, "swipes each seeded user makes (with the matches and scores they imply)")
 	rs := fs.Uint64("random-seed", 1, "random seed (same seed, same data)")
 	tokens := fs.Int("tokens", 0, "write this many session tokens of seeded users (needs SWIPER_REDIS_URL)")
 	tokensFile := fs.String("tokens-file", "", "file for --tokens, one token per line")
@@ -206,6 +207,9 @@ func runSeed(ctx context.Context, cfg config.Config, log *slog.Logger, args []st
 	}
 	if *users < 1 || *users > 50_000_000 {
 		return usageError{"--users must be from 1 to 50000000"}
+	}
+	if *swipes < 0 || *swipes > 1000 {
+		return usageError{"--swipes-per-user must be from 0 to 1000"}
 	}
 	if *tokens < 0 || *tokens > *users {
 		return usageError{"--tokens must be from 0 to --users"}
@@ -228,6 +232,19 @@ func runSeed(ctx context.Context, cfg config.Config, log *slog.Logger, args []st
 	}
 	took := time.Since(start)
 	fmt.Fprintf(stdout, "seeded users %d-%d in %s (%.0f users/s)\n", first, last, took.Round(time.Millisecond), float64(*users)/took.Seconds())
+	if *swipes > 0 {
+		start := time.Now()
+		st, err := seed.Swipes(ctx, a.Store, first, last, time.Now().UTC(), seed.SwipeOptions{PerUser: *swipes, Seed: *rs, Progress: stderr})
+		if err != nil {
+			return err
+		}
+		if err := a.RebuildRank(ctx); err != nil {
+			return fmt.Errorf("seed: hot rank: %w", err)
+		}
+		took := time.Since(start)
+		fmt.Fprintf(stdout, "seeded %d swipes, %d matches, %d scores in %s (%.0f swipes/s)\n",
+			st.Swipes, st.Matches, st.Scores, took.Round(time.Millisecond), float64(st.Swipes)/took.Seconds())
+	}
 	if *tokens > 0 {
 		if err := a.WriteTokens(ctx, first, *tokens, *tokensFile); err != nil {
 			return err

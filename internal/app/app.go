@@ -22,6 +22,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/swiper-social/swiper/api"
+	"github.com/swiper-social/swiper/internal/activity"
 	"github.com/swiper-social/swiper/internal/auth"
 	"github.com/swiper-social/swiper/internal/blob"
 	"github.com/swiper-social/swiper/internal/cache"
@@ -32,7 +33,9 @@ import (
 	"github.com/swiper-social/swiper/internal/media"
 	"github.com/swiper-social/swiper/internal/otp"
 	"github.com/swiper-social/swiper/internal/profile"
+	"github.com/swiper-social/swiper/internal/rank"
 	"github.com/swiper-social/swiper/internal/sms"
+	"github.com/swiper-social/swiper/internal/social"
 	"github.com/swiper-social/swiper/internal/store"
 	"github.com/swiper-social/swiper/internal/tasks"
 )
@@ -56,8 +59,10 @@ type App struct {
 	Store    *store.Store
 	Auth     *auth.Service
 	Profile  *profile.Service
+	Social   *social.Service
 	Handler  http.Handler
 	Registry *prometheus.Registry
+	Activity *activity.Tracker // batched "last active" stamps; Serve runs it
 
 	opts    Options
 	redis   *redis.Client
@@ -68,6 +73,16 @@ type App struct {
 	asynqQ  *tasks.AsynqQueue
 	connOpt asynq.RedisConnOpt
 	closers []func() error
+
+	// social module: the hot rank's Redis board (nil embedded) and the
+	// user caches, for InvalidateUserCache.
+	rankRedis *rank.Redis
+	users     *cache.Cache[profile.Record]
+	profiles  *cache.Cache[store.Profile]
+
+	// periodic tasks (sweeps.go in this package)
+	periodic []tasks.Periodic
+	local    *blob.Local
 }
 
 // New builds the application: it opens the database (and migrates it),
@@ -158,9 +173,25 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 
 	cm := cache.NewMetrics(a.Registry)
 	users, profiles := profile.NewCaches(a.kv, cm, CacheTTL(cfg), log)
+	a.users, a.profiles = users, profiles
 	a.Profile = profile.New(profile.Deps{
 		Store: a.Store, Users: users, Profiles: profiles, Local: local, Remote: remote, Queue: a.queue,
 		Clock: opts.Clock, TZ: cfg.Timezone, Limits: media.DefaultLimits(), FreeDailyLikes: cfg.FreeDailyLikes, Log: log,
+		Quotas: social.Quotas{Store: a.Store, TZ: cfg.Timezone},
+	})
+	// Social: the hot rank is a Redis sorted set on the production path
+	// (rebuilt from the scores table when missing), the table itself embedded.
+	var board rank.Board = rank.NewTable(social.RankTop(a.Store))
+	if a.redis != nil {
+		a.rankRedis = rank.NewRedis(a.redis, opts.RedisPrefix, social.RankScan(a.Store))
+		if err := a.rankRedis.EnsureReady(ctx); err != nil {
+			log.Warn("hot rank not rebuilt at start; the first read retries", "err", err)
+		}
+		board = a.rankRedis
+	}
+	a.Social = social.New(social.Deps{
+		Store: a.Store, Profile: a.Profile, Rank: board, Clock: opts.Clock, TZ: cfg.Timezone,
+		FreeDailyLikes: cfg.FreeDailyLikes, Log: log,
 	})
 	a.Auth = auth.New(auth.Deps{
 		Codes: codes, Policy: policy, Sessions: a.kv, Queue: a.queue, Users: a.Profile,
@@ -180,7 +211,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	a.mux.Handle(auth.TaskSendSMS, a.Auth.SMSHandler(sender))
 	a.mux.Handle(profile.TaskUploadMedia, a.Profile.UploadHandler())
 	a.mux.Handle(profile.TaskDeleteMedia, a.Profile.DeleteHandler())
+	a.local = local
+	a.registerSweeps(remote != nil) // periodic tasks: sweeps.go
 
+	a.Activity = activity.New(a.Store, opts.Clock, 10*time.Second, log)
 	openapiJSON, err := api.JSON()
 	if err != nil {
 		return nil, fmt.Errorf("app: openapi: %w", err)
@@ -190,9 +224,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		ready["redis"] = a.kv
 	}
 	a.Handler = httpapi.New(httpapi.Deps{
-		Auth: a.Auth, Profile: a.Profile, Ready: ready, Gatherer: a.Registry,
+		Auth: a.Auth, Profile: a.Profile, Social: a.Social, Ready: ready, Gatherer: a.Registry,
 		Metrics: httpapi.NewMetrics(a.Registry), OpenAPIJSON: openapiJSON, MediaDir: cfg.MediaDir,
-		Web: opts.Web, TrustedProxies: cfg.TrustedProxies, Log: log,
+		Web: opts.Web, TrustedProxies: cfg.TrustedProxies, Activity: a.Activity, Log: log,
 	})
 	return a, nil
 }
@@ -212,11 +246,22 @@ func (a *App) Embedded() bool { return a.inproc != nil }
 
 // RunWorkers processes tasks until ctx is done, then drains them.
 func (a *App) RunWorkers(ctx context.Context, concurrency int) error {
+	// Periodic tasks run wherever tasks run: on asynq's scheduler behind a
+	// Redis leader lock (one active scheduler across processes), embedded on
+	// plain tickers. See sweeps.go.
+	pctx, stopPeriodic := context.WithCancel(ctx)
+	defer stopPeriodic()
+	var pwg sync.WaitGroup
+	defer pwg.Wait()
+	pwg.Add(1)
+	go func() { defer pwg.Done(); a.runPeriodic(pctx) }()
 	if a.inproc != nil {
 		return a.inproc.Run(ctx)
 	}
 	w := tasks.NewAsynqWorker(a.connOpt, a.opts.QueueName, a.mux, tasks.WorkerOptions{Concurrency: concurrency, Log: a.Log})
-	return w.Run(ctx)
+	err := w.Run(ctx)
+	stopPeriodic()
+	return err
 }
 
 // Serve listens on cfg.Addr (or ln when given) and runs the task workers
@@ -249,6 +294,10 @@ func (a *App) Serve(ctx context.Context, ln net.Listener, workers int) error {
 			workErr <- a.RunWorkers(workCtx, max(workers, 1))
 		}()
 	}
+	actCtx, stopAct := context.WithCancel(context.WithoutCancel(ctx))
+	actDone := make(chan struct{})
+	go func() { a.Activity.Run(actCtx); close(actDone) }()
+	defer func() { stopAct(); <-actDone }()
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	a.banner(ln.Addr().String(), workers)
@@ -322,6 +371,24 @@ func InvalidateUser(ctx context.Context, cfg config.Config, log *slog.Logger, id
 		return err
 	}
 	return profiles.Invalidate(ctx, id)
+}
+
+// InvalidateUserCache drops this app's cached copies of user id after a
+// write that bypassed the services (tests granting VIP through the store).
+func (a *App) InvalidateUserCache(ctx context.Context, id int64) error {
+	if err := a.users.Invalidate(ctx, id); err != nil {
+		return err
+	}
+	return a.profiles.Invalidate(ctx, id)
+}
+
+// RebuildRank rebuilds the hot rank's Redis set from the scores table
+// (after seeding); embedded, the rank reads the table and needs nothing.
+func (a *App) RebuildRank(ctx context.Context) error {
+	if a.rankRedis == nil {
+		return nil
+	}
+	return a.rankRedis.Rebuild(ctx)
 }
 
 // WriteTokens opens sessions for n users from id first on and writes their

@@ -2,7 +2,10 @@ package httpapi
 
 import (
 	"net/http"
+	"strings"
 	"time"
+
+	"github.com/swiper-social/swiper/internal/auth"
 
 	"github.com/swiper-social/swiper/internal/input"
 	"github.com/swiper-social/swiper/internal/phone"
@@ -19,7 +22,10 @@ func parsePhone(m map[string][]byte) (string, error) {
 	}
 	s, ok := input.String(raw)
 	if !ok {
-		return "", &input.Error{Code: codeBadPhone, Message: "phone number format invalid", Fields: map[string]string{"phone": "must be a string"}}
+		return "", input.Invalid("phone", "must be a string")
+	}
+	if strings.TrimSpace(s) == "" {
+		return "", input.Missing("phone")
 	}
 	e164, err := phone.Parse(s)
 	if err != nil {
@@ -72,6 +78,8 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) error {
 		errs.Missing("code")
 	} else if code, ok = input.String(raw); !ok {
 		errs.Invalid("code", "must be a string of 6 digits")
+	} else if code == "" {
+		errs.Missing("code")
 	}
 	e164, perr := parsePhone(m)
 	if perr != nil {
@@ -84,12 +92,13 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	s.Activity.Touch(sess.UserID)
 	me, err := s.Profile.Me(r.Context(), sess.UserID)
 	if err != nil {
 		return err
 	}
 	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: sess.Token, Path: "/", Expires: sess.ExpiresAt,
-		MaxAge: int(time.Until(sess.ExpiresAt) / time.Second), HttpOnly: true, SameSite: http.SameSiteLaxMode,
+		MaxAge: int(auth.SessionTTL / time.Second), HttpOnly: true, SameSite: http.SameSiteLaxMode,
 		Secure: fromTLS(r, s.TrustedProxies)})
 	ok(w, sessionAnswer{Token: sess.Token, ExpiresAt: sess.ExpiresAt.UTC(), Created: sess.Created, User: me})
 	return nil

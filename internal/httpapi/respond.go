@@ -14,6 +14,7 @@ import (
 	"github.com/swiper-social/swiper/internal/input"
 	"github.com/swiper-social/swiper/internal/media"
 	"github.com/swiper-social/swiper/internal/profile"
+	"github.com/swiper-social/swiper/internal/social"
 )
 
 // API codes of API.md §1.
@@ -89,6 +90,7 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	var inErr *input.Error
 	var limit *auth.LimitError
 	var perm *profile.PermissionError
+	var quota *social.QuotaError
 	switch {
 	case errors.As(err, &inErr):
 		code := codeInvalid
@@ -130,6 +132,25 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		fail(w, http.StatusConflict, codeAlbumFull, "photo album is full (6 photos)")
 	case errors.As(err, &perm):
 		fail(w, http.StatusForbidden, codeNeedsVIP, "your VIP level lacks the permission "+perm.Permission)
+	// Social (codes in social.go)
+	case errors.Is(err, social.ErrSelfSwipe):
+		fail(w, http.StatusBadRequest, codeSelfSwipe, "you cannot swipe yourself")
+	case errors.Is(err, social.ErrAlreadySwiped):
+		fail(w, http.StatusConflict, codeAlreadySwiped, "you already swiped this user")
+	case errors.As(err, &quota):
+		retryAfter(w, quota.RetryAfter)
+		if quota.Rewind {
+			fail(w, http.StatusTooManyRequests, codeRewindQuota, "daily rewind quota used up")
+		} else {
+			fail(w, http.StatusTooManyRequests, codeLikeQuota, "daily like quota used up")
+		}
+	case errors.Is(err, social.ErrNothingToRewind):
+		fail(w, http.StatusNotFound, codeNothingToUndo, "nothing to rewind")
+	case errors.Is(err, social.ErrRewindTooOld):
+		fail(w, http.StatusConflict, codeRewindTooOld, "the latest swipe is older than the rewind window (300 s)")
+	case errors.Is(err, social.ErrNotMatched):
+		fail(w, http.StatusNotFound, codeNotMatched, "you are not matched with this user")
+	// end of social
 	case errors.Is(err, backend.ErrUnavailable):
 		log.WarnContext(r.Context(), "backing service unavailable", "err", err)
 		retryAfter(w, retryUnavailable*time.Second)

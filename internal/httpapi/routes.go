@@ -25,6 +25,15 @@ func New(d Deps) http.Handler {
 	mux.Handle("DELETE /api/v1/users/me/photos/{id}", s.requireUser(s.deletePhoto))
 	mux.Handle("GET /api/v1/users/{id}", s.requireUser(s.getUser))
 
+	// Social
+	mux.Handle("GET /api/v1/recommendations", s.requireUser(s.getRecommendations))
+	mux.Handle("POST /api/v1/swipes", s.requireUser(s.createSwipe))
+	mux.Handle("DELETE /api/v1/swipes/latest", s.requireUser(s.rewindSwipe))
+	mux.Handle("GET /api/v1/likes/received", s.requireUser(s.getLikesReceived))
+	mux.Handle("GET /api/v1/matches", s.requireUser(s.getMatches))
+	mux.Handle("DELETE /api/v1/matches/{user_id}", s.requireUser(s.deleteMatch))
+	mux.Handle("GET /api/v1/rank", s.requireUser(s.getRank))
+
 	// VIP
 	mux.Handle("GET /api/v1/vip", s.requireUser(s.getVIP))
 	mux.Handle("GET /api/v1/vip/plans", s.handle(s.getPlans))

@@ -20,6 +20,7 @@ import (
 	"github.com/swiper-social/swiper/internal/auth"
 	"github.com/swiper-social/swiper/internal/input"
 	"github.com/swiper-social/swiper/internal/profile"
+	"github.com/swiper-social/swiper/internal/social"
 )
 
 // Pinger is a dependency /readyz checks.
@@ -31,6 +32,7 @@ type Pinger interface {
 type Deps struct {
 	Auth           *auth.Service
 	Profile        *profile.Service
+	Social         *social.Service   // swipes, matches, likes, deck, rank
 	Ready          map[string]Pinger // name → dependency, checked by /readyz
 	Gatherer       prometheus.Gatherer
 	Metrics        *Metrics
@@ -38,7 +40,13 @@ type Deps struct {
 	MediaDir       string // served at /media/ when non-empty
 	Web            fs.FS  // the built web client, nil = none
 	TrustedProxies []netip.Prefix
+	Activity       Toucher // records that an authenticated user was active
 	Log            *slog.Logger
+}
+
+// Toucher records user activity without blocking.
+type Toucher interface {
+	Touch(userID int64)
 }
 
 type server struct {
@@ -86,6 +94,7 @@ func (s *server) requireUser(h handlerFunc) http.Handler {
 		if err != nil {
 			return err
 		}
+		s.Activity.Touch(uid)
 		return h(w, r.WithContext(context.WithValue(r.Context(), userKey{}, uid)))
 	})
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/swiper-social/swiper/internal/input"
+	"github.com/swiper-social/swiper/internal/media"
 	"github.com/swiper-social/swiper/internal/vip"
 )
 
@@ -99,6 +100,20 @@ func (t tooLargeReader) Read(b []byte) (int, error) {
 	return n, err
 }
 
+// uploadErr turns an image that is over the file limit into 4002 when the
+// whole body is also over the multipart limit (a streamed body whose size
+// was not announced): 4002 comes before input errors in API.md §1.
+func uploadErr(r *http.Request, err error) error {
+	if errors.Is(err, media.ErrTooLarge) {
+		_, derr := io.Copy(io.Discard, r.Body)
+		var mbe *http.MaxBytesError
+		if errors.As(derr, &mbe) {
+			return errTooLarge
+		}
+	}
+	return err
+}
+
 func (s *server) putAvatar(w http.ResponseWriter, r *http.Request) error {
 	f, done, err := filePart(w, r, "avatar")
 	if err != nil {
@@ -107,7 +122,7 @@ func (s *server) putAvatar(w http.ResponseWriter, r *http.Request) error {
 	defer done()
 	url, err := s.Profile.SetAvatar(r.Context(), userID(r), f)
 	if err != nil {
-		return err
+		return uploadErr(r, err)
 	}
 	ok(w, map[string]string{"avatar": url})
 	return nil
@@ -121,7 +136,7 @@ func (s *server) addPhoto(w http.ResponseWriter, r *http.Request) error {
 	defer done()
 	p, err := s.Profile.AddPhoto(r.Context(), userID(r), f)
 	if err != nil {
-		return err
+		return uploadErr(r, err)
 	}
 	ok(w, p)
 	return nil

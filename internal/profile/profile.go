@@ -91,16 +91,18 @@ func NewCaches(kvs kv.Store, m *cache.Metrics, ttl time.Duration, log *slog.Logg
 // looking for the opposite gender in the same city, 0-50 km, 18-50 years.
 func (s *Service) Register(ctx context.Context, e164 string) (int64, bool, error) {
 	now := s.d.Clock.Now()
+	// Most logins are of registered users: one indexed read, no write (the
+	// activity stamp is batched by the HTTP layer's activity tracker).
+	if got, err := s.d.Store.UserByPhone(ctx, e164); err == nil {
+		return got.ID, false, nil
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return 0, false, err
+	}
 	u := store.User{Phone: e164, Nickname: "用户" + phone.Last4(e164), Gender: "male", Birthday: "1990-01-01",
 		City: "北京", CreatedAt: now, ActiveAt: now}
 	got, created, err := s.d.Store.Register(ctx, u, s.defaultProfile(u))
 	if err != nil {
 		return 0, false, err
-	}
-	if !created {
-		if err := s.d.Store.TouchActive(ctx, got.ID, now); err != nil {
-			s.d.Log.WarnContext(ctx, "touch active failed", "user_id", got.ID, "err", err)
-		}
 	}
 	return got.ID, created, nil
 }
@@ -458,8 +460,9 @@ func (s *Service) Card(ctx context.Context, viewer, id int64) (Card, error) {
 	if err != nil {
 		return Card{}, err
 	}
-	var vu *store.User
+	vu := &r.User // one's own Card: the owner always sees the album
 	if viewer != id {
+		vu = nil
 		v, err := s.record(ctx, viewer)
 		if err != nil && !errors.Is(err, ErrUserNotFound) {
 			return Card{}, err
@@ -560,8 +563,13 @@ func (s *Service) SetAvatar(ctx context.Context, id int64, r io.Reader) (string,
 
 // AddPhoto processes an uploaded image and appends it to the album.
 func (s *Service) AddPhoto(ctx context.Context, id int64, r io.Reader) (Photo, error) {
-	// Refuse early when the album is already full, before any image work;
-	// the store re-checks under a lock.
+	// A bad image is an input error and wins over a full album (API.md §1
+	// order), so the image is checked first; the store re-checks the album
+	// size under a lock.
+	img, err := media.Process(r, s.d.Limits)
+	if err != nil {
+		return Photo{}, err
+	}
 	rec, err := s.record(ctx, id)
 	if err != nil {
 		return Photo{}, err
@@ -569,7 +577,7 @@ func (s *Service) AddPhoto(ctx context.Context, id int64, r io.Reader) (Photo, e
 	if len(rec.Photos) >= MaxPhotos {
 		return Photo{}, ErrAlbumFull
 	}
-	img, key, url, err := s.storeImage(ctx, "photos", r)
+	key, url, err := s.putImage(ctx, "photos", img)
 	if err != nil {
 		return Photo{}, err
 	}
@@ -605,16 +613,22 @@ func (s *Service) storeImage(ctx context.Context, dir string, r io.Reader) (medi
 	if err != nil {
 		return media.Image{}, "", "", err
 	}
+	key, url, err := s.putImage(ctx, dir, img)
+	return img, key, url, err
+}
+
+// putImage stores a processed image locally under a random name.
+func (s *Service) putImage(ctx context.Context, dir string, img media.Image) (key, url string, err error) {
 	b := make([]byte, 16)
 	if _, err := rand.Read(b); err != nil {
-		return media.Image{}, "", "", fmt.Errorf("profile: random name: %w", err)
+		return "", "", fmt.Errorf("profile: random name: %w", err)
 	}
-	key := dir + "/" + hex.EncodeToString(b) + img.Ext
-	url, err := s.d.Local.Put(ctx, key, img.Data, img.ContentType)
+	key = dir + "/" + hex.EncodeToString(b) + img.Ext
+	url, err = s.d.Local.Put(ctx, key, img.Data, img.ContentType)
 	if err != nil {
-		return media.Image{}, "", "", fmt.Errorf("profile: store image: %w", err)
+		return "", "", fmt.Errorf("profile: store image: %w", err)
 	}
-	return img, key, url, nil
+	return key, url, nil
 }
 
 type uploadTask struct {

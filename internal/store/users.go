@@ -221,3 +221,16 @@ func (s *Store) InsertSeed(ctx context.Context, users []User, profiles []Profile
 		return err
 	})
 }
+
+// TouchActiveMany sets active_at of ids to at (one statement).
+func (s *Store) TouchActiveMany(ctx context.Context, ids []int64, at time.Time) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	_, err := s.db.NewUpdate().Model((*User)(nil)).Set("active_at = ?", at).
+		Where("id IN (?) AND active_at < ?", bun.In(ids), at).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("store: touch %d users: %w", len(ids), classify(err))
+	}
+	return nil
+}

@@ -1,0 +1,117 @@
+package apptest_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/swiper-social/swiper/internal/app"
+	"github.com/swiper-social/swiper/internal/apptest"
+	"github.com/swiper-social/swiper/internal/config"
+)
+
+// BenchmarkLogin measures POST /api/v1/sessions (code verify, registration
+// on first login, session creation) over loopback HTTP with 32 parallel
+// clients. Codes are issued (and delivered to the SMS sink) before the timer
+// starts; each iteration is one successful login of a distinct phone.
+func BenchmarkLogin(b *testing.B) { benchLogin(b, false) }
+
+// BenchmarkLoginExisting is the same for registered users (the common case).
+func BenchmarkLoginExisting(b *testing.B) { benchLogin(b, true) }
+
+func benchLogin(b *testing.B, registered bool) {
+	e := apptest.New(b, func(c *config.Config, o *app.Options) { c.OTPIPLimit = 0 })
+	n := b.N
+	phones := make([]string, n)
+	codes := make([]string, n)
+	for i := range phones {
+		phones[i] = fmt.Sprintf("1390%07d", i)
+	}
+	// Issue codes in parallel batches (not timed).
+	issue := func() {
+		sem := make(chan struct{}, 32)
+		errs := make(chan error, n)
+		for i := range phones {
+			sem <- struct{}{}
+			go func(i int) {
+				defer func() { <-sem }()
+				resp, err := http.Post(e.URL+"/api/v1/verification-codes", "application/json",
+					bytes.NewReader([]byte(`{"phone":"`+phones[i]+`"}`)))
+				if err == nil {
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					if resp.StatusCode != 200 {
+						err = fmt.Errorf("code request: %d", resp.StatusCode)
+					}
+				}
+				errs <- err
+			}(i)
+		}
+		for range phones {
+			if err := <-errs; err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	issue()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	for i, p := range phones {
+		c, err := e.SMS.Wait(ctx, "+86"+p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		codes[i] = c
+	}
+	if registered {
+		for i := range phones {
+			resp, err := http.Post(e.URL+"/api/v1/sessions", "application/json",
+				bytes.NewReader([]byte(`{"phone":"`+phones[i]+`","code":"`+codes[i]+`"}`)))
+			if err != nil || resp.StatusCode != 200 {
+				b.Fatalf("registering login: %v", err)
+			}
+			resp.Body.Close()
+		}
+		e.Clock.Advance(61 * time.Second)
+		issue()
+		for i, p := range phones {
+			c, err := e.SMS.WaitN(ctx, "+86"+p, 2)
+			if err != nil {
+				b.Fatal(err)
+			}
+			codes[i] = c
+		}
+	}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	var next atomic.Int64
+	var failed atomic.Int64
+	b.SetParallelism(16) // 16 × GOMAXPROCS(2) = 32 clients
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := next.Add(1) - 1
+			body, _ := json.Marshal(map[string]string{"phone": phones[i], "code": codes[i]})
+			resp, err := client.Post(e.URL+"/api/v1/sessions", "application/json", bytes.NewReader(body))
+			if err != nil {
+				failed.Add(1)
+				continue
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				failed.Add(1)
+			}
+		}
+	})
+	b.StopTimer()
+	if f := failed.Load(); f > 0 {
+		b.Fatalf("%d of %d logins failed", f, n)
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "logins/s")
+}

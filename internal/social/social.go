@@ -1,0 +1,625 @@
+// Package social holds the social module: swipes, rewind, matches, who
+// liked me, recommendations and the hot rank (API.md §3 Social), and the
+// daily quotas the VIP status reports.
+package social
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/swiper-social/swiper/internal/clock"
+	"github.com/swiper-social/swiper/internal/input"
+	"github.com/swiper-social/swiper/internal/profile"
+	"github.com/swiper-social/swiper/internal/rank"
+	"github.com/swiper-social/swiper/internal/store"
+	"github.com/swiper-social/swiper/internal/vip"
+)
+
+// Errors of the service; the HTTP layer maps them to API codes.
+var (
+	ErrSelfSwipe       = errors.New("social: you cannot swipe yourself")            // 2001
+	ErrAlreadySwiped   = errors.New("social: already swiped this user")             // 2002
+	ErrNothingToRewind = errors.New("social: nothing to rewind")                    // 2004
+	ErrRewindTooOld    = errors.New("social: the latest swipe is older than 300 s") // 2005
+	ErrNotMatched      = errors.New("social: not matched with this user")           // 2007
+)
+
+// QuotaError is a daily quota used up: likes (2003) or rewinds (2006).
+// RetryAfter runs until the next local midnight.
+type QuotaError struct {
+	Rewind     bool
+	RetryAfter time.Duration
+}
+
+func (e *QuotaError) Error() string {
+	if e.Rewind {
+		return "social: daily rewind quota used up"
+	}
+	return "social: daily like quota used up"
+}
+
+// RewindWindow is how old the latest swipe may be to be rewound.
+const RewindWindow = 300 * time.Second
+
+// Score changes of the swiped user (hot rank).
+const (
+	ScoreLike      = 5
+	ScoreSuperlike = 7
+	ScoreDislike   = -5
+)
+
+// Action names of the API.
+const (
+	Like      = "like"
+	Superlike = "superlike"
+	Dislike   = "dislike"
+)
+
+// ParseAction maps an API action name to its stored value.
+func ParseAction(name string) (int8, bool) {
+	switch name {
+	case Like:
+		return store.ActionLike, true
+	case Superlike:
+		return store.ActionSuperlike, true
+	case Dislike:
+		return store.ActionDislike, true
+	}
+	return 0, false
+}
+
+func actionName(a int8) string {
+	switch a {
+	case store.ActionLike:
+		return Like
+	case store.ActionSuperlike:
+		return Superlike
+	}
+	return Dislike
+}
+
+// ScoreOf is the hot-rank score change a swipe action gives the swiped user.
+func ScoreOf(a int8) int64 {
+	switch a {
+	case store.ActionLike:
+		return ScoreLike
+	case store.ActionSuperlike:
+		return ScoreSuperlike
+	}
+	return ScoreDislike
+}
+
+// Deps are the collaborators of Service.
+type Deps struct {
+	Store          *store.Store
+	Profile        *profile.Service // builds the Cards (album visibility lives there)
+	Rank           rank.Board
+	Clock          clock.Clock
+	TZ             *time.Location
+	FreeDailyLikes int
+	Log            *slog.Logger
+}
+
+// Service is the social module.
+type Service struct{ d Deps }
+
+// New returns a Service.
+func New(d Deps) *Service { return &Service{d: d} }
+
+// Match is a match seen by one of the two users.
+type Match struct {
+	User      profile.Card `json:"user"`
+	MatchedAt time.Time    `json:"matched_at"`
+}
+
+// SwipeResult is the answer to a swipe.
+type SwipeResult struct {
+	Matched bool   `json:"matched"`
+	Match   *Match `json:"match"`
+}
+
+// RewindResult is the swipe a rewind undid.
+type RewindResult struct {
+	User   profile.Card `json:"user"`
+	Action string       `json:"action"`
+}
+
+// LikesPage is one page of who liked me.
+type LikesPage struct {
+	Total int            `json:"total"`
+	Users []profile.Card `json:"users"`
+}
+
+// MatchesPage is one page of my matches.
+type MatchesPage struct {
+	Total   int     `json:"total"`
+	Matches []Match `json:"matches"`
+}
+
+// RankEntry is one line of the hot rank.
+type RankEntry struct {
+	Rank  int          `json:"rank"`
+	Score int64        `json:"score"`
+	User  profile.Card `json:"user"`
+}
+
+// Day is the local calendar day (YYYY-MM-DD) of t in tz.
+func Day(t time.Time, tz *time.Location) string { return t.In(tz).Format("2006-01-02") }
+
+// untilMidnight is the time from now to the next local midnight in tz.
+func untilMidnight(now time.Time, tz *time.Location) time.Duration {
+	l := now.In(tz)
+	next := time.Date(l.Year(), l.Month(), l.Day()+1, 0, 0, 0, 0, tz)
+	return next.Sub(now)
+}
+
+// Quotas reads the daily quotas; it implements profile.QuotaCounter.
+type Quotas struct {
+	Store *store.Store
+	TZ    *time.Location
+}
+
+// UsedToday returns the likes (+ superlikes) and rewinds userID used on the
+// local day of now.
+func (q Quotas) UsedToday(ctx context.Context, userID int64, now time.Time) (likes, rewinds int, err error) {
+	return q.Store.UsedToday(ctx, userID, Day(now, q.TZ))
+}
+
+func (s *Service) now() time.Time { return s.d.Clock.Now().UTC().Truncate(time.Microsecond) }
+
+// user reads a user row (fresh: VIP levels are checked on it).
+func (s *Service) user(ctx context.Context, id int64) (store.User, error) {
+	u, err := s.d.Store.User(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.User{}, fmt.Errorf("%w: %d", profile.ErrUserNotFound, id)
+	}
+	return u, err
+}
+
+// Swipe records me's swipe of target (action like, superlike or dislike).
+func (s *Service) Swipe(ctx context.Context, me, target int64, action string) (SwipeResult, error) {
+	if target == me {
+		return SwipeResult{}, ErrSelfSwipe
+	}
+	act, ok := ParseAction(action)
+	if !ok {
+		return SwipeResult{}, input.Invalid("action", "must be like, superlike or dislike")
+	}
+	now := s.now()
+	viewer, err := s.user(ctx, me)
+	if err != nil {
+		return SwipeResult{}, err
+	}
+	level := profile.EffectiveLevel(viewer, now)
+	if act == store.ActionSuperlike && !vip.Has(level, vip.PermSuperlike) {
+		return SwipeResult{}, &profile.PermissionError{Permission: vip.PermSuperlike}
+	}
+	other, err := s.user(ctx, target)
+	if err != nil {
+		return SwipeResult{}, err
+	}
+	limit := s.d.FreeDailyLikes
+	if vip.Has(level, vip.PermUnlimitedLike) {
+		limit = -1 // counted, never refused
+	}
+	delta := ScoreOf(act)
+	matched, err := s.d.Store.Swipe(ctx, store.Swipe{SwiperID: me, SwipedID: target, Action: act, CreatedAt: now},
+		Day(now, s.d.TZ), limit, delta)
+	switch {
+	case errors.Is(err, store.ErrConflict):
+		return SwipeResult{}, ErrAlreadySwiped
+	case errors.Is(err, store.ErrFull):
+		return SwipeResult{}, &QuotaError{RetryAfter: untilMidnight(now, s.d.TZ)}
+	case err != nil:
+		return SwipeResult{}, err
+	}
+	s.rankApplied(ctx, target, delta, false)
+	if !matched {
+		return SwipeResult{Matched: false}, nil
+	}
+	photos, err := s.d.Store.Photos(ctx, target)
+	if err != nil {
+		return SwipeResult{}, err
+	}
+	card, err := s.d.Profile.CardOf(ctx, &viewer, other, photos)
+	if err != nil {
+		return SwipeResult{}, err
+	}
+	return SwipeResult{Matched: true, Match: &Match{User: card, MatchedAt: now}}, nil
+}
+
+// rankApplied mirrors a committed score change into the rank board; a
+// failure is logged (the table stays the truth and the board is rebuilt
+// from it when lost).
+func (s *Service) rankApplied(ctx context.Context, userID, delta int64, gone bool) {
+	if err := s.d.Rank.Applied(context.WithoutCancel(ctx), userID, delta, gone); err != nil {
+		s.d.Log.ErrorContext(ctx, "hot rank not updated", "user_id", userID, "delta", delta, "err", err)
+	}
+}
+
+// Rewind undoes me's latest swipe (API.md §3 Rewind).
+func (s *Service) Rewind(ctx context.Context, me int64) (RewindResult, error) {
+	now := s.now()
+	viewer, err := s.user(ctx, me)
+	if err != nil {
+		return RewindResult{}, err
+	}
+	if !vip.Has(profile.EffectiveLevel(viewer, now), vip.PermRewind) {
+		return RewindResult{}, &profile.PermissionError{Permission: vip.PermRewind}
+	}
+	dayOf := func(t time.Time) string { return Day(t, s.d.TZ) }
+	rw, err := s.d.Store.Rewind(ctx, me, Day(now, s.d.TZ), profile.RewindsPerDay, dayOf, ScoreOf, func(sw store.Swipe) error {
+		if now.Sub(sw.CreatedAt) > RewindWindow {
+			return ErrRewindTooOld
+		}
+		return nil
+	})
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return RewindResult{}, ErrNothingToRewind
+	case errors.Is(err, store.ErrFull):
+		return RewindResult{}, &QuotaError{Rewind: true, RetryAfter: untilMidnight(now, s.d.TZ)}
+	case err != nil:
+		return RewindResult{}, err
+	}
+	s.rankApplied(ctx, rw.Swipe.SwipedID, rw.ScoreDelta, rw.ScoreSwipes == 0)
+	cards, err := s.cardsByID(ctx, viewer, []int64{rw.Swipe.SwipedID}, true)
+	if err != nil {
+		return RewindResult{}, err
+	}
+	card, ok := cards[rw.Swipe.SwipedID]
+	if !ok {
+		return RewindResult{}, fmt.Errorf("%w: %d", profile.ErrUserNotFound, rw.Swipe.SwipedID)
+	}
+	return RewindResult{User: card, Action: actionName(rw.Swipe.Action)}, nil
+}
+
+// cards builds the Cards of users for viewer, in order; superliked marks
+// the users shown with superliked_me.
+func (s *Service) cards(ctx context.Context, viewer store.User, users []store.User, superliked map[int64]bool) ([]profile.Card, error) {
+	ids := make([]int64, len(users))
+	for i, u := range users {
+		ids[i] = u.ID
+	}
+	photos, err := s.d.Store.PhotosOf(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]profile.Card, 0, len(users))
+	for _, u := range users {
+		c, err := s.d.Profile.CardOf(ctx, &viewer, u, photos[u.ID])
+		if err != nil {
+			return nil, err
+		}
+		c.SuperlikedMe = superliked[u.ID]
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// cardsByID builds the Cards of the existing users among ids, by id. With
+// lookSuperliked, superliked_me is set from the swipes; otherwise false
+// (e.g. matches: I swiped them).
+func (s *Service) cardsByID(ctx context.Context, viewer store.User, ids []int64, lookSuperliked bool) (map[int64]profile.Card, error) {
+	users, err := s.d.Store.Users(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	list := make([]store.User, 0, len(users))
+	for _, id := range ids {
+		if u, ok := users[id]; ok {
+			list = append(list, u)
+		}
+	}
+	superliked := map[int64]bool{}
+	if lookSuperliked {
+		if superliked, err = s.d.Store.SuperlikedBy(ctx, viewer.ID, ids); err != nil {
+			return nil, err
+		}
+	}
+	cs, err := s.cards(ctx, viewer, list, superliked)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int64]profile.Card, len(cs))
+	for _, c := range cs {
+		out[c.ID] = c
+	}
+	return out, nil
+}
+
+// offset is the row offset of a page, capped far beyond any real total.
+func offset(limit int, page int64) int {
+	if page < 1 {
+		page = 1
+	}
+	if page-1 > int64(math.MaxInt32/limit) {
+		return math.MaxInt32
+	}
+	return int(page-1) * limit
+}
+
+// LikesReceived lists who liked me (needs who_liked_me: nothing about the
+// likers is read without it).
+func (s *Service) LikesReceived(ctx context.Context, me int64, limit int, page int64) (LikesPage, error) {
+	viewer, err := s.user(ctx, me)
+	if err != nil {
+		return LikesPage{}, err
+	}
+	if !vip.Has(profile.EffectiveLevel(viewer, s.now()), vip.PermWhoLikedMe) {
+		return LikesPage{}, &profile.PermissionError{Permission: vip.PermWhoLikedMe}
+	}
+	ls, total, err := s.d.Store.Likers(ctx, me, limit, offset(limit, page))
+	if err != nil {
+		return LikesPage{}, err
+	}
+	ids := make([]int64, len(ls))
+	superliked := map[int64]bool{}
+	for i, l := range ls {
+		ids[i] = l.UserID
+		superliked[l.UserID] = l.Action == store.ActionSuperlike
+	}
+	users, err := s.d.Store.Users(ctx, ids)
+	if err != nil {
+		return LikesPage{}, err
+	}
+	list := make([]store.User, 0, len(ids))
+	for _, id := range ids {
+		if u, ok := users[id]; ok {
+			list = append(list, u)
+		}
+	}
+	cs, err := s.cards(ctx, viewer, list, superliked)
+	if err != nil {
+		return LikesPage{}, err
+	}
+	return LikesPage{Total: total, Users: cs}, nil
+}
+
+// Matches lists my matches, newest first unless oldestFirst.
+func (s *Service) Matches(ctx context.Context, me int64, limit int, page int64, oldestFirst bool) (MatchesPage, error) {
+	viewer, err := s.user(ctx, me)
+	if err != nil {
+		return MatchesPage{}, err
+	}
+	ms, total, err := s.d.Store.Matches(ctx, me, limit, offset(limit, page), oldestFirst)
+	if err != nil {
+		return MatchesPage{}, err
+	}
+	ids := make([]int64, len(ms))
+	for i, m := range ms {
+		ids[i] = m.UserID
+	}
+	cards, err := s.cardsByID(ctx, viewer, ids, false)
+	if err != nil {
+		return MatchesPage{}, err
+	}
+	out := MatchesPage{Total: total, Matches: make([]Match, 0, len(ms))}
+	for _, m := range ms {
+		if c, ok := cards[m.UserID]; ok {
+			out.Matches = append(out.Matches, Match{User: c, MatchedAt: m.MatchedAt.UTC()})
+		}
+	}
+	return out, nil
+}
+
+// Unmatch removes my match with other, for both sides; the swipes stay.
+func (s *Service) Unmatch(ctx context.Context, me, other int64) error {
+	if me == other {
+		return ErrNotMatched
+	}
+	err := s.d.Store.Unmatch(ctx, me, other)
+	if errors.Is(err, store.ErrNotFound) {
+		return ErrNotMatched
+	}
+	return err
+}
+
+// Rank returns the top limit of the hot rank; users that no longer exist
+// are skipped.
+func (s *Service) Rank(ctx context.Context, me int64, limit int) ([]RankEntry, error) {
+	viewer, err := s.user(ctx, me)
+	if err != nil {
+		return nil, err
+	}
+	var kept []rank.Entry
+	var users map[int64]store.User
+	for n := limit; ; n *= 2 {
+		es, err := s.d.Rank.Top(ctx, n)
+		if err != nil {
+			return nil, err
+		}
+		ids := make([]int64, len(es))
+		for i, e := range es {
+			ids[i] = e.UserID
+		}
+		if users, err = s.d.Store.Users(ctx, ids); err != nil {
+			return nil, err
+		}
+		kept = kept[:0]
+		for _, e := range es {
+			if _, ok := users[e.UserID]; ok {
+				kept = append(kept, e)
+			}
+		}
+		if len(kept) >= limit || len(es) < n || n >= 16*limit {
+			break
+		}
+	}
+	if len(kept) > limit {
+		kept = kept[:limit]
+	}
+	ids := make([]int64, len(kept))
+	for i, e := range kept {
+		ids[i] = e.UserID
+	}
+	cards, err := s.cardsByID(ctx, viewer, ids, true)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]RankEntry, 0, len(kept))
+	for _, e := range kept {
+		if c, ok := cards[e.UserID]; ok {
+			out = append(out, RankEntry{Rank: len(out) + 1, Score: e.Score, User: c})
+		}
+	}
+	return out, nil
+}
+
+// Recommendations builds my deck (API.md §3 Recommendations): the users who
+// superliked me first, then candidates matching both sides' preferences,
+// by activity band, shuffled per viewer and local day.
+func (s *Service) Recommendations(ctx context.Context, me int64, limit int) ([]profile.Card, error) {
+	now := s.now()
+	viewer, err := s.user(ctx, me)
+	if err != nil {
+		return nil, err
+	}
+	prefs, err := s.d.Profile.Profile(ctx, me)
+	if err != nil {
+		return nil, err
+	}
+	sl, err := s.d.Store.Superlikers(ctx, me, limit)
+	if err != nil {
+		return nil, err
+	}
+	slUsers, err := s.d.Store.Users(ctx, sl)
+	if err != nil {
+		return nil, err
+	}
+	shown := make(map[int64]bool, len(sl))
+	picked := make([]store.User, 0, limit)
+	for _, id := range sl {
+		if u, ok := slUsers[id]; ok {
+			picked = append(picked, u)
+			shown[id] = true
+		}
+	}
+	if len(picked) < limit {
+		more, err := s.candidates(ctx, viewer, prefs, now, limit-len(picked), shown)
+		if err != nil {
+			return nil, err
+		}
+		picked = append(picked, more...)
+	}
+	return s.cards(ctx, viewer, picked, shown)
+}
+
+// candidates pages through the deck query until need users pass the exact
+// distance filter (the query bounds the distance by a box).
+func (s *Service) candidates(ctx context.Context, viewer store.User, prefs profile.Profile, now time.Time, need int, skip map[int64]bool) ([]store.User, error) {
+	q := DeckQuery(viewer, prefs, now, s.d.TZ)
+	q.Limit = need*2 + 20
+	var out []store.User
+	for round := 0; round < 20 && len(out) < need; round++ {
+		us, err := s.d.Store.Deck(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		for _, u := range us {
+			if skip[u.ID] || !DistanceFits(viewer, u, prefs) {
+				continue
+			}
+			out = append(out, u)
+			if len(out) == need {
+				break
+			}
+		}
+		if len(us) < q.Limit {
+			break
+		}
+		q.Offset += q.Limit
+	}
+	return out, nil
+}
+
+// DistanceFits is the exact distance rule: when both have a location the
+// cell distance is within the viewer's range (the city rule applies
+// otherwise, in the query).
+func DistanceFits(viewer, u store.User, prefs profile.Profile) bool {
+	d := profile.DistanceKM(viewer, u)
+	return d == nil || (*d >= prefs.MinDistance && *d <= prefs.MaxDistance)
+}
+
+// DeckQuery is the store query of viewer's candidates (without paging).
+func DeckQuery(viewer store.User, prefs profile.Profile, now time.Time, tz *time.Location) store.DeckQuery {
+	genders := []string{prefs.DatingGender}
+	if prefs.DatingGender == "any" {
+		genders = []string{"male", "female"}
+	}
+	local := now.In(tz)
+	cutoff := func(years int) string { // born on or before this day ⇔ at least `years` old
+		return fmt.Sprintf("%04d-%02d-%02d", local.Year()-years, int(local.Month()), local.Day())
+	}
+	q := store.DeckQuery{
+		Viewer: viewer.ID, ViewerGender: viewer.Gender, ViewerAge: profile.AgeOn(viewer.Birthday, now, tz),
+		Genders: genders, BornUpTo: cutoff(prefs.MinDatingAge), BornAfter: cutoff(prefs.MaxDatingAge + 1),
+		City: prefs.DatingCity, Active1: now.Add(-24 * time.Hour), Active7: now.Add(-7 * 24 * time.Hour),
+		Shuffle: shuffle(viewer.ID, Day(now, tz)),
+	}
+	if viewer.CellLat != nil && viewer.CellLng != nil {
+		q.Box = boxAround(*viewer.CellLat, *viewer.CellLng, prefs.MaxDistance)
+	}
+	return q
+}
+
+// shuffle derives the per-viewer, per-day parameters of the in-band order.
+func shuffle(viewer int64, day string) [4]int64 {
+	h := sha256.Sum256([]byte("deck:" + strconv.FormatInt(viewer, 10) + ":" + day))
+	u := func(i int) uint64 { return binary.BigEndian.Uint64(h[i*8:]) }
+	const p, q = 1000000007, 998244353
+	return [4]int64{1 + int64(u(0)%(p-1)), int64(u(1) % p), 1 + int64(u(2)%(q-1)), int64(u(3) % q)}
+}
+
+// boxAround bounds, in cells, every cell whose distance (as CellDistanceKM
+// rounds it) can be at most maxKM from (lat, lng).
+func boxAround(lat, lng int32, maxKM int) *store.CellBox {
+	const r = 6371.0
+	d := float64(maxKM) + 0.5 // rounding: a distance shown as maxKM is < maxKM+0.5
+	dLat := int32(math.Ceil(d/r*180/math.Pi*100)) + 1
+	b := &store.CellBox{MinLat: max(lat-dLat, -9000), MaxLat: min(lat+dLat, 9000)}
+	far := math.Max(math.Abs(float64(b.MinLat)), math.Abs(float64(b.MaxLat))) / 100 * math.Pi / 180
+	x := math.Sin(d/(2*r)) / math.Cos(far)
+	if math.Cos(far) <= 1e-9 || x >= 1 {
+		b.AllLng = true
+		return b
+	}
+	dLng := int32(math.Ceil(2*math.Asin(x)*180/math.Pi*100)) + 1
+	if lng-dLng < -18000 || lng+dLng > 18000 {
+		b.AllLng = true
+		return b
+	}
+	b.MinLng, b.MaxLng = lng-dLng, lng+dLng
+	return b
+}
+
+// RankTop reads the top of the rank from the scores table (rank.Table).
+func RankTop(st *store.Store) rank.TopFunc {
+	return func(ctx context.Context, n int) ([]rank.Entry, error) {
+		sc, err := st.TopScores(ctx, n)
+		return entries(sc), err
+	}
+}
+
+// RankScan pages through the scores table (rebuilding rank.Redis).
+func RankScan(st *store.Store) rank.ScanFunc {
+	return func(ctx context.Context, after int64, n int) ([]rank.Entry, error) {
+		sc, err := st.ScoresAfter(ctx, after, n)
+		return entries(sc), err
+	}
+}
+
+func entries(sc []store.Score) []rank.Entry {
+	es := make([]rank.Entry, len(sc))
+	for i, s := range sc {
+		es[i] = rank.Entry{UserID: s.UserID, Score: s.Score}
+	}
+	return es
+}

@@ -1,0 +1,668 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+	"github.com/uptrace/bun"
+
+	"github.com/swiper-social/swiper/internal/config"
+)
+
+// Swipe actions as stored in swipes.action.
+const (
+	ActionLike      int8 = 1
+	ActionSuperlike int8 = 2
+	ActionDislike   int8 = 3
+)
+
+// Swipe is a row of swipes.
+type Swipe struct {
+	bun.BaseModel `bun:"table:swipes"`
+
+	SwiperID  int64     `bun:"swiper_id,pk"`
+	SwipedID  int64     `bun:"swiped_id,pk"`
+	Action    int8      `bun:"action"`
+	CreatedAt time.Time `bun:"created_at"`
+	ID        int64     `bun:"id,scanonly"` // assigned by the database; orders a user's swipes
+}
+
+// IsLike reports whether the action is a like or a superlike.
+func IsLike(action int8) bool { return action == ActionLike || action == ActionSuperlike }
+
+// DailyQuota is a row of daily_quotas: what a user used on a local day.
+type DailyQuota struct {
+	bun.BaseModel `bun:"table:daily_quotas"`
+
+	UserID  int64  `bun:"user_id,pk"`
+	Day     string `bun:"day,pk"`
+	Likes   int    `bun:"likes"`
+	Rewinds int    `bun:"rewinds"`
+}
+
+// Score is a row of scores (the hot rank's source of truth).
+type Score struct {
+	bun.BaseModel `bun:"table:scores"`
+
+	UserID int64 `bun:"user_id,pk"`
+	Score  int64 `bun:"score"`
+	Swipes int   `bun:"swipes"`
+}
+
+// Match is one of a user's matches seen from that user.
+type Match struct {
+	UserID    int64     `bun:"other_id"`
+	MatchedAt time.Time `bun:"matched_at"`
+}
+
+// Liker is a user who liked or superliked someone.
+type Liker struct {
+	UserID    int64     `bun:"swiper_id"`
+	Action    int8      `bun:"action"`
+	CreatedAt time.Time `bun:"created_at"`
+}
+
+// ensureRows creates the day row of the quota and the score row of the
+// swiped user when missing, each in its own statement outside the swipe's
+// transaction: an INSERT IGNORE that finds the row holds a shared lock, and
+// holding it in the transaction before the UPDATE that needs the exclusive
+// one would make concurrent swipes of one user deadlock each other.
+func (s *Store) ensureRows(ctx context.Context, quota *DailyQuota, scoreOf int64) error {
+	if quota != nil {
+		q := DailyQuota{UserID: quota.UserID, Day: quota.Day}
+		if _, err := s.db.NewInsert().Model(&q).Ignore().Exec(ctx); err != nil {
+			return classify(err)
+		}
+	}
+	if scoreOf > 0 {
+		sc := Score{UserID: scoreOf}
+		if _, err := s.db.NewInsert().Model(&sc).Ignore().Exec(ctx); err != nil {
+			return classify(err)
+		}
+	}
+	return nil
+}
+
+// Swipe records sw in one transaction: the swipe (ErrConflict when sw.SwiperID
+// already swiped sw.SwipedID), for likes and superlikes the use of the like
+// quota of day (ErrFull when likeLimit >= 0 and it is used up; likeLimit < 0
+// counts without a limit), scoreDelta on the swiped user's score, and — for
+// likes and superlikes — the match when the other user liked or superliked
+// the swiper, read with a lock so that two crossing likes create exactly one
+// match. It reports whether this swipe created the match.
+func (s *Store) Swipe(ctx context.Context, sw Swipe, day string, likeLimit int, scoreDelta int64) (bool, error) {
+	like := IsLike(sw.Action)
+	var quota *DailyQuota
+	if like {
+		quota = &DailyQuota{UserID: sw.SwiperID, Day: day}
+	}
+	if err := s.ensureRows(ctx, quota, sw.SwipedID); err != nil {
+		return false, fmt.Errorf("store: swipe: %w", err)
+	}
+	matched := false
+	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		matched = false
+		if _, err := tx.NewInsert().Model(&sw).Exec(ctx); err != nil {
+			return err
+		}
+		if like {
+			q := tx.NewUpdate().Model((*DailyQuota)(nil)).Set("likes = likes + 1").
+				Where("user_id = ? AND day = ?", sw.SwiperID, day)
+			if likeLimit >= 0 {
+				q = q.Where("likes < ?", likeLimit)
+			}
+			res, err := q.Exec(ctx)
+			if err != nil {
+				return err
+			}
+			if n, err := res.RowsAffected(); err != nil {
+				return err
+			} else if n == 0 {
+				return ErrFull
+			}
+		}
+		if _, err := tx.NewUpdate().Model((*Score)(nil)).Set("score = score + ?", scoreDelta).
+			Set("swipes = swipes + 1").Where("user_id = ?", sw.SwipedID).Exec(ctx); err != nil {
+			return err
+		}
+		if !like {
+			return nil
+		}
+		// The locking read: when both users like each other at once, each
+		// waits for the other's uncommitted swipe; MySQL breaks the deadlock
+		// and inTx retries the victim, which then sees the committed like.
+		var back []int8
+		if err := s.forUpdate(tx.NewSelect().Model((*Swipe)(nil)).Column("action").
+			Where("swiper_id = ? AND swiped_id = ?", sw.SwipedID, sw.SwiperID)).Scan(ctx, &back); err != nil {
+			return err
+		}
+		if len(back) == 0 || !IsLike(back[0]) {
+			return nil
+		}
+		a, b := pair(sw.SwiperID, sw.SwipedID)
+		res, err := tx.NewInsert().Model(&matchRow{UserA: a, UserB: b, MatchedAt: sw.CreatedAt}).Ignore().Exec(ctx)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		matched = n == 1
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("store: swipe %d→%d: %w", sw.SwiperID, sw.SwipedID, classify(err))
+	}
+	return matched, nil
+}
+
+type matchRow struct {
+	bun.BaseModel `bun:"table:matches"`
+
+	UserA     int64     `bun:"user_a,pk"`
+	UserB     int64     `bun:"user_b,pk"`
+	MatchedAt time.Time `bun:"matched_at"`
+}
+
+func pair(x, y int64) (int64, int64) {
+	if x < y {
+		return x, y
+	}
+	return y, x
+}
+
+// Rewound is what a rewind undid.
+type Rewound struct {
+	Swipe       Swipe
+	ScoreDelta  int64 // applied to the swiped user's score (the opposite of the swipe's)
+	ScoreSwipes int   // swipes the swiped user has received after the rewind
+}
+
+// Rewind undoes the latest swipe of userID in one transaction. check sees
+// the swipe under the lock and may refuse it (its error is returned as is).
+// The rewind uses one of maxRewinds of day (ErrFull when used up); the
+// swipe, scoreOf(its action) on the swiped user's score, its use of the like
+// quota (on the local day dayOf(its time)) and the match between the two are
+// removed. ErrNotFound when userID has no swipe.
+func (s *Store) Rewind(ctx context.Context, userID int64, day string, maxRewinds int,
+	dayOf func(time.Time) string, scoreOf func(action int8) int64, check func(Swipe) error) (Rewound, error) {
+	if err := s.ensureRows(ctx, &DailyQuota{UserID: userID, Day: day}, 0); err != nil {
+		return Rewound{}, fmt.Errorf("store: rewind: %w", err)
+	}
+	var out Rewound
+	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		var sw Swipe
+		if err := s.forUpdate(tx.NewSelect().Model(&sw).Column("swiper_id", "swiped_id", "action", "created_at", "id").
+			Where("swiper_id = ?", userID).OrderExpr("id DESC").Limit(1)).Scan(ctx); err != nil {
+			return err // sql.ErrNoRows → ErrNotFound
+		}
+		if err := check(sw); err != nil {
+			return err
+		}
+		res, err := tx.NewUpdate().Model((*DailyQuota)(nil)).Set("rewinds = rewinds + 1").
+			Where("user_id = ? AND day = ? AND rewinds < ?", userID, day, maxRewinds).Exec(ctx)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return ErrFull
+		}
+		if _, err := tx.NewDelete().Model((*Swipe)(nil)).
+			Where("swiper_id = ? AND swiped_id = ?", sw.SwiperID, sw.SwipedID).Exec(ctx); err != nil {
+			return err
+		}
+		delta := -scoreOf(sw.Action)
+		if _, err := tx.NewUpdate().Model((*Score)(nil)).Set("score = score + ?", delta).
+			Set("swipes = swipes - 1").Where("user_id = ?", sw.SwipedID).Exec(ctx); err != nil {
+			return err
+		}
+		var left []int
+		if err := tx.NewSelect().Model((*Score)(nil)).Column("swipes").Where("user_id = ?", sw.SwipedID).Scan(ctx, &left); err != nil {
+			return err
+		}
+		if IsLike(sw.Action) {
+			if _, err := tx.NewUpdate().Model((*DailyQuota)(nil)).Set("likes = likes - 1").
+				Where("user_id = ? AND day = ? AND likes > 0", userID, dayOf(sw.CreatedAt)).Exec(ctx); err != nil {
+				return err
+			}
+		}
+		a, b := pair(sw.SwiperID, sw.SwipedID)
+		if _, err := tx.NewDelete().Model((*matchRow)(nil)).Where("user_a = ? AND user_b = ?", a, b).Exec(ctx); err != nil {
+			return err
+		}
+		out = Rewound{Swipe: sw, ScoreDelta: delta}
+		if len(left) > 0 {
+			out.ScoreSwipes = left[0]
+		}
+		return nil
+	})
+	if err != nil {
+		return Rewound{}, fmt.Errorf("store: rewind %d: %w", userID, classify(err))
+	}
+	return out, nil
+}
+
+// UsedToday returns the likes and rewinds userID used on day.
+func (s *Store) UsedToday(ctx context.Context, userID int64, day string) (likes, rewinds int, err error) {
+	var qs []DailyQuota
+	if err := s.db.NewSelect().Model(&qs).Where("user_id = ? AND day = ?", userID, day).Scan(ctx); err != nil {
+		return 0, 0, fmt.Errorf("store: quota %d: %w", userID, classify(err))
+	}
+	if len(qs) == 0 {
+		return 0, 0, nil
+	}
+	return qs[0].Likes, qs[0].Rewinds, nil
+}
+
+// Superlikers returns up to limit users who superliked userID and whom
+// userID has not swiped, newest superlike first.
+func (s *Store) Superlikers(ctx context.Context, userID int64, limit int) ([]int64, error) {
+	var ids []int64
+	err := s.db.NewSelect().TableExpr("swipes AS s").Column("s.swiper_id").
+		Where("s.swiped_id = ? AND s.action = ?", userID, ActionSuperlike).
+		Where("NOT EXISTS (SELECT 1 FROM swipes AS m WHERE m.swiper_id = ? AND m.swiped_id = s.swiper_id)", userID).
+		Where("EXISTS (SELECT 1 FROM users AS u WHERE u.id = s.swiper_id)").
+		OrderExpr("s.created_at DESC, s.id DESC").Limit(int64(limit)).Scan(ctx, &ids)
+	if err != nil {
+		return nil, fmt.Errorf("store: superlikers of %d: %w", userID, classify(err))
+	}
+	return ids, nil
+}
+
+// SuperlikedBy returns which of ids superliked userID without userID having
+// swiped them.
+func (s *Store) SuperlikedBy(ctx context.Context, userID int64, ids []int64) (map[int64]bool, error) {
+	out := map[int64]bool{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var got []int64
+	err := s.db.NewSelect().TableExpr("swipes AS s").Column("s.swiper_id").
+		Where("s.swiped_id = ? AND s.action = ? AND s.swiper_id IN (?)", userID, ActionSuperlike, bun.In(ids)).
+		Where("NOT EXISTS (SELECT 1 FROM swipes AS m WHERE m.swiper_id = ? AND m.swiped_id = s.swiper_id)", userID).
+		Scan(ctx, &got)
+	if err != nil {
+		return nil, fmt.Errorf("store: superliked by: %w", classify(err))
+	}
+	for _, id := range got {
+		out[id] = true
+	}
+	return out, nil
+}
+
+// DeckQuery selects recommendation candidates (API.md §3 Recommendations);
+// the exact distance is checked by the caller.
+type DeckQuery struct {
+	Viewer       int64
+	ViewerGender string
+	ViewerAge    int
+	Genders      []string // candidate genders wanted
+	BornAfter    string   // candidate birthday > BornAfter (age <= max)
+	BornUpTo     string   // candidate birthday <= BornUpTo (age >= min)
+	City         string   // candidates without a shared location: city = City
+	Box          *CellBox // nil when the viewer has no location
+	Active1      time.Time
+	Active7      time.Time
+	Shuffle      [4]int64 // per viewer and day: ((id*A+B) mod p * C + D) mod q
+	Limit        int
+	Offset       int
+}
+
+// CellBox bounds cell coordinates (1/100 degree); AllLng skips the
+// longitude bound (near the poles or across the antimeridian).
+type CellBox struct {
+	MinLat, MaxLat, MinLng, MaxLng int32
+	AllLng                         bool
+}
+
+// Deck returns candidates of q ordered by activity band (24 h, 7 days,
+// older), shuffled within a band by q.Shuffle.
+func (s *Store) Deck(ctx context.Context, q DeckQuery) ([]User, error) {
+	var users []User
+	sel := s.db.NewSelect().TableExpr("users AS u").ColumnExpr(s.userColumns("u")).
+		Join("JOIN profiles AS p ON p.user_id = u.id").
+		Where("u.id <> ?", q.Viewer).
+		Where("u.gender IN (?)", bun.In(q.Genders)).
+		Where("(p.dating_gender = 'any' OR p.dating_gender = ?)", q.ViewerGender).
+		Where("p.min_dating_age <= ? AND p.max_dating_age >= ?", q.ViewerAge, q.ViewerAge).
+		Where("u.birthday > ? AND u.birthday <= ?", q.BornAfter, q.BornUpTo)
+	if b := q.Box; b != nil {
+		located := "u.cell_lat IS NOT NULL AND u.cell_lng IS NOT NULL AND u.cell_lat BETWEEN ? AND ?"
+		args := []any{b.MinLat, b.MaxLat}
+		if !b.AllLng {
+			located += " AND u.cell_lng BETWEEN ? AND ?"
+			args = append(args, b.MinLng, b.MaxLng)
+		}
+		args = append(args, q.City)
+		sel = sel.Where("(("+located+") OR ((u.cell_lat IS NULL OR u.cell_lng IS NULL) AND u.city = ?))", args...)
+	} else {
+		sel = sel.Where("u.city = ?", q.City)
+	}
+	sel = sel.
+		Where("NOT EXISTS (SELECT 1 FROM swipes AS s WHERE s.swiper_id = ? AND s.swiped_id = u.id)", q.Viewer).
+		Where("NOT EXISTS (SELECT 1 FROM matches AS m WHERE m.user_a = ? AND m.user_b = u.id)", q.Viewer).
+		Where("NOT EXISTS (SELECT 1 FROM matches AS m WHERE m.user_b = ? AND m.user_a = u.id)", q.Viewer).
+		OrderExpr("CASE WHEN u.active_at >= ? THEN 0 WHEN u.active_at >= ? THEN 1 ELSE 2 END", q.Active1, q.Active7).
+		OrderExpr("((((u.id % 1000000007) * ? + ?) % 1000000007) * ? + ?) % 998244353", q.Shuffle[0], q.Shuffle[1], q.Shuffle[2], q.Shuffle[3]).
+		OrderExpr("u.id").
+		Limit(int64(q.Limit)).Offset(int64(q.Offset))
+	if err := sel.Scan(ctx, &users); err != nil {
+		return nil, fmt.Errorf("store: deck of %d: %w", q.Viewer, classify(err))
+	}
+	return users, nil
+}
+
+// userColumns lists the columns of User qualified by alias (not "alias.*":
+// a column added to users later must not break the scan into User).
+func (s *Store) userColumns(alias string) string {
+	var b strings.Builder
+	for i, f := range s.db.Table(reflect.TypeFor[User]()).Fields {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(alias + "." + f.Name)
+	}
+	return b.String()
+}
+
+// Users returns the existing users among ids, by id.
+func (s *Store) Users(ctx context.Context, ids []int64) (map[int64]User, error) {
+	out := make(map[int64]User, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var us []User
+	if err := s.db.NewSelect().Model(&us).Where("id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("store: users: %w", classify(err))
+	}
+	for _, u := range us {
+		out[u.ID] = u
+	}
+	return out, nil
+}
+
+// PhotosOf returns the albums of ids, by user id, ordered by position.
+func (s *Store) PhotosOf(ctx context.Context, ids []int64) (map[int64][]Photo, error) {
+	out := make(map[int64][]Photo, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var ps []Photo
+	if err := s.db.NewSelect().Model(&ps).Where("user_id IN (?)", bun.In(ids)).Order("user_id", "position").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("store: photos: %w", classify(err))
+	}
+	for _, p := range ps {
+		out[p.UserID] = append(out[p.UserID], p)
+	}
+	return out, nil
+}
+
+// Likers returns one page of the users who liked or superliked userID and
+// whom userID has not swiped (superlikes first, then newest), and their total.
+func (s *Store) Likers(ctx context.Context, userID int64, limit, offset int) ([]Liker, int, error) {
+	base := func() *bun.SelectQuery {
+		return s.db.NewSelect().TableExpr("swipes AS s").
+			Where("s.swiped_id = ? AND s.action IN (?, ?)", userID, ActionLike, ActionSuperlike).
+			Where("NOT EXISTS (SELECT 1 FROM swipes AS m WHERE m.swiper_id = ? AND m.swiped_id = s.swiper_id)", userID).
+			Where("EXISTS (SELECT 1 FROM users AS u WHERE u.id = s.swiper_id)")
+	}
+	total, err := base().Count(ctx)
+	if err != nil {
+		return nil, 0, fmt.Errorf("store: likers of %d: %w", userID, classify(err))
+	}
+	var ls []Liker
+	err = base().Column("s.swiper_id", "s.action", "s.created_at").
+		OrderExpr("CASE WHEN s.action = ? THEN 0 ELSE 1 END", ActionSuperlike).
+		OrderExpr("s.created_at DESC, s.id DESC").Limit(int64(limit)).Offset(int64(offset)).Scan(ctx, &ls)
+	if err != nil {
+		return nil, 0, fmt.Errorf("store: likers of %d: %w", userID, classify(err))
+	}
+	return ls, int(total), nil
+}
+
+// Matches returns one page of userID's matches by matched_at (newest first
+// unless oldestFirst; ties by user id) and their total.
+func (s *Store) Matches(ctx context.Context, userID int64, limit, offset int, oldestFirst bool) ([]Match, int, error) {
+	var total int
+	if err := s.db.NewRaw("SELECT (SELECT COUNT(*) FROM matches WHERE user_a = ?) + (SELECT COUNT(*) FROM matches WHERE user_b = ?)",
+		userID, userID).Scan(ctx, &total); err != nil {
+		return nil, 0, fmt.Errorf("store: matches of %d: %w", userID, classify(err))
+	}
+	dir := "DESC"
+	if oldestFirst {
+		dir = "ASC"
+	}
+	var ms []Match
+	err := s.db.NewRaw("SELECT other_id, matched_at FROM ("+
+		"SELECT user_b AS other_id, matched_at FROM matches WHERE user_a = ? "+
+		"UNION ALL SELECT user_a AS other_id, matched_at FROM matches WHERE user_b = ?"+
+		") AS x ORDER BY matched_at "+dir+", other_id ASC LIMIT ? OFFSET ?", userID, userID, limit, offset).Scan(ctx, &ms)
+	if err != nil {
+		return nil, 0, fmt.Errorf("store: matches of %d: %w", userID, classify(err))
+	}
+	return ms, total, nil
+}
+
+// Unmatch removes the match of a and b (ErrNotFound when there is none).
+// The swipes stay.
+func (s *Store) Unmatch(ctx context.Context, a, b int64) error {
+	x, y := pair(a, b)
+	res, err := s.db.NewDelete().Model((*matchRow)(nil)).Where("user_a = ? AND user_b = ?", x, y).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("store: unmatch: %w", classify(err))
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("store: unmatch %d/%d: %w", a, b, ErrNotFound)
+	}
+	return nil
+}
+
+// TopScores returns the n best scores (ties by lower user id) of users that
+// received at least one swipe.
+func (s *Store) TopScores(ctx context.Context, n int) ([]Score, error) {
+	var sc []Score
+	if err := s.db.NewSelect().Model(&sc).Where("swipes > 0").OrderExpr("score DESC, user_id ASC").Limit(int64(n)).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("store: top scores: %w", classify(err))
+	}
+	return sc, nil
+}
+
+// ScoresAfter returns up to n ranked scores with user_id > after, by user id
+// (to rebuild a cached rank).
+func (s *Store) ScoresAfter(ctx context.Context, after int64, n int) ([]Score, error) {
+	var sc []Score
+	if err := s.db.NewSelect().Model(&sc).Where("user_id > ? AND swipes > 0", after).Order("user_id").Limit(int64(n)).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("store: scores: %w", classify(err))
+	}
+	return sc, nil
+}
+
+// ---------------------------------------------------------------- seeding
+
+// SeedUser is what the swipe seeder needs of a user.
+type SeedUser struct {
+	ID     int64  `bun:"id"`
+	Gender string `bun:"gender"`
+	City   string `bun:"city"`
+}
+
+// SeedUsers returns the users with first <= id <= last, by id.
+func (s *Store) SeedUsers(ctx context.Context, first, last int64) ([]SeedUser, error) {
+	var us []SeedUser
+	const page = 100_000
+	for from := first; from <= last; from += page {
+		var chunk []SeedUser
+		if err := s.db.NewSelect().Table("users").Column("id", "gender", "city").
+			Where("id >= ? AND id <= ?", from, min(from+page-1, last)).Order("id").Scan(ctx, &chunk); err != nil {
+			return nil, fmt.Errorf("store: seed users: %w", classify(err))
+		}
+		us = append(us, chunk...)
+	}
+	return us, nil
+}
+
+// swipeIndexes are the secondary indexes of swipes that a bulk load
+// rebuilds (as in migrations/mysql/00002_social.sql).
+var swipeIndexes = [][2]string{
+	{"ix_swipes_swiped", "swiped_id, action, created_at"},
+	{"ix_swipes_latest", "swiper_id, id"},
+}
+
+// BulkLoadSwipes runs load, which inserts many swipes. On MySQL, when the
+// table is empty (a fresh seed), the secondary indexes are dropped first
+// and rebuilt afterwards, whatever load returns: a sorted index build is
+// several times faster than maintaining a random-order index row by row.
+func (s *Store) BulkLoadSwipes(ctx context.Context, load func(ctx context.Context) error) error {
+	if s.dialect != config.MySQL {
+		return load(ctx)
+	}
+	var some []int64
+	if err := s.db.NewSelect().Model((*Swipe)(nil)).Column("swiper_id").Limit(1).Scan(ctx, &some); err != nil {
+		return fmt.Errorf("store: bulk load: %w", classify(err))
+	}
+	if len(some) > 0 {
+		return load(ctx)
+	}
+	drop, add := "ALTER TABLE swipes", "ALTER TABLE swipes"
+	for i, ix := range swipeIndexes {
+		sep := " "
+		if i > 0 {
+			sep = ", "
+		}
+		drop += sep + "DROP INDEX " + ix[0]
+		add += sep + "ADD KEY " + ix[0] + " (" + ix[1] + ")"
+	}
+	if _, err := s.db.ExecContext(ctx, drop); err != nil {
+		return fmt.Errorf("store: bulk load: %w", classify(err))
+	}
+	err := load(ctx)
+	if aerr := s.rebuildSwipeIndexes(context.WithoutCancel(ctx), add); aerr != nil {
+		err = errors.Join(err, fmt.Errorf("store: bulk load: rebuild indexes (run: %s): %w", add, aerr))
+	}
+	return err
+}
+
+// rebuildSwipeIndexes runs the ALTER that adds the indexes back. On a big
+// table it outlasts the driver's read timeout (readTimeout in the DSN): the
+// server goes on building, so a timed-out ALTER is followed until the
+// indexes show up (or an hour passes).
+func (s *Store) rebuildSwipeIndexes(ctx context.Context, add string) error {
+	_, err := s.db.ExecContext(ctx, add)
+	if err == nil {
+		return nil
+	}
+	var me *mysql.MySQLError
+	if errors.As(err, &me) { // the server refused it: nothing is running
+		return err
+	}
+	deadline := time.Now().Add(time.Hour)
+	for time.Now().Before(deadline) {
+		time.Sleep(2 * time.Second)
+		var n int
+		if qerr := s.db.NewRaw("SELECT COUNT(DISTINCT index_name) FROM information_schema.statistics "+
+			"WHERE table_schema = DATABASE() AND table_name = 'swipes' AND index_name IN (?)",
+			bun.In([]string{swipeIndexes[0][0], swipeIndexes[1][0]})).Scan(ctx, &n); qerr == nil && n == len(swipeIndexes) {
+			return nil
+		}
+	}
+	return err
+}
+
+// SeedBatch is what one seed transaction inserts.
+type SeedBatch struct {
+	Swipes  []Swipe
+	Matches [][2]int64 // user_a < user_b
+	MatchAt []time.Time
+	Scores  []Score
+}
+
+// InsertSeedBatch inserts b in one transaction with multi-row INSERTs of at
+// most rowsPerStmt rows, written straight into the SQL text (bulk loading
+// through bun's models would cost more than the database).
+func (s *Store) InsertSeedBatch(ctx context.Context, b SeedBatch, rowsPerStmt int) error {
+	d := s.db.Dialect()
+	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		buf := make([]byte, 0, rowsPerStmt*64)
+		flush := func(n int) error {
+			if n == 0 {
+				return nil
+			}
+			_, err := tx.ExecContext(ctx, string(buf))
+			return err
+		}
+		for i := 0; i < len(b.Swipes); {
+			buf = append(buf[:0], "INSERT INTO swipes (swiper_id, swiped_id, action, created_at) VALUES "...)
+			n := 0
+			for ; i < len(b.Swipes) && n < rowsPerStmt; i, n = i+1, n+1 {
+				w := b.Swipes[i]
+				if n > 0 {
+					buf = append(buf, ',')
+				}
+				buf = append(buf, '(')
+				buf = strconv.AppendInt(buf, w.SwiperID, 10)
+				buf = append(buf, ',')
+				buf = strconv.AppendInt(buf, w.SwipedID, 10)
+				buf = append(buf, ',')
+				buf = strconv.AppendInt(buf, int64(w.Action), 10)
+				buf = append(buf, ',')
+				buf = d.AppendTime(buf, w.CreatedAt)
+				buf = append(buf, ')')
+			}
+			if err := flush(n); err != nil {
+				return err
+			}
+		}
+		for i := 0; i < len(b.Matches); {
+			buf = append(buf[:0], "INSERT INTO matches (user_a, user_b, matched_at) VALUES "...)
+			n := 0
+			for ; i < len(b.Matches) && n < rowsPerStmt; i, n = i+1, n+1 {
+				if n > 0 {
+					buf = append(buf, ',')
+				}
+				buf = append(buf, '(')
+				buf = strconv.AppendInt(buf, b.Matches[i][0], 10)
+				buf = append(buf, ',')
+				buf = strconv.AppendInt(buf, b.Matches[i][1], 10)
+				buf = append(buf, ',')
+				buf = d.AppendTime(buf, b.MatchAt[i])
+				buf = append(buf, ')')
+			}
+			if err := flush(n); err != nil {
+				return err
+			}
+		}
+		for i := 0; i < len(b.Scores); {
+			buf = append(buf[:0], "INSERT INTO scores (user_id, score, swipes) VALUES "...)
+			n := 0
+			for ; i < len(b.Scores) && n < rowsPerStmt; i, n = i+1, n+1 {
+				if n > 0 {
+					buf = append(buf, ',')
+				}
+				buf = append(buf, '(')
+				buf = strconv.AppendInt(buf, b.Scores[i].UserID, 10)
+				buf = append(buf, ',')
+				buf = strconv.AppendInt(buf, b.Scores[i].Score, 10)
+				buf = append(buf, ',')
+				buf = strconv.AppendInt(buf, int64(b.Scores[i].Swipes), 10)
+				buf = append(buf, ')')
+			}
+			if err := flush(n); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: seed social batch: %w", classify(err))
+	}
+	return nil
+}
