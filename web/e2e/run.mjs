@@ -340,6 +340,14 @@ const scenarios = {
     await v.page.locator('[data-testid="upgrade-prompt"]').waitFor({ state: 'detached' })
 
     await swiperCmd('vip', 'grant', '--phone', pv, '--level', '3', '--days', '30')
+    // The grant is written by another process; the embedded server's user
+    // cache lets it through within 5 s (with Redis the CLI invalidates it).
+    for (let i = 0; ; i++) {
+      const me = await api(v, 'GET', '/api/v1/users/me')
+      if (me.vip.level === 3) break
+      if (i > 100) throw new Error('VIP grant never became visible')
+      await new Promise((r) => setTimeout(r, 100))
+    }
     await v.page.reload()
     if ((await topCardName(v.page)) !== meO.nickname) throw new Error('VIP top card is not the other user')
     await v.page.keyboard.press('ArrowLeft')
