@@ -115,3 +115,59 @@ func benchLogin(b *testing.B, registered bool) {
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "logins/s")
 }
+
+// BenchmarkSwipe measures POST /api/v1/swipes (durable swipe with quota,
+// score and the match check) over loopback HTTP with 32 parallel clients:
+// 200 users each like distinct targets; every iteration is one accepted swipe.
+func BenchmarkSwipe(b *testing.B) {
+	e := apptest.New(b, func(c *config.Config, o *app.Options) { c.OTPIPLimit = 0; c.FreeDailyLikes = 1 << 30 })
+	ctx := context.Background()
+	const swipers = 200
+	targets := b.N/swipers + 2
+	n := swipers + targets
+	ids := make([]int64, n)
+	for i := range ids {
+		id, _, err := e.App.Profile.Register(ctx, fmt.Sprintf("+861370%07d", i))
+		if err != nil {
+			b.Fatal(err)
+		}
+		ids[i] = id
+	}
+	tokens := make([]string, swipers)
+	for i := range tokens {
+		s, err := e.App.Auth.OpenSession(ctx, ids[i])
+		if err != nil {
+			b.Fatal(err)
+		}
+		tokens[i] = s.Token
+	}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	var next, failed atomic.Int64
+	b.SetParallelism(16)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			k := next.Add(1) - 1
+			who, whom := int(k%swipers), swipers+int(k/swipers)
+			body, _ := json.Marshal(map[string]any{"user_id": ids[whom], "action": "like"})
+			req, _ := http.NewRequest("POST", e.URL+"/api/v1/swipes", bytes.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer "+tokens[who])
+			resp, err := client.Do(req)
+			if err != nil {
+				failed.Add(1)
+				continue
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				failed.Add(1)
+			}
+		}
+	})
+	b.StopTimer()
+	if f := failed.Load(); f > 0 {
+		b.Fatalf("%d of %d swipes failed", f, b.N)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "swipes/s")
+}
