@@ -7,7 +7,6 @@ import (
 	"context"
 	_ "embed"
 	"fmt"
-	"sync"
 
 	"github.com/getkin/kin-openapi/openapi3"
 )
@@ -22,7 +21,9 @@ func YAML() []byte {
 	return out
 }
 
-var loadJSON = sync.OnceValues(func() ([]byte, error) {
+// JSON returns the OpenAPI document converted to JSON, as served at
+// /api/v1/openapi.json (the server converts it once at start).
+func JSON() ([]byte, error) {
 	doc, err := Load(context.Background())
 	if err != nil {
 		return nil, err
@@ -32,19 +33,6 @@ var loadJSON = sync.OnceValues(func() ([]byte, error) {
 		return nil, fmt.Errorf("api: marshal openapi document: %w", err)
 	}
 	return b, nil
-})
-
-// JSON returns the OpenAPI document converted to JSON, as served at
-// /api/v1/openapi.json. The conversion is done once; each call returns a
-// fresh copy.
-func JSON() ([]byte, error) {
-	b, err := loadJSON()
-	if err != nil {
-		return nil, err
-	}
-	out := make([]byte, len(b))
-	copy(out, b)
-	return out, nil
 }
 
 // Load parses and validates the embedded document. Each call returns a new

@@ -40,8 +40,11 @@ func Cities() []City {
 	}
 }
 
-var surnames = []rune("王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤")
-var given = []string{"小雨", "晓彤", "子涵", "欣怡", "梓萱", "思远", "浩然", "宇轩", "一诺", "雨桐", "佳怡", "可馨", "嘉豪", "俊杰", "明轩", "诗涵", "若曦", "天佑", "梦琪", "家乐", "静怡", "子墨", "博文", "雅琪", "紫萱", "晨阳", "文博", "心怡", "皓轩", "婉清"}
+// names returns the surnames and given names nicknames are made of.
+func names() ([]rune, []string) {
+	return []rune("王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"),
+		[]string{"小雨", "晓彤", "子涵", "欣怡", "梓萱", "思远", "浩然", "宇轩", "一诺", "雨桐", "佳怡", "可馨", "嘉豪", "俊杰", "明轩", "诗涵", "若曦", "天佑", "梦琪", "家乐", "静怡", "子墨", "博文", "雅琪", "紫萱", "晨阳", "文博", "心怡", "皓轩", "婉清"}
+}
 
 // Options control a seed run.
 type Options struct {
@@ -66,6 +69,7 @@ func Users(ctx context.Context, st *store.Store, now time.Time, opts Options) (f
 		progressbar.OptionSetDescription("seeding users"), progressbar.OptionShowCount(), progressbar.OptionThrottle(200*time.Millisecond),
 		progressbar.OptionShowIts(), progressbar.OptionSetItsString("users"))
 	cities := Cities()
+	surnames, given := names()
 	id := maxID
 	for done := 0; done < opts.Users; {
 		n := min(opts.BatchSize, opts.Users-done)
@@ -73,7 +77,7 @@ func Users(ctx context.Context, st *store.Store, now time.Time, opts Options) (f
 		profiles := make([]store.Profile, 0, n)
 		for i := 0; i < n; i++ {
 			id++
-			u, p := fake(rng, id, cities, now)
+			u, p := fake(rng, id, cities, surnames, given, now)
 			users = append(users, u)
 			profiles = append(profiles, p)
 		}
@@ -87,7 +91,7 @@ func Users(ctx context.Context, st *store.Store, now time.Time, opts Options) (f
 	return maxID + 1, id, nil
 }
 
-func fake(rng *rand.Rand, id int64, cities []City, now time.Time) (store.User, store.Profile) {
+func fake(rng *rand.Rand, id int64, cities []City, surnames []rune, given []string, now time.Time) (store.User, store.Profile) {
 	gender := "female"
 	if rng.IntN(100) < 52 {
 		gender = "male"
