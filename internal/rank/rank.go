@@ -86,12 +86,13 @@ type Redis struct {
 	key   string
 	ready string
 	scan  ScanFunc
+	apply *redis.Script
 	mu    sync.Mutex // one rebuild at a time in this process
 }
 
 // NewRedis returns a board on the sorted set prefix+"rank".
 func NewRedis(rc redis.UniversalClient, prefix string, scan ScanFunc) *Redis {
-	return &Redis{rc: rc, key: prefix + "rank", ready: prefix + "rank:ready", scan: scan}
+	return &Redis{rc: rc, key: prefix + "rank", ready: prefix + "rank:ready", scan: scan, apply: redis.NewScript(applyScript)}
 }
 
 func member(id int64) string { return fmt.Sprintf("%019d", id) }
@@ -99,10 +100,10 @@ func member(id int64) string { return fmt.Sprintf("%019d", id) }
 // applyScript adds the delta and drops the member when the user has no
 // score any more and the set agrees (value 0): increments commute, so the
 // set converges whatever order concurrent requests apply them in.
-var applyScript = redis.NewScript(`
+const applyScript = `
 local s = redis.call('ZINCRBY', KEYS[1], ARGV[1], ARGV[2])
 if ARGV[3] == '1' and tonumber(s) == 0 then redis.call('ZREM', KEYS[1], ARGV[2]) end
-return s`)
+return s`
 
 // Applied mirrors a committed score change into the set.
 func (r *Redis) Applied(ctx context.Context, userID, delta int64, gone bool) error {
@@ -110,7 +111,7 @@ func (r *Redis) Applied(ctx context.Context, userID, delta int64, gone bool) err
 	if gone {
 		g = "1"
 	}
-	if err := applyScript.Run(ctx, r.rc, []string{r.key}, delta, member(userID), g).Err(); err != nil {
+	if err := r.apply.Run(ctx, r.rc, []string{r.key}, delta, member(userID), g).Err(); err != nil {
 		return fmt.Errorf("rank: apply %d: %w", userID, backend.Classify(err))
 	}
 	return nil
