@@ -7,7 +7,7 @@ export CGO_ENABLED ?= 1
 SWIPER_TEST_MYSQL_URL ?= mysql://swiper:swiper@127.0.0.1:3306/test
 SWIPER_TEST_REDIS_URL ?= redis://127.0.0.1:6379/14
 
-.PHONY: run build test lint test-embedded test-production test-web bench fuzz
+.PHONY: run build test lint test-embedded test-production test-web test-topology bench bench-topology fuzz
 
 run:
 	$(GO) run ./cmd/swiper serve
@@ -16,7 +16,7 @@ build:
 	$(GO) build -o bin/swiper ./cmd/swiper
 
 ## test: everything CI checks — lint, the Go suite on both paths, the web client.
-test: lint test-embedded test-production test-web
+test: lint test-embedded test-production test-web test-topology
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
@@ -32,6 +32,19 @@ test-embedded:
 test-production:
 	SWIPER_TEST_BACKEND=production SWIPER_TEST_REDIS_URL=$(SWIPER_TEST_REDIS_URL) SWIPER_TEST_MYSQL_URL=$(SWIPER_TEST_MYSQL_URL) \
 		$(GO) test -race -count=1 -timeout 20m ./...
+
+## The production topology on loopback (test/topology): Debian's nginx from
+## deploy/nginx.conf → two `swiper serve --workers=0` → private MariaDB and
+## Redis (deploy/redis.conf) + `swiper worker`: user journey, per-IP limit,
+## Redis/MariaDB outages, SIGTERM drain, AOF durability, periodic tasks,
+## invariant checker. Starts and stops only its own processes.
+test-topology:
+	SWIPER_TOPOLOGY=1 $(GO) test -count=1 -timeout 10m -v ./test/topology/
+
+## Load test through nginx + 2 replicas on 1M seeded users (not in `test`);
+## knobs: SWIPER_BENCH_USERS, _SWIPES, _SECONDS, _CONNS, _TOKENS, _OUT.
+bench-topology:
+	SWIPER_TOPOLOGY=1 SWIPER_BENCH=1 $(GO) test -count=1 -timeout 60m -v -run '^TestBench$$' ./test/topology/
 
 ## The web client: unit tests, committed build matches the sources, e2e in Chromium.
 test-web: build

@@ -14,6 +14,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -278,8 +279,26 @@ func (a *App) Serve(ctx context.Context, ln net.Listener, workers int) error {
 			return fmt.Errorf("app: listen: %w", err)
 		}
 	}
+	// Lame duck (topology test TestFaultReplicaSIGTERM): on SIGTERM the
+	// replica first keeps serving for drainDelay but answers every request
+	// with "Connection: close" (and /readyz with 503), so that nginx stops
+	// reusing its keepalive connections before Shutdown closes idle ones;
+	// otherwise nginx may write a POST on a connection being closed and,
+	// rightly refusing to retry a non-idempotent request, answer 502.
+	var draining atomic.Bool
+	drainDelay := a.Cfg.DrainDelay
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if draining.Load() {
+			w.Header().Set("Connection", "close")
+			if r.URL.Path == "/readyz" {
+				http.Error(w, "draining", http.StatusServiceUnavailable)
+				return
+			}
+		}
+		a.Handler.ServeHTTP(w, r)
+	})
 	srv := &http.Server{
-		Handler: a.Handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second,
+		Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second,
 		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10,
 		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
@@ -312,6 +331,9 @@ func (a *App) Serve(ctx context.Context, ln net.Listener, workers int) error {
 		return fmt.Errorf("app: workers: %w", err)
 	case <-ctx.Done():
 	}
+	draining.Store(true)
+	a.Log.Info("shutting down: lame duck, closing keepalive connections", "delay", drainDelay)
+	time.Sleep(drainDelay)
 	a.Log.Info("shutting down: draining requests")
 	shutCtx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
 	defer cancel()

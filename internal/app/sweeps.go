@@ -28,30 +28,16 @@ const (
 	TaskSweepMedia = "sweep:media-retry"
 )
 
-// Defaults of the sweep schedule; SWIPER_SWEEP_INTERVAL and
-// SWIPER_MEDIA_RETRY_AFTER (Go durations) override them.
-const (
-	defaultSweepInterval   = time.Minute
-	defaultMediaRetryAfter = 10 * time.Minute
-	sweepBatch             = 500
-)
-
-func envDuration(name string, def time.Duration) time.Duration {
-	if v := strings.TrimSpace(os.Getenv(name)); v != "" {
-		if d, err := time.ParseDuration(v); err == nil && d > 0 {
-			return d
-		}
-	}
-	return def
-}
+// sweepBatch is how many rows one sweep step handles.
+const sweepBatch = 500
 
 // registerSweeps adds the sweep handlers and their schedule.
 func (a *App) registerSweeps(remote bool) {
-	every := envDuration("SWIPER_SWEEP_INTERVAL", defaultSweepInterval)
+	every := a.Cfg.SweepInterval
 	a.mux.Handle(TaskSweepVIP, a.sweepVIP)
 	a.periodic = append(a.periodic, tasks.Periodic{Type: TaskSweepVIP, Every: every, Timeout: time.Minute})
 	if remote {
-		retryAfter := envDuration("SWIPER_MEDIA_RETRY_AFTER", defaultMediaRetryAfter)
+		retryAfter := a.Cfg.MediaRetryAfter
 		a.mux.Handle(TaskSweepMedia, func(ctx context.Context, _ []byte) error { return a.sweepMedia(ctx, retryAfter) })
 		a.periodic = append(a.periodic, tasks.Periodic{Type: TaskSweepMedia, Every: every, Timeout: 5 * time.Minute})
 	}
@@ -65,7 +51,7 @@ func (a *App) runPeriodic(ctx context.Context) {
 	}
 	s := tasks.NewScheduler(a.connOpt, a.redis, a.opts.QueueName, a.periodic, tasks.SchedulerOptions{
 		LockKey: a.opts.RedisPrefix + "swiper:scheduler:leader:" + a.opts.QueueName,
-		LockTTL: envDuration("SWIPER_SCHEDULER_LOCK_TTL", 15*time.Second),
+		LockTTL: a.Cfg.SchedulerLockTTL,
 		Log:     a.Log,
 	})
 	_ = s.Run(ctx)

@@ -24,6 +24,12 @@ type Config struct {
 	OTPIPLimit     int
 	FreeDailyLikes int
 	TrustedProxies []netip.Prefix
+
+	// Operator knobs beyond API.md §4 (README "Configuration").
+	SweepInterval    time.Duration // SWIPER_SWEEP_INTERVAL [1m]: periodic sweeps
+	MediaRetryAfter  time.Duration // SWIPER_MEDIA_RETRY_AFTER [10m]: re-queue a Qiniu upload still pending
+	SchedulerLockTTL time.Duration // SWIPER_SCHEDULER_LOCK_TTL [15s]: leader lock of the periodic scheduler
+	DrainDelay       time.Duration // SWIPER_DRAIN_DELAY [2s]: lame-duck time before shutdown
 }
 
 // Yunzhixun holds the ucpaas SMS settings.
@@ -83,6 +89,22 @@ func Load(getenv func(string) string) (Config, error) {
 		},
 		OTPIPLimit:     atoi("SWIPER_OTP_IP_LIMIT", 30),
 		FreeDailyLikes: atoi("SWIPER_FREE_DAILY_LIKES", 100),
+	}
+	dur := func(name string, def time.Duration) time.Duration {
+		s := get(name, def.String())
+		d, err := time.ParseDuration(s)
+		if err != nil || d < 0 {
+			errs = append(errs, fmt.Errorf("%s: %q is not a duration such as 30s or 5m", name, s))
+			return def
+		}
+		return d
+	}
+	c.SweepInterval = dur("SWIPER_SWEEP_INTERVAL", time.Minute)
+	c.MediaRetryAfter = dur("SWIPER_MEDIA_RETRY_AFTER", 10*time.Minute)
+	c.SchedulerLockTTL = dur("SWIPER_SCHEDULER_LOCK_TTL", 15*time.Second)
+	c.DrainDelay = dur("SWIPER_DRAIN_DELAY", 2*time.Second)
+	if c.SweepInterval <= 0 || c.SchedulerLockTTL <= 0 {
+		errs = append(errs, errors.New("SWIPER_SWEEP_INTERVAL and SWIPER_SCHEDULER_LOCK_TTL must be positive"))
 	}
 	tz := get("SWIPER_TIMEZONE", "Asia/Shanghai")
 	loc, err := time.LoadLocation(tz)

@@ -666,3 +666,191 @@ func (s *Store) InsertSeedBatch(ctx context.Context, b SeedBatch, rowsPerStmt in
 	}
 	return nil
 }
+
+// ---------------------------------------------------------------- deck index
+
+// DeckRow is what the in-memory deck index keeps of a user: the fields the
+// recommendation filters read, and the user's own preferences. Users
+// without a profile row have none (they never were in a deck).
+type DeckRow struct {
+	ID           int64     `bun:"id"`
+	Gender       string    `bun:"gender"`
+	Birthday     string    `bun:"birthday"`
+	City         string    `bun:"city"`
+	CellLat      *int32    `bun:"cell_lat"`
+	CellLng      *int32    `bun:"cell_lng"`
+	ActiveAt     time.Time `bun:"active_at"`
+	DatingGender string    `bun:"dating_gender"`
+	DatingCity   string    `bun:"dating_city"`
+	MinDistance  int       `bun:"min_distance"`
+	MaxDistance  int       `bun:"max_distance"`
+	MinDatingAge int       `bun:"min_dating_age"`
+	MaxDatingAge int       `bun:"max_dating_age"`
+}
+
+const deckRowColumns = "u.id, u.gender, u.birthday, u.city, u.cell_lat, u.cell_lng, u.active_at, " +
+	"p.dating_gender, p.dating_city, p.min_distance, p.max_distance, p.min_dating_age, p.max_dating_age"
+
+// DeckRowsAfter returns up to n deck rows with id > after, by id (loading
+// the index in chunks).
+func (s *Store) DeckRowsAfter(ctx context.Context, after int64, n int) ([]DeckRow, error) {
+	var rows []DeckRow
+	err := s.db.NewRaw("SELECT "+deckRowColumns+" FROM users AS u JOIN profiles AS p ON p.user_id = u.id "+
+		"WHERE u.id > ? ORDER BY u.id LIMIT ?", after, n).Scan(ctx, &rows)
+	if err != nil {
+		return nil, fmt.Errorf("store: deck rows after %d: %w", after, classify(err))
+	}
+	return rows, nil
+}
+
+// DeckRowsOf returns the deck rows of the users among ids that exist and
+// have a profile.
+func (s *Store) DeckRowsOf(ctx context.Context, ids []int64) ([]DeckRow, error) {
+	var out []DeckRow
+	for start := 0; start < len(ids); start += 1000 {
+		var rows []DeckRow
+		err := s.db.NewRaw("SELECT "+deckRowColumns+" FROM users AS u JOIN profiles AS p ON p.user_id = u.id "+
+			"WHERE u.id IN (?)", bun.In(ids[start:min(start+1000, len(ids))])).Scan(ctx, &rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: deck rows: %w", classify(err))
+		}
+		out = append(out, rows...)
+	}
+	return out, nil
+}
+
+// DeckStamps are the newest updated_at of users and profiles, as text that
+// sorts like the stamps ("" = no row yet).
+type DeckStamps struct{ Users, Profiles string }
+
+// stampText turns a scanned updated_at into comparable text: MySQL's
+// DATETIME(6) arrives as a time.Time, SQLite's as text.
+func stampText(v any) string {
+	switch x := v.(type) {
+	case time.Time:
+		return x.UTC().Format("2006-01-02 15:04:05.000000")
+	case []byte:
+		return string(x)
+	case string:
+		return x
+	}
+	return ""
+}
+
+// stampMinus moves a stamp back by d, in the dialect's format.
+func (s *Store) stampMinus(stamp string, d time.Duration) string {
+	if stamp == "" || d == 0 {
+		return stamp
+	}
+	t, err := time.Parse("2006-01-02 15:04:05.999999999", stamp)
+	if err != nil {
+		return ""
+	}
+	layout := "2006-01-02 15:04:05.000"
+	if s.dialect == config.MySQL {
+		layout = "2006-01-02 15:04:05.000000"
+	}
+	return t.Add(-d).Format(layout)
+}
+
+// DeckStampsNow reads the newest stamps (two index look-ups).
+func (s *Store) DeckStampsNow(ctx context.Context) (DeckStamps, error) {
+	var u, p any
+	if err := s.db.QueryRowContext(ctx,
+		"SELECT (SELECT MAX(updated_at) FROM users), (SELECT MAX(updated_at) FROM profiles)").Scan(&u, &p); err != nil {
+		return DeckStamps{}, fmt.Errorf("store: deck stamps: %w", classify(err))
+	}
+	return DeckStamps{Users: stampText(u), Profiles: stampText(p)}, nil
+}
+
+// DeckChanged returns the ids of users whose row or profile changed at or
+// after since (moved back by overlap, for transactions that committed late
+// with an older stamp), and the newest stamps seen.
+func (s *Store) DeckChanged(ctx context.Context, since DeckStamps, overlap time.Duration) ([]int64, DeckStamps, error) {
+	seen := map[int64]bool{}
+	var ids []int64
+	next := since
+	for _, t := range []struct {
+		query string
+		from  string
+		to    *string
+	}{
+		{"SELECT id, updated_at FROM users WHERE updated_at >= ?", since.Users, &next.Users},
+		{"SELECT user_id, updated_at FROM profiles WHERE updated_at >= ?", since.Profiles, &next.Profiles},
+	} {
+		rows, err := s.db.QueryContext(ctx, t.query, s.stampMinus(t.from, overlap))
+		if err != nil {
+			return nil, since, fmt.Errorf("store: deck changes: %w", classify(err))
+		}
+		for rows.Next() {
+			var id int64
+			var at any
+			if err := rows.Scan(&id, &at); err != nil {
+				rows.Close()
+				return nil, since, fmt.Errorf("store: deck changes: %w", classify(err))
+			}
+			if st := stampText(at); st > *t.to {
+				*t.to = st
+			}
+			if !seen[id] {
+				seen[id] = true
+				ids = append(ids, id)
+			}
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, since, fmt.Errorf("store: deck changes: %w", classify(err))
+		}
+	}
+	return ids, next, nil
+}
+
+// DeckCandidate is a fresh read of a user picked for a deck: what its Card
+// shows, what the filters check, and whether the viewer swiped or matched
+// them.
+type DeckCandidate struct {
+	ID           int64     `bun:"id"`
+	Nickname     string    `bun:"nickname"`
+	Gender       string    `bun:"gender"`
+	Birthday     string    `bun:"birthday"`
+	City         string    `bun:"city"`
+	CellLat      *int32    `bun:"cell_lat"`
+	CellLng      *int32    `bun:"cell_lng"`
+	Avatar       string    `bun:"avatar"`
+	ActiveAt     time.Time `bun:"active_at"`
+	HasProfile   bool      `bun:"has_profile"`
+	DatingGender string    `bun:"dating_gender"`
+	MinDatingAge int       `bun:"min_dating_age"`
+	MaxDatingAge int       `bun:"max_dating_age"`
+	OnlyMatched  bool      `bun:"only_matched"`
+	Swiped       bool      `bun:"swiped"` // by the viewer
+	Matched      bool      `bun:"matched"`
+}
+
+// DeckCandidates reads the existing users among ids for viewer's deck in
+// one statement; the swiped and matched flags are primary-key probes, so
+// the cost does not grow with the viewer's history.
+func (s *Store) DeckCandidates(ctx context.Context, viewer int64, ids []int64) (map[int64]DeckCandidate, error) {
+	out := make(map[int64]DeckCandidate, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var rows []DeckCandidate
+	err := s.db.NewRaw("SELECT u.id, u.nickname, u.gender, u.birthday, u.city, u.cell_lat, u.cell_lng, u.avatar, u.active_at, "+
+		"p.user_id IS NOT NULL AS has_profile, COALESCE(p.dating_gender, '') AS dating_gender, "+
+		"COALESCE(p.min_dating_age, 0) AS min_dating_age, COALESCE(p.max_dating_age, 0) AS max_dating_age, "+
+		"COALESCE(p.only_matched, 1) AS only_matched, "+
+		"EXISTS (SELECT 1 FROM swipes AS s WHERE s.swiper_id = ? AND s.swiped_id = u.id) AS swiped, "+
+		"(EXISTS (SELECT 1 FROM matches AS m WHERE m.user_a = ? AND m.user_b = u.id) OR "+
+		"EXISTS (SELECT 1 FROM matches AS m WHERE m.user_b = ? AND m.user_a = u.id)) AS matched "+
+		"FROM users AS u LEFT JOIN profiles AS p ON p.user_id = u.id WHERE u.id IN (?)",
+		viewer, viewer, viewer, bun.In(ids)).Scan(ctx, &rows)
+	if err != nil {
+		return nil, fmt.Errorf("store: deck candidates of %d: %w", viewer, classify(err))
+	}
+	for _, r := range rows {
+		out[r.ID] = r
+	}
+	return out, nil
+}
