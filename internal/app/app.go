@@ -29,6 +29,7 @@ import (
 	"github.com/swiper-social/swiper/internal/cache"
 	"github.com/swiper-social/swiper/internal/clock"
 	"github.com/swiper-social/swiper/internal/config"
+	"github.com/swiper-social/swiper/internal/deck"
 	"github.com/swiper-social/swiper/internal/httpapi"
 	"github.com/swiper-social/swiper/internal/kv"
 	"github.com/swiper-social/swiper/internal/media"
@@ -64,6 +65,7 @@ type App struct {
 	Handler  http.Handler
 	Registry *prometheus.Registry
 	Activity *activity.Tracker // batched "last active" stamps; Serve runs it
+	Deck     *deck.Index       // recommendation index (nil: SQL decks); Serve keeps it fresh
 
 	opts    Options
 	redis   *redis.Client
@@ -190,9 +192,14 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		}
 		board = a.rankRedis
 	}
+	// Recommendations: the in-memory deck index (loaded on first use or by
+	// Serve); SWIPER_DECK=sql falls back to the SQL deck query.
+	if cfg.Deck != "sql" {
+		a.Deck = deck.New(a.Store, opts.Clock.Now)
+	}
 	a.Social = social.New(social.Deps{
 		Store: a.Store, Profile: a.Profile, Rank: board, Clock: opts.Clock, TZ: cfg.Timezone,
-		FreeDailyLikes: cfg.FreeDailyLikes, Log: log,
+		FreeDailyLikes: cfg.FreeDailyLikes, Log: log, Deck: a.Deck,
 	})
 	a.Auth = auth.New(auth.Deps{
 		Codes: codes, Policy: policy, Sessions: a.kv, Queue: a.queue, Users: a.Profile,
@@ -317,6 +324,11 @@ func (a *App) Serve(ctx context.Context, ln net.Listener, workers int) error {
 	actDone := make(chan struct{})
 	go func() { a.Activity.Run(actCtx); close(actDone) }()
 	defer func() { stopAct(); <-actDone }()
+	if a.Deck != nil {
+		deckDone := make(chan struct{})
+		go func() { a.Deck.Run(actCtx, time.Second, a.Log); close(deckDone) }()
+		defer func() { stopAct(); <-deckDone }()
+	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	a.banner(ln.Addr().String(), workers)

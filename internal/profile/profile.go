@@ -501,20 +501,23 @@ func (s *Service) CardOf(ctx context.Context, viewer *store.User, u store.User, 
 // off, otherwise only matches.
 func (s *Service) AlbumVisible(ctx context.Context, viewer int64, owner store.User) (bool, error) {
 	if viewer == owner.ID {
-		return true, nil
+		return AlbumShown(true, true, false), nil
 	}
 	p, err := s.storedProfile(ctx, owner)
 	if err != nil {
 		return false, err
 	}
-	if !p.OnlyMatched {
-		return true, nil
+	if AlbumShown(false, p.OnlyMatched, false) || viewer <= 0 {
+		return AlbumShown(false, p.OnlyMatched, false), nil
 	}
-	if viewer <= 0 {
-		return false, nil
-	}
-	return s.d.Store.Matched(ctx, viewer, owner.ID)
+	matched, err := s.d.Store.Matched(ctx, viewer, owner.ID)
+	return AlbumShown(false, p.OnlyMatched, matched), err
 }
+
+// AlbumShown is the album rule itself, for callers that already know the
+// facts (the deck): the owner always sees it, everyone does when
+// only_matched is off, otherwise only matches.
+func AlbumShown(self, onlyMatched, matched bool) bool { return self || !onlyMatched || matched }
 
 // DistanceKM is the whole-km distance between the cells of a and b (at
 // least 1), or nil unless both have a location.

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/swiper-social/swiper/internal/clock"
+	"github.com/swiper-social/swiper/internal/deck"
 	"github.com/swiper-social/swiper/internal/input"
 	"github.com/swiper-social/swiper/internal/profile"
 	"github.com/swiper-social/swiper/internal/rank"
@@ -105,6 +106,9 @@ type Deps struct {
 	TZ             *time.Location
 	FreeDailyLikes int
 	Log            *slog.Logger
+	// Deck is the in-memory recommendation index (deck.go); nil builds
+	// decks with one SQL query instead (slow on big populations).
+	Deck *deck.Index
 }
 
 // Service is the social module.
@@ -477,6 +481,14 @@ func (s *Service) Rank(ctx context.Context, me int64, limit int) ([]RankEntry, e
 // superliked me first, then candidates matching both sides' preferences,
 // by activity band, shuffled per viewer and local day.
 func (s *Service) Recommendations(ctx context.Context, me int64, limit int) ([]profile.Card, error) {
+	if s.d.Deck != nil {
+		return s.deckFromIndex(ctx, me, limit)
+	}
+	return s.deckFromSQL(ctx, me, limit)
+}
+
+// deckFromSQL builds the deck with the SQL deck query (no index).
+func (s *Service) deckFromSQL(ctx context.Context, me int64, limit int) ([]profile.Card, error) {
 	now := s.now()
 	viewer, err := s.user(ctx, me)
 	if err != nil {

@@ -1,0 +1,249 @@
+package deck
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/swiper-social/swiper/internal/store"
+)
+
+// LoadChunk is how many users one load query reads.
+const LoadChunk = 50_000
+
+// Overlap is how far back a background poll looks before the newest stamp
+// it saw: a transaction stamps its rows when it writes them but shows them
+// when it commits, so a slow one can reveal rows older than the newest.
+const Overlap = 5 * time.Second
+
+// syncState serialises the catch-ups and coalesces the requests waiting
+// for one (Fresh).
+type syncState struct {
+	work    sync.Mutex // held by whoever reads changes and applies them
+	loaded  bool
+	stamps  store.DeckStamps
+	shown   atomic.Pointer[store.DeckStamps] // stamps, for Stamps
+	flights sync.Mutex
+	running bool
+	next    *flight // the catch-up that starts after the running one
+}
+
+type flight struct {
+	done chan struct{}
+	err  error
+}
+
+// Load (re)builds the index from the database, in id order and chunks.
+func (ix *Index) Load(ctx context.Context) error {
+	ix.sync.work.Lock()
+	defer ix.sync.work.Unlock()
+	return ix.loadLocked(ctx)
+}
+
+func (ix *Index) loadLocked(ctx context.Context) error {
+	// The stamps first: what changes during the load is caught up after.
+	stamps, err := ix.src.DeckStampsNow(ctx)
+	if err != nil {
+		return err
+	}
+	fresh := New(ix.src, ix.now)
+	t := ix.now().Unix()
+	var after int64
+	for {
+		rows, last, err := ix.src.DeckRowsAfter(ctx, after, LoadChunk)
+		if err != nil {
+			return fmt.Errorf("deck: load: %w", err)
+		}
+		if last == 0 {
+			break
+		}
+		fresh.addSorted(rows, t)
+		after = last
+	}
+	fresh.finishLoad()
+	ix.mu.Lock()
+	ix.entries, ix.texts, ix.byID, ix.buckets = fresh.entries, fresh.texts, fresh.byID, fresh.buckets
+	ix.cities, ix.names = fresh.cities, fresh.names
+	ix.rebanded = t
+	ix.mu.Unlock()
+	ix.sync.stamps = stamps
+	ix.sync.shown.Store(&stamps)
+	ix.sync.loaded = true
+	return ix.catchUpLocked(ctx, Overlap)
+}
+
+// addSorted appends rows of a load without building buckets yet.
+func (ix *Index) addSorted(rows []store.DeckRow, now int64) {
+	for _, r := range rows {
+		if _, ok := ix.byID[r.ID]; ok {
+			continue
+		}
+		ix.byID[r.ID] = int32(len(ix.entries))
+		ix.entries = append(ix.entries, ix.entryOf(r, now))
+		ix.texts = append(ix.texts, text{r.Nickname, r.Avatar})
+	}
+}
+
+// finishLoad builds every bucket in one pass and one sort per bucket.
+func (ix *Index) finishLoad() {
+	members := map[bkey][]member{}
+	for p := range ix.entries {
+		e := &ix.entries[p]
+		ks, n := e.keys()
+		for i := 0; i < n; i++ {
+			members[ks[i]] = append(members[ks[i]], member{e.tag, int32(p)})
+		}
+	}
+	for k, ms := range members {
+		slices.SortFunc(ms, cmpMember)
+		b := &bucket{tags: make([]uint32, len(ms)), pos: make([]int32, len(ms))}
+		for i, m := range ms {
+			b.tags[i], b.pos[i] = m.tag, m.pos
+		}
+		ix.buckets[k] = b
+	}
+}
+
+// catchUpLocked applies the rows changed since the last stamps (moved back
+// by overlap); work held.
+func (ix *Index) catchUpLocked(ctx context.Context, overlap time.Duration) error {
+	ids, next, err := ix.src.DeckChanged(ctx, ix.sync.stamps, overlap)
+	if err != nil {
+		return err
+	}
+	for start := 0; start < len(ids); start += LoadChunk { // bounded memory for big changes
+		chunk := ids[start:min(start+LoadChunk, len(ids))]
+		rows, err := ix.src.DeckRowsOf(ctx, chunk)
+		if err != nil {
+			return err
+		}
+		got := make(map[int64]bool, len(rows))
+		for _, r := range rows {
+			got[r.ID] = true
+		}
+		var missing []int64
+		for _, id := range chunk {
+			if !got[id] {
+				missing = append(missing, id)
+			}
+		}
+		ix.mu.Lock()
+		ix.upsert(rows, missing, ix.now().Unix())
+		ix.mu.Unlock()
+	}
+	ix.sync.stamps = next
+	ix.sync.shown.Store(&next)
+	return nil
+}
+
+// syncOnce loads the index if it is not yet, else applies what changed
+// since the newest stamps it saw (when they moved).
+func (ix *Index) syncOnce(ctx context.Context) error {
+	ix.sync.work.Lock()
+	defer ix.sync.work.Unlock()
+	if !ix.sync.loaded {
+		return ix.loadLocked(ctx)
+	}
+	now, err := ix.src.DeckStampsNow(ctx)
+	if err != nil {
+		return err
+	}
+	if now == ix.sync.stamps {
+		return nil
+	}
+	return ix.catchUpLocked(ctx, 0)
+}
+
+// Fresh returns once the index holds every change committed before the call
+// (and loads it on first use). Concurrent callers share one catch-up: a
+// caller joins the next one to start, never one already running.
+func (ix *Index) Fresh(ctx context.Context) error {
+	s := &ix.sync
+	s.flights.Lock()
+	if s.next == nil {
+		s.next = &flight{done: make(chan struct{})}
+	}
+	f := s.next
+	if !s.running {
+		s.running = true
+		s.next = nil
+		s.flights.Unlock()
+		ix.fly(f)
+	} else {
+		s.flights.Unlock()
+	}
+	select {
+	case <-f.done:
+		return f.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// fly runs flight f, then the one queued behind it (in another goroutine).
+func (ix *Index) fly(f *flight) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	f.err = ix.syncOnce(ctx)
+	cancel()
+	close(f.done)
+	s := &ix.sync
+	s.flights.Lock()
+	g := s.next
+	s.next = nil
+	if g == nil {
+		s.running = false
+		s.flights.Unlock()
+		return
+	}
+	s.flights.Unlock()
+	go ix.fly(g)
+}
+
+// Poll applies the changes of the last Overlap and more (late commits).
+func (ix *Index) Poll(ctx context.Context) error {
+	ix.sync.work.Lock()
+	defer ix.sync.work.Unlock()
+	if !ix.sync.loaded {
+		return ix.loadLocked(ctx)
+	}
+	return ix.catchUpLocked(ctx, Overlap)
+}
+
+// Run loads the index, then polls every interval and re-bands every minute,
+// until ctx is done.
+func (ix *Index) Run(ctx context.Context, every time.Duration, log *slog.Logger) {
+	start := time.Now()
+	if err := ix.Poll(ctx); err != nil && ctx.Err() == nil {
+		log.Warn("deck index: load failed; the first deck retries", "err", err)
+	} else if ctx.Err() == nil {
+		log.Info("deck index loaded", "users", ix.Len(), "took", time.Since(start).Round(time.Millisecond))
+	}
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			if err := ix.Poll(ctx); err != nil && ctx.Err() == nil {
+				log.Warn("deck index: poll failed; will retry", "err", err)
+			}
+			ix.rebandIfStale(ix.now())
+		}
+	}
+}
+
+// Stamps returns the newest stamps the index has caught up with (false
+// before the first load). A reader that finds the database's newest stamps
+// equal knows the index held every committed change when it read them.
+func (ix *Index) Stamps() (store.DeckStamps, bool) {
+	p := ix.sync.shown.Load()
+	if p == nil {
+		return store.DeckStamps{}, false
+	}
+	return *p, true
+}
