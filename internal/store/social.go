@@ -594,74 +594,45 @@ func (s *Store) InsertSeedBatch(ctx context.Context, b SeedBatch, rowsPerStmt in
 	d := s.db.Dialect()
 	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		buf := make([]byte, 0, rowsPerStmt*64)
-		flush := func(n int) error {
-			if n == 0 {
-				return nil
+		// insert writes rows 0..rows-1 with row(buf, i) appending one tuple.
+		insert := func(head string, rows int, row func(buf []byte, i int) []byte) error {
+			for i := 0; i < rows; {
+				buf = append(buf[:0], head...)
+				for n := 0; i < rows && n < rowsPerStmt; i, n = i+1, n+1 {
+					if n > 0 {
+						buf = append(buf, ',')
+					}
+					buf = append(row(append(buf, '('), i), ')')
+				}
+				if _, err := tx.ExecContext(ctx, string(buf)); err != nil {
+					return err
+				}
 			}
-			_, err := tx.ExecContext(ctx, string(buf))
+			return nil
+		}
+		ints := func(buf []byte, vs ...int64) []byte {
+			for k, v := range vs {
+				if k > 0 {
+					buf = append(buf, ',')
+				}
+				buf = strconv.AppendInt(buf, v, 10)
+			}
+			return buf
+		}
+		if err := insert("INSERT INTO swipes (swiper_id, swiped_id, action, created_at) VALUES ", len(b.Swipes), func(buf []byte, i int) []byte {
+			w := b.Swipes[i]
+			return d.AppendTime(append(ints(buf, w.SwiperID, w.SwipedID, int64(w.Action)), ','), w.CreatedAt)
+		}); err != nil {
 			return err
 		}
-		for i := 0; i < len(b.Swipes); {
-			buf = append(buf[:0], "INSERT INTO swipes (swiper_id, swiped_id, action, created_at) VALUES "...)
-			n := 0
-			for ; i < len(b.Swipes) && n < rowsPerStmt; i, n = i+1, n+1 {
-				w := b.Swipes[i]
-				if n > 0 {
-					buf = append(buf, ',')
-				}
-				buf = append(buf, '(')
-				buf = strconv.AppendInt(buf, w.SwiperID, 10)
-				buf = append(buf, ',')
-				buf = strconv.AppendInt(buf, w.SwipedID, 10)
-				buf = append(buf, ',')
-				buf = strconv.AppendInt(buf, int64(w.Action), 10)
-				buf = append(buf, ',')
-				buf = d.AppendTime(buf, w.CreatedAt)
-				buf = append(buf, ')')
-			}
-			if err := flush(n); err != nil {
-				return err
-			}
+		if err := insert("INSERT INTO matches (user_a, user_b, matched_at) VALUES ", len(b.Matches), func(buf []byte, i int) []byte {
+			return d.AppendTime(append(ints(buf, b.Matches[i][0], b.Matches[i][1]), ','), b.MatchAt[i])
+		}); err != nil {
+			return err
 		}
-		for i := 0; i < len(b.Matches); {
-			buf = append(buf[:0], "INSERT INTO matches (user_a, user_b, matched_at) VALUES "...)
-			n := 0
-			for ; i < len(b.Matches) && n < rowsPerStmt; i, n = i+1, n+1 {
-				if n > 0 {
-					buf = append(buf, ',')
-				}
-				buf = append(buf, '(')
-				buf = strconv.AppendInt(buf, b.Matches[i][0], 10)
-				buf = append(buf, ',')
-				buf = strconv.AppendInt(buf, b.Matches[i][1], 10)
-				buf = append(buf, ',')
-				buf = d.AppendTime(buf, b.MatchAt[i])
-				buf = append(buf, ')')
-			}
-			if err := flush(n); err != nil {
-				return err
-			}
-		}
-		for i := 0; i < len(b.Scores); {
-			buf = append(buf[:0], "INSERT INTO scores (user_id, score, swipes) VALUES "...)
-			n := 0
-			for ; i < len(b.Scores) && n < rowsPerStmt; i, n = i+1, n+1 {
-				if n > 0 {
-					buf = append(buf, ',')
-				}
-				buf = append(buf, '(')
-				buf = strconv.AppendInt(buf, b.Scores[i].UserID, 10)
-				buf = append(buf, ',')
-				buf = strconv.AppendInt(buf, b.Scores[i].Score, 10)
-				buf = append(buf, ',')
-				buf = strconv.AppendInt(buf, int64(b.Scores[i].Swipes), 10)
-				buf = append(buf, ')')
-			}
-			if err := flush(n); err != nil {
-				return err
-			}
-		}
-		return nil
+		return insert("INSERT INTO scores (user_id, score, swipes) VALUES ", len(b.Scores), func(buf []byte, i int) []byte {
+			return ints(buf, b.Scores[i].UserID, b.Scores[i].Score, int64(b.Scores[i].Swipes))
+		})
 	})
 	if err != nil {
 		return fmt.Errorf("store: seed social batch: %w", classify(err))
