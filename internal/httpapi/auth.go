@@ -36,11 +36,7 @@ func parsePhone(m map[string][]byte) (string, error) {
 }
 
 func (s *server) requestCode(w http.ResponseWriter, r *http.Request) error {
-	body, err := readJSON(w, r)
-	if err != nil {
-		return err
-	}
-	m, err := input.Fields(body)
+	m, err := readFields(w, r)
 	if err != nil {
 		return err
 	}
@@ -64,11 +60,7 @@ type sessionAnswer struct {
 }
 
 func (s *server) login(w http.ResponseWriter, r *http.Request) error {
-	body, err := readJSON(w, r)
-	if err != nil {
-		return err
-	}
-	m, err := input.Fields(body)
+	m, err := readFields(w, r)
 	if err != nil {
 		return err
 	}

@@ -116,6 +116,15 @@ func readJSON(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	return body, nil
 }
 
+// readFields reads a JSON object body (POST: unknown fields are ignored).
+func readFields(w http.ResponseWriter, r *http.Request) (map[string][]byte, error) {
+	body, err := readJSON(w, r)
+	if err != nil {
+		return nil, err
+	}
+	return input.Fields(body)
+}
+
 // pathID parses a positive int64 path value (1001 otherwise).
 func pathID(r *http.Request, name string) (int64, error) {
 	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)

@@ -66,11 +66,7 @@ func (s *server) getRecommendations(w http.ResponseWriter, r *http.Request) erro
 }
 
 func (s *server) createSwipe(w http.ResponseWriter, r *http.Request) error {
-	body, err := readJSON(w, r)
-	if err != nil {
-		return err
-	}
-	m, err := input.Fields(body)
+	m, err := readFields(w, r)
 	if err != nil {
 		return err
 	}
