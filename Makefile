@@ -39,7 +39,7 @@ test-production:
 ## Redis/MariaDB outages, SIGTERM drain, AOF durability, periodic tasks,
 ## invariant checker. Starts and stops only its own processes.
 test-topology:
-	SWIPER_TOPOLOGY=1 $(GO) test -count=1 -timeout 10m -v ./test/topology/
+	SWIPER_TOPOLOGY=1 $(GO) test -race -count=1 -timeout 10m -v ./test/topology/
 
 ## Load test through nginx + 2 replicas on 1M seeded users (not in `test`);
 ## knobs: SWIPER_BENCH_USERS, _SWIPES, _SECONDS, _CONNS, _TOKENS, _OUT.

@@ -31,7 +31,7 @@ type load struct {
 	ops     []op
 	stop    chan struct{}
 	wg      sync.WaitGroup
-	targets map[int64][]int64 // per swiper, the targets not tried yet
+	targets map[int64][]int64 // per swiper, the targets not tried yet (read-only once the load runs)
 }
 
 var (
@@ -116,17 +116,18 @@ func (l *load) swiper(g, n int) {
 	cl := c.newClient()
 	r := rand.New(rand.NewPCG(uint64(g), 2))
 	var mine []int64
+	next := map[int64]int{} // this goroutine's own cursor into each user's targets
 	for i := g; i < len(l.users); i += n {
 		mine = append(mine, l.users[i])
 	}
 	for i := 0; !l.stopped(); i++ {
 		u := mine[i%len(mine)]
 		ts := l.targets[u]
-		if len(ts) == 0 {
+		if next[u] >= len(ts) {
 			continue
 		}
-		target := ts[0]
-		l.targets[u] = ts[1:]
+		target := ts[next[u]]
+		next[u]++
 		action := "dislike"
 		if r.IntN(100) < 45 {
 			action = "like"
