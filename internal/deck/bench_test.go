@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/swiper-social/swiper/internal/cities"
 	"github.com/swiper-social/swiper/internal/profile"
 	"github.com/swiper-social/swiper/internal/store"
 )
@@ -18,7 +19,7 @@ import (
 func seedLike(n int) (*fakeSource, time.Time) {
 	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
 	rng := rand.New(rand.NewPCG(42, 42))
-	cities := benchCities
+	all := cities.All()
 	f := newFake()
 	for id := int64(1); id <= int64(n); id++ {
 		gender, dg := "female", "male"
@@ -29,7 +30,7 @@ func seedLike(n int) (*fakeSource, time.Time) {
 			dg = "any"
 		}
 		age := 18 + int(math.Min(42, math.Abs(rng.NormFloat64()*9)+2))
-		c := cities[int(float64(len(cities))*math.Pow(rng.Float64(), 2))]
+		c := all[int(float64(len(all))*math.Pow(rng.Float64(), 2))]
 		r := store.DeckRow{ID: id, Gender: gender, Birthday: now.AddDate(-age, 0, -rng.IntN(365)).Format("2006-01-02"),
 			City: c.Name, DatingGender: dg, DatingCity: c.Name, MinDistance: 0, MaxDistance: 50,
 			MinDatingAge: max(18, age-5-rng.IntN(5)), MaxDatingAge: min(100, age+5+rng.IntN(10))}
@@ -93,25 +94,4 @@ func BenchmarkDeck(b *testing.B) {
 			_ = short
 		})
 	}
-}
-
-type benchCity struct {
-	Name     string
-	Lat, Lng float64
-}
-
-// benchCities are seed.Cities() (not imported: seed imports social, which imports deck).
-var benchCities = []benchCity{
-	{"北京", 39.9042, 116.4074}, {"上海", 31.2304, 121.4737}, {"广州", 23.1291, 113.2644},
-	{"深圳", 22.5431, 114.0579}, {"成都", 30.5728, 104.0668}, {"杭州", 30.2741, 120.1551},
-	{"重庆", 29.5630, 106.5516}, {"武汉", 30.5928, 114.3055}, {"西安", 34.3416, 108.9398},
-	{"南京", 32.0603, 118.7969}, {"天津", 39.3434, 117.3616}, {"苏州", 31.2989, 120.5853},
-	{"长沙", 28.2282, 112.9388}, {"郑州", 34.7466, 113.6254}, {"东莞", 23.0207, 113.7518},
-	{"青岛", 36.0671, 120.3826}, {"沈阳", 41.8057, 123.4315}, {"宁波", 29.8683, 121.5440},
-	{"昆明", 25.0389, 102.7183}, {"合肥", 31.8206, 117.2272}, {"佛山", 23.0215, 113.1214},
-	{"福州", 26.0745, 119.2965}, {"厦门", 24.4798, 118.0894}, {"哈尔滨", 45.8038, 126.5350},
-	{"济南", 36.6512, 117.1201}, {"大连", 38.9140, 121.6147}, {"长春", 43.8171, 125.3235},
-	{"南宁", 22.8170, 108.3665}, {"贵阳", 26.6470, 106.6302}, {"石家庄", 38.0428, 114.5149},
-	{"太原", 37.8706, 112.5489}, {"南昌", 28.6820, 115.8579}, {"乌鲁木齐", 43.8256, 87.6168},
-	{"兰州", 36.0611, 103.8343}, {"海口", 20.0440, 110.1999}, {"拉萨", 29.6520, 91.1721},
 }
