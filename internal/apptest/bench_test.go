@@ -14,6 +14,7 @@ import (
 	"github.com/swiper-social/swiper/internal/app"
 	"github.com/swiper-social/swiper/internal/apptest"
 	"github.com/swiper-social/swiper/internal/config"
+	"github.com/swiper-social/swiper/internal/store"
 )
 
 // BenchmarkLogin measures POST /api/v1/sessions (code verify, registration
@@ -170,4 +171,59 @@ func BenchmarkSwipe(b *testing.B) {
 		b.Fatalf("%d of %d swipes failed", f, b.N)
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "swipes/s")
+}
+
+// BenchmarkDeckHistory compares GET /api/v1/recommendations for a viewer
+// with 100 past swipes and one with 10,000, among 60,000 users of one city
+// (the exclusion check must not scan the history).
+func BenchmarkDeckHistory(b *testing.B) {
+	e := apptest.New(b, func(c *config.Config, o *app.Options) { c.OTPIPLimit = 0 })
+	ctx := context.Background()
+	st := e.App.Store
+	now := e.Clock.Now()
+	const n = 60000
+	users := make([]store.User, n)
+	profiles := make([]store.Profile, n)
+	for i := range users {
+		id := int64(i + 1)
+		g, dg := "female", "male"
+		if i < 2 {
+			g, dg = "male", "female" // the two viewers
+		}
+		users[i] = store.User{ID: id, Phone: fmt.Sprintf("+861360%07d", i), Nickname: "u", Gender: g,
+			Birthday: "1995-05-05", City: "北京", CreatedAt: now, ActiveAt: now}
+		profiles[i] = store.Profile{UserID: id, DatingGender: dg, DatingCity: "北京", MaxDistance: 50,
+			MinDatingAge: 18, MaxDatingAge: 60, OnlyMatched: true}
+	}
+	if err := st.InsertSeed(ctx, users, profiles); err != nil {
+		b.Fatal(err)
+	}
+	swipes := func(viewer int64, count int) []store.Swipe {
+		out := make([]store.Swipe, count)
+		for i := range out {
+			out[i] = store.Swipe{SwiperID: viewer, SwipedID: int64(3 + i), Action: 3, CreatedAt: now}
+		}
+		return out
+	}
+	batch := store.SeedBatch{Swipes: append(swipes(1, 100), swipes(2, 10000)...)}
+	if err := st.InsertSeedBatch(ctx, batch, 2000); err != nil {
+		b.Fatal(err)
+	}
+	for _, v := range []struct {
+		name string
+		id   int64
+	}{{"swipes=100", 1}, {"swipes=10000", 2}} {
+		s, err := e.App.Auth.OpenSession(ctx, v.id)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(v.name, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				r := e.Do(apptest.Request{Method: "GET", Path: "/api/v1/recommendations?limit=20", Token: s.Token})
+				if r.Status != 200 {
+					b.Fatalf("%d %s", r.Status, r.Body)
+				}
+			}
+		})
+	}
 }
