@@ -241,6 +241,9 @@ func runSeed(ctx context.Context, cfg config.Config, log *slog.Logger, args []st
 		if err := a.RebuildRank(ctx); err != nil {
 			return fmt.Errorf("seed: hot rank: %w", err)
 		}
+		if err := a.ResetDeckState(ctx); err != nil {
+			return fmt.Errorf("seed: deck state: %w", err)
+		}
 		took := time.Since(start)
 		fmt.Fprintf(stdout, "seeded %d swipes, %d matches, %d scores in %s (%.0f swipes/s)\n",
 			st.Swipes, st.Matches, st.Scores, took.Round(time.Millisecond), float64(st.Swipes)/took.Seconds())

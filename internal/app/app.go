@@ -25,11 +25,13 @@ import (
 	"github.com/swiper-social/swiper/api"
 	"github.com/swiper-social/swiper/internal/activity"
 	"github.com/swiper-social/swiper/internal/auth"
+	"github.com/swiper-social/swiper/internal/batch"
 	"github.com/swiper-social/swiper/internal/blob"
 	"github.com/swiper-social/swiper/internal/cache"
 	"github.com/swiper-social/swiper/internal/clock"
 	"github.com/swiper-social/swiper/internal/config"
 	"github.com/swiper-social/swiper/internal/deck"
+	"github.com/swiper-social/swiper/internal/deckstate"
 	"github.com/swiper-social/swiper/internal/httpapi"
 	"github.com/swiper-social/swiper/internal/kv"
 	"github.com/swiper-social/swiper/internal/media"
@@ -80,6 +82,8 @@ type App struct {
 	// social module: the hot rank's Redis board (nil embedded) and the
 	// user caches, for InvalidateUserCache.
 	rankRedis *rank.Redis
+	swipes    *batch.Committer[store.SwipeReq, store.SwipeOutcome] // group commit of swipes
+	deckState *deckstate.Retrying
 	users     *cache.Cache[profile.Record]
 	profiles  *cache.Cache[store.Profile]
 
@@ -174,13 +178,21 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		}
 	}
 
+	// The deck state: per-viewer exclusions and superlikers, shared by the
+	// replicas through Redis on the production path.
+	var ds deckstate.Store = deckstate.NewMemory(opts.Clock, deckstate.DefaultTTL)
+	if a.redis != nil {
+		ds = deckstate.NewRedis(a.redis, opts.RedisPrefix, deckstate.DefaultTTL)
+	}
+	a.deckState = deckstate.NewRetrying(ds, 100_000, log)
+
 	cm := cache.NewMetrics(a.Registry)
 	users, profiles := profile.NewCaches(a.kv, cm, CacheTTL(cfg), log)
 	a.users, a.profiles = users, profiles
 	a.Profile = profile.New(profile.Deps{
 		Store: a.Store, Users: users, Profiles: profiles, Local: local, Remote: remote, Queue: a.queue,
 		Clock: opts.Clock, TZ: cfg.Timezone, Limits: media.DefaultLimits(), FreeDailyLikes: cfg.FreeDailyLikes, Log: log,
-		Quotas: social.Quotas{Store: a.Store, TZ: cfg.Timezone},
+		Quotas: social.Quotas{Store: a.Store, TZ: cfg.Timezone}, Changed: a.deckState.Changed,
 	})
 	// Social: the hot rank is a Redis sorted set on the production path
 	// (rebuilt from the scores table when missing), the table itself embedded.
@@ -197,9 +209,22 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	if cfg.Deck != "sql" {
 		a.Deck = deck.New(a.Store, opts.Clock.Now)
 	}
+	// Swipes share transactions: one goroutine commits whatever queued
+	// while the previous batch committed (closed after the HTTP server
+	// drained, before the database).
+	a.swipes = batch.New(a.Store.SwipeBatch, social.SwipeBatchSize)
+	a.closers = append(a.closers, func() error { a.swipes.Close(); return nil })
+	a.Registry.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "swiper_swipe_batches_total",
+			Help: "Transactions that recorded swipes (group commit)."},
+			func() float64 { return float64(a.swipes.Stats().Batches) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "swiper_swipe_batched_total",
+			Help: "Swipes decided in those transactions."},
+			func() float64 { return float64(a.swipes.Stats().Requests) }))
 	a.Social = social.New(social.Deps{
 		Store: a.Store, Profile: a.Profile, Rank: board, Clock: opts.Clock, TZ: cfg.Timezone,
-		FreeDailyLikes: cfg.FreeDailyLikes, Log: log, Deck: a.Deck,
+		FreeDailyLikes: cfg.FreeDailyLikes, Log: log, Deck: a.Deck, DeckState: a.deckState,
+		Swipes: a.swipes, CachedUser: a.cachedUser,
 	})
 	a.Auth = auth.New(auth.Deps{
 		Codes: codes, Policy: policy, Sessions: a.kv, Queue: a.queue, Users: a.Profile,
@@ -328,6 +353,16 @@ func (a *App) Serve(ctx context.Context, ln net.Listener, workers int) error {
 		deckDone := make(chan struct{})
 		go func() { a.Deck.Run(actCtx, time.Second, a.Log); close(deckDone) }()
 		defer func() { stopAct(); <-deckDone }()
+		retryDone := make(chan struct{})
+		go func() { a.deckState.Run(actCtx, time.Second); close(retryDone) }()
+		defer func() { stopAct(); <-retryDone }()
+	}
+	if a.Cfg.PprofAddr != "" {
+		stop, err := servePprof(a.Cfg.PprofAddr, a.Log)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
@@ -352,6 +387,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener, workers int) error {
 	if err := srv.Shutdown(shutCtx); err != nil {
 		a.Log.Warn("requests still running at shutdown deadline", "err", err)
 	}
+	a.swipes.Close() // answers the swipes still queued; later ones get 503
 	a.Log.Info("requests drained; draining tasks")
 	stopWork()
 	wg.Wait()
@@ -407,6 +443,32 @@ func InvalidateUser(ctx context.Context, cfg config.Config, log *slog.Logger, id
 	return profiles.Invalidate(ctx, id)
 }
 
+// SwipeBatches counts the transactions that recorded swipes and the swipes
+// they carried.
+func (a *App) SwipeBatches() batch.Stats { return a.swipes.Stats() }
+
+// cachedUser reads user id through the user cache of the profile module,
+// filling it as the profile module does (the row and its album): the
+// social module checks VIP levels on it, and every VIP change (`swiper
+// vip grant`, the expiry sweep) invalidates it.
+func (a *App) cachedUser(ctx context.Context, id int64) (store.User, error) {
+	r, err := a.users.Get(ctx, id, func(ctx context.Context) (profile.Record, error) {
+		u, err := a.Store.User(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return profile.Record{}, fmt.Errorf("%w: %d", profile.ErrUserNotFound, id)
+		}
+		if err != nil {
+			return profile.Record{}, err
+		}
+		ps, err := a.Store.Photos(ctx, id)
+		if err != nil {
+			return profile.Record{}, err
+		}
+		return profile.Record{User: u, Photos: ps}, nil
+	})
+	return r.User, err
+}
+
 // InvalidateUserCache drops this app's cached copies of user id after a
 // write that bypassed the services (tests granting VIP through the store).
 func (a *App) InvalidateUserCache(ctx context.Context, id int64) error {
@@ -424,6 +486,10 @@ func (a *App) RebuildRank(ctx context.Context) error {
 	}
 	return a.rankRedis.Rebuild(ctx)
 }
+
+// ResetDeckState drops every cached deck state (after seeding swipes
+// straight into the database).
+func (a *App) ResetDeckState(ctx context.Context) error { return a.deckState.Reset(ctx) }
 
 // WriteTokens opens sessions for n users from id first on and writes their
 // tokens to path, one per line (load tests).

@@ -43,6 +43,7 @@ type Env struct {
 	SMS    *sms.Sink
 	Logs   *SyncBuffer
 	router routers.Router
+	opts   app.Options
 }
 
 // SyncBuffer is a goroutine-safe log buffer.
@@ -96,6 +97,22 @@ func New(t testing.TB, opts ...Option) *Env {
 	for _, o := range opts {
 		o(&cfg, &aopts)
 	}
+	return start(t, cfg, aopts, fake, sink)
+}
+
+// Replica starts another Swiper on e's database, Redis, queue, clock and
+// SMS sink, as a second `swiper serve` behind nginx (production path only:
+// embedded, the cache and sessions live in one process).
+func (e *Env) Replica() *Env {
+	e.T.Helper()
+	if !testenv.Production() {
+		e.T.Fatal("apptest: replicas need the production path (SWIPER_TEST_BACKEND=production)")
+	}
+	return start(e.T, e.Cfg, e.opts, e.Clock, e.SMS)
+}
+
+func start(t testing.TB, cfg config.Config, aopts app.Options, fake *clock.Fake, sink *sms.Sink) *Env {
+	t.Helper()
 	logs := &SyncBuffer{}
 	var w io.Writer = logs
 	if os.Getenv("SWIPER_TEST_LOG") != "" {
@@ -130,7 +147,7 @@ func New(t testing.TB, opts ...Option) *Env {
 	if err != nil {
 		t.Fatalf("openapi router: %v", err)
 	}
-	return &Env{T: t, App: a, Cfg: cfg, URL: srv.URL, Clock: fake, SMS: sink, Logs: logs, router: router}
+	return &Env{T: t, App: a, Cfg: cfg, URL: srv.URL, Clock: fake, SMS: sink, Logs: logs, router: router, opts: aopts}
 }
 
 // Response is a decoded answer.

@@ -171,6 +171,9 @@ func BenchmarkSwipe(b *testing.B) {
 		b.Fatalf("%d of %d swipes failed", f, b.N)
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "swipes/s")
+	if st := e.App.SwipeBatches(); st.Batches > 0 {
+		b.ReportMetric(float64(st.Requests)/float64(st.Batches), "swipes/batch")
+	}
 }
 
 // BenchmarkDeckHistory compares GET /api/v1/recommendations for a viewer

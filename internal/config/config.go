@@ -30,6 +30,7 @@ type Config struct {
 	MediaRetryAfter  time.Duration // SWIPER_MEDIA_RETRY_AFTER [10m]: re-queue a Qiniu upload still pending
 	SchedulerLockTTL time.Duration // SWIPER_SCHEDULER_LOCK_TTL [15s]: leader lock of the periodic scheduler
 	DrainDelay       time.Duration // SWIPER_DRAIN_DELAY [2s]: lame-duck time before shutdown
+	PprofAddr        string        // SWIPER_PPROF_ADDR [empty = off]: net/http/pprof on this address (keep it on loopback)
 	Deck             string        // SWIPER_DECK [index]: "index" (in-memory deck index) or "sql" (the plain SQL query)
 }
 
@@ -104,6 +105,7 @@ func Load(getenv func(string) string) (Config, error) {
 	c.MediaRetryAfter = dur("SWIPER_MEDIA_RETRY_AFTER", 10*time.Minute)
 	c.SchedulerLockTTL = dur("SWIPER_SCHEDULER_LOCK_TTL", 15*time.Second)
 	c.DrainDelay = dur("SWIPER_DRAIN_DELAY", 2*time.Second)
+	c.PprofAddr = get("SWIPER_PPROF_ADDR", "")
 	c.Deck = get("SWIPER_DECK", "index")
 	if c.Deck != "index" && c.Deck != "sql" {
 		errs = append(errs, fmt.Errorf("SWIPER_DECK: %q is not index or sql", c.Deck))

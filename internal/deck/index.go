@@ -15,7 +15,6 @@ package deck
 import (
 	"cmp"
 	"context"
-	"fmt"
 	"slices"
 	"sync"
 	"time"
@@ -75,6 +74,7 @@ type entry struct {
 	band     uint8
 	live     bool // false: the user no longer exists (or lost its profile)
 	onlyM    bool // only_matched: the album shows to matches only
+	photos   bool // the album is not empty
 }
 
 // text is what a Card shows of an entry besides its filter fields.
@@ -211,7 +211,7 @@ func (ix *Index) entryOf(r store.DeckRow, now int64) entry {
 	e := entry{id: r.ID, active: r.ActiveAt.Unix(), tag: tagOf(r.ID), born: birthCode(r.Birthday),
 		city: ix.cityID(r.City), dcity: ix.cityID(r.DatingCity), minKM: clampU16(r.MinDistance), maxKM: clampU16(r.MaxDistance),
 		minAge: clampU8(r.MinDatingAge), maxAge: clampU8(r.MaxDatingAge), gender: genderCode(r.Gender),
-		wants: genderCode(r.DatingGender), live: true, onlyM: r.OnlyMatched}
+		wants: genderCode(r.DatingGender), live: true, onlyM: r.OnlyMatched, photos: r.PhotoCount > 0}
 	if r.CellLat != nil && r.CellLng != nil {
 		e.hasLoc, e.lat, e.lng = true, *r.CellLat, *r.CellLng
 	}
@@ -438,22 +438,46 @@ type Card struct {
 	HasLoc      bool
 	Lat, Lng    int32
 	OnlyMatched bool
+	HasPhotos   bool
 }
 
 // Cards returns the indexed users among ids, by id.
-func (ix *Index) Cards(ids []int64) map[int64]Card {
+func (ix *Index) Cards(ids []int64) map[int64]Card { return ix.cardsAt(ids, nil) }
+
+// cardsAt is Cards, with the positions of ids where known (a walk's).
+func (ix *Index) cardsAt(ids []int64, at map[int64]int32) map[int64]Card {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	out := make(map[int64]Card, len(ids))
 	for _, id := range ids {
-		p, ok := ix.byID[id]
-		if !ok || !ix.entries[p].live {
+		p, ok := at[id]
+		if !ok || int(p) >= len(ix.entries) || ix.entries[p].id != id { // unknown, or the index was rebuilt
+			if p, ok = ix.byID[id]; !ok {
+				continue
+			}
+		}
+		if !ix.entries[p].live {
 			continue
 		}
 		e, t := &ix.entries[p], ix.texts[p]
 		out[id] = Card{ID: id, Nickname: t.nickname, Avatar: t.avatar, Gender: genderName(e.gender),
-			Birthday: fmt.Sprintf("%04d-%02d-%02d", e.born/10000, e.born/100%100, e.born%100),
-			City:     ix.names[e.city], HasLoc: e.hasLoc, Lat: e.lat, Lng: e.lng, OnlyMatched: e.onlyM}
+			Birthday: dateText(e.born), City: ix.names[e.city], HasLoc: e.hasLoc, Lat: e.lat, Lng: e.lng,
+			OnlyMatched: e.onlyM, HasPhotos: e.photos}
 	}
 	return out
+}
+
+// dateText turns YYYYMMDD into YYYY-MM-DD.
+func dateText(v int32) string {
+	b := [10]byte{'0', '0', '0', '0', '-', '0', '0', '-', '0', '0'}
+	put := func(at, n int, x int32) {
+		for i := at + n - 1; i >= at; i-- {
+			b[i] = byte('0' + x%10)
+			x /= 10
+		}
+	}
+	put(0, 4, v/10000)
+	put(5, 2, v/100%100)
+	put(8, 2, v%100)
+	return string(b[:])
 }

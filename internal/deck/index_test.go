@@ -438,3 +438,11 @@ func TestTilesCoverDistance(t *testing.T) {
 		}
 	}
 }
+
+func TestDateText(t *testing.T) {
+	for v, want := range map[int32]string{19950304: "1995-03-04", 20001231: "2000-12-31", 0: "0000-00-00", 10101: "0001-01-01"} {
+		if got := dateText(v); got != want {
+			t.Errorf("dateText(%d) = %q, want %q", v, got, want)
+		}
+	}
+}

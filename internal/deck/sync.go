@@ -29,7 +29,8 @@ type syncState struct {
 	shown   atomic.Pointer[store.DeckStamps] // stamps, for Stamps
 	flights sync.Mutex
 	running bool
-	next    *flight // the catch-up that starts after the running one
+	next    *flight      // the catch-up that starts after the running one
+	version atomic.Int64 // the deck-state version the index caught up with (Version)
 }
 
 type flight struct {
@@ -246,4 +247,19 @@ func (ix *Index) Stamps() (store.DeckStamps, bool) {
 		return store.DeckStamps{}, false
 	}
 	return *p, true
+}
+
+// Version returns the newest version of deck-visible user data
+// (deckstate.Probe.Version) the index is known to hold.
+func (ix *Index) Version() int64 { return ix.sync.version.Load() }
+
+// CaughtUp records that the index holds every change counted by version: a
+// Fresh that started after version was read returned.
+func (ix *Index) CaughtUp(version int64) {
+	for {
+		v := ix.sync.version.Load()
+		if version <= v || ix.sync.version.CompareAndSwap(v, version) {
+			return
+		}
+	}
 }

@@ -143,7 +143,8 @@ type Walker struct {
 	band  int
 	m     merge
 	begun bool
-	seen  map[int32]bool
+	seen  map[int32]bool  // positions yielded
+	at    map[int64]int32 // id → position of what was yielded (Cards)
 	wants []uint8
 	city  uint32
 	tiles []uint32
@@ -152,7 +153,7 @@ type Walker struct {
 // Walk starts a walk of q's candidates. The index should be fresh (Fresh).
 func (ix *Index) Walk(q Query) *Walker {
 	ix.rebandIfStale(ix.now())
-	w := &Walker{ix: ix, q: q, seen: map[int32]bool{}}
+	w := &Walker{ix: ix, q: q, seen: map[int32]bool{}, at: map[int64]int32{}}
 	switch q.DatingGender {
 	case "male":
 		w.wants = []uint8{male}
@@ -280,8 +281,13 @@ func (w *Walker) Next(dst []int64, n int) []int64 {
 			continue
 		}
 		w.seen[p] = true
+		w.at[e.id] = p
 		dst = append(dst, e.id)
 		got++
 	}
 	return dst
 }
+
+// Cards returns the indexed users among ids (yielded by this walk or not),
+// by id, finding the walked ones by position.
+func (w *Walker) Cards(ids []int64) map[int64]Card { return w.ix.cardsAt(ids, w.at) }

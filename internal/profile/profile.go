@@ -69,6 +69,9 @@ type Deps struct {
 	FreeDailyLikes int
 	Quotas         QuotaCounter // nil until the social module exists: nothing used
 	Log            *slog.Logger
+	// Changed, when set, is told after a user's or profile's change
+	// committed (the deck index of every replica catches up on it).
+	Changed func(ctx context.Context) error
 }
 
 // Service is the user module.
@@ -140,6 +143,11 @@ func (s *Service) storedProfile(ctx context.Context, u store.User) (store.Profil
 }
 
 func (s *Service) invalidate(ctx context.Context, id int64, profileToo bool) {
+	if s.d.Changed != nil {
+		if err := s.d.Changed(ctx); err != nil {
+			s.d.Log.ErrorContext(ctx, "deck change not reported; replicas catch up within their poll", "user_id", id, "err", err)
+		}
+	}
 	if err := s.d.Users.Invalidate(ctx, id); err != nil {
 		s.d.Log.ErrorContext(ctx, "cache invalidation failed", "user_id", id, "err", err)
 	}

@@ -1,14 +1,17 @@
 package social
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
 	"github.com/swiper-social/swiper/internal/deck"
+	"github.com/swiper-social/swiper/internal/deckstate"
 	"github.com/swiper-social/swiper/internal/input"
 	"github.com/swiper-social/swiper/internal/profile"
 	"github.com/swiper-social/swiper/internal/store"
@@ -16,30 +19,29 @@ import (
 
 // The deck from the in-memory index (internal/deck). The index holds every
 // user's filter fields, preferences and Card text, so it decides who fits
-// and what the Cards show; one statement asks the database the rest: the
-// superlikers, which walked candidates the viewer swiped or is matched with
-// (primary-key probes in the viewer's part of the keys: the cost does not
-// grow with the viewer's history), their photos, and the newest change
-// stamps. When those stamps are newer than what the index caught up with,
-// a change committed before this read may be missing: the index catches up
-// and the deck is built again. A deck thus reflects every change committed
-// before it was read, on any replica.
+// and what the Cards show. The deck state (internal/deckstate: in process,
+// or Redis shared by the replicas) says which walked candidates the viewer
+// swiped or is matched with and who superliked the viewer; it is filled
+// from the database on a miss, once per viewer and TTL, so the cost of a
+// deck does not grow with the viewer's history. Its version counts the
+// committed changes of deck-visible user data on every replica: when it is
+// newer than what the index caught up with, the index catches up from the
+// database first. A deck thus reflects every change committed before it
+// was read, on any replica, and usually asks the database nothing.
 
-// maxProbe bounds the ids checked in one statement.
+// maxProbe bounds the ids checked in one probe.
 const maxProbe = 4096
 
 // deckFromIndex builds me's deck: the superlikers first, then the walk.
 func (s *Service) deckFromIndex(ctx context.Context, me int64, limit int) ([]profile.Card, error) {
 	now := s.now()
 	ix := s.d.Deck
-	for attempt := 0; ; attempt++ {
-		stamps, loaded := ix.Stamps()
-		if attempt > 0 || !loaded {
-			if err := ix.Fresh(ctx); err != nil {
-				return nil, err
-			}
-			stamps, _ = ix.Stamps()
+	if _, loaded := ix.Stamps(); !loaded {
+		if err := ix.Fresh(ctx); err != nil {
+			return nil, err
 		}
+	}
+	for attempt := 0; ; attempt++ {
 		q, err := s.deckQueryOf(ctx, me, now)
 		if err != nil {
 			return nil, err
@@ -49,23 +51,21 @@ func (s *Service) deckFromIndex(ctx context.Context, me int64, limit int) ([]pro
 		w := ix.Walk(q)
 		batch := limit + limit/4 + 4
 		ids := w.Next(nil, batch)
-		cards := ix.Cards(ids)
-		var albums []int64
-		for _, id := range ids {
-			if c, ok := cards[id]; ok && profile.AlbumShown(false, c.OnlyMatched, false) {
-				albums = append(albums, id)
-			}
-		}
-		pr, err := s.d.Store.DeckProbe(ctx, me, limit, ids, albums)
+		pr, err := s.d.DeckState.Probe(ctx, me, ids, limit)
 		if err != nil {
 			return nil, err
 		}
-		if pr.Stamps != stamps && attempt < 2 {
-			continue // the index missed a change: catch up, walk again
+		if pr.Version > ix.Version() && attempt < 2 {
+			// A change committed somewhere that the index may not hold yet.
+			if err := ix.Fresh(ctx); err != nil {
+				return nil, err
+			}
+			ix.CaughtUp(pr.Version)
+			continue
 		}
-		for _, id := range albums {
-			if _, ok := pr.Photos[id]; !ok {
-				pr.Photos[id] = nil // read: no photos
+		if !pr.Hit {
+			if pr, err = s.fillDeckState(ctx, me, pr, ids, limit); err != nil {
+				return nil, err
 			}
 		}
 		for _, id := range pr.Superlikers {
@@ -74,14 +74,14 @@ func (s *Service) deckFromIndex(ctx context.Context, me int64, limit int) ([]pro
 		need := limit - len(pr.Superlikers)
 		picked := make([]int64, 0, limit)
 		for _, id := range ids {
-			if len(picked) < need && !shown[id] && !pr.Excluded[id] {
+			if len(picked) < need && !shown[id] && !pr.Swiped[id] {
 				picked = append(picked, id)
 			}
 		}
 		for round := 0; len(picked) < need && len(ids) == batch && round < 50; round++ {
 			batch = min(batch*2, maxProbe)
 			ids = w.Next(ids[:0], batch)
-			out, err := s.d.Store.DeckExcluded(ctx, me, ids)
+			out, err := s.deckExcluded(ctx, me, ids)
 			if err != nil {
 				return nil, err
 			}
@@ -91,19 +91,67 @@ func (s *Service) deckFromIndex(ctx context.Context, me int64, limit int) ([]pro
 				}
 			}
 		}
-		return s.deckCards(ctx, q, pr.Superlikers, picked, pr.Photos)
+		return s.deckCards(ctx, q, w, pr.Superlikers, picked)
 	}
+}
+
+// fillDeckState reads me's deck state from the database, caches it (unless
+// a swipe came in since the probe that missed) and answers the probe with it.
+func (s *Service) fillDeckState(ctx context.Context, me int64, missed deckstate.Probe, ids []int64, limit int) (deckstate.Probe, error) {
+	swiped, sls, err := s.d.Store.DeckStateOf(ctx, me)
+	if err != nil {
+		return deckstate.Probe{}, err
+	}
+	sl := make([]deckstate.Superliker, len(sls))
+	for i, x := range sls {
+		sl[i] = deckstate.Superliker{ID: x.SwiperID, At: x.CreatedAt}
+	}
+	if err := s.d.DeckState.Fill(ctx, me, missed.Token, swiped, sl); err != nil {
+		return deckstate.Probe{}, err
+	}
+	out := deckstate.Probe{Hit: true, Swiped: map[int64]bool{}, Version: missed.Version}
+	set := make(map[int64]bool, len(swiped))
+	for _, id := range swiped {
+		set[id] = true
+	}
+	for _, id := range ids {
+		if set[id] {
+			out.Swiped[id] = true
+		}
+	}
+	slices.SortFunc(sl, func(a, b deckstate.Superliker) int {
+		if c := b.At.Compare(a.At); c != 0 {
+			return c
+		}
+		return cmp.Compare(b.ID, a.ID)
+	})
+	for _, x := range sl[:min(limit, len(sl))] {
+		out.Superlikers = append(out.Superlikers, x.ID)
+	}
+	return out, nil
+}
+
+// deckExcluded returns which of ids me swiped or is matched with.
+func (s *Service) deckExcluded(ctx context.Context, me int64, ids []int64) (map[int64]bool, error) {
+	pr, err := s.d.DeckState.Probe(ctx, me, ids, 0)
+	if err != nil {
+		return nil, err
+	}
+	if pr.Hit {
+		return pr.Swiped, nil
+	}
+	return s.d.Store.DeckExcluded(ctx, me, ids) // expired meanwhile
 }
 
 // deckCards builds the Cards of the superlikers sl (flagged) and of picked,
 // in order, from the index; a superliker the index does not hold (no
-// profile row) is read from the database. photos holds the albums read so
-// far; the missing visible ones are read. A deck only holds users the
-// viewer is not matched with (superlikers are not swiped by the viewer, so
-// not matched either), so profile.AlbumShown is asked with matched=false.
-func (s *Service) deckCards(ctx context.Context, q deck.Query, sl, picked []int64, photos map[int64][]store.Photo) ([]profile.Card, error) {
+// profile row) is read from the database. Visible albums of users who have
+// photos come from the user cache. A deck only holds users the viewer is not matched with
+// (superlikers are not swiped by the viewer, so not matched either), so
+// profile.AlbumShown is asked with matched=false.
+func (s *Service) deckCards(ctx context.Context, q deck.Query, w *deck.Walker, sl, picked []int64) ([]profile.Card, error) {
 	all := append(append(make([]int64, 0, len(sl)+len(picked)), sl...), picked...)
-	cards := s.d.Deck.Cards(all)
+	cards := w.Cards(all)
 	var missing []int64
 	for _, id := range sl {
 		if _, ok := cards[id]; !ok {
@@ -117,29 +165,22 @@ func (s *Service) deckCards(ctx context.Context, q deck.Query, sl, picked []int6
 		}
 		for id, c := range got {
 			dc := deck.Card{ID: id, Nickname: c.Nickname, Avatar: c.Avatar, Gender: c.Gender, Birthday: c.Birthday,
-				City: c.City, OnlyMatched: c.OnlyMatched}
+				City: c.City, OnlyMatched: c.OnlyMatched, HasPhotos: true} // read the album to know
 			if c.CellLat != nil && c.CellLng != nil {
 				dc.HasLoc, dc.Lat, dc.Lng = true, *c.CellLat, *c.CellLng
 			}
 			cards[id] = dc
 		}
 	}
-	var unread []int64
+	var albums []int64
 	for _, id := range all {
-		if c, ok := cards[id]; ok && profile.AlbumShown(false, c.OnlyMatched, false) {
-			if _, read := photos[id]; !read {
-				unread = append(unread, id)
-			}
+		if c, ok := cards[id]; ok && c.HasPhotos && profile.AlbumShown(false, c.OnlyMatched, false) {
+			albums = append(albums, id)
 		}
 	}
-	if len(unread) > 0 {
-		more, err := s.d.Store.PhotosOf(ctx, unread)
-		if err != nil {
-			return nil, err
-		}
-		for id, ps := range more {
-			photos[id] = ps
-		}
+	photos, err := s.d.Profile.Albums(ctx, albums)
+	if err != nil {
+		return nil, err
 	}
 	clockNow := s.d.Clock.Now()
 	out := make([]profile.Card, 0, len(all))
@@ -211,4 +252,30 @@ func birthCode(s string) int32 {
 		return 0
 	}
 	return int32(t.Year()*10000 + int(t.Month())*100 + t.Day())
+}
+
+// deckSwiped tells the deck state about committed swipes; a failure is
+// logged (the report is retried, and cached states expire).
+func (s *Service) deckSwiped(ctx context.Context, sws []store.Swipe) {
+	if s.d.DeckState == nil || len(sws) == 0 {
+		return
+	}
+	out := make([]deckstate.Swipe, len(sws))
+	for i, sw := range sws {
+		out[i] = deckstate.Swipe{Swiper: sw.SwiperID, Swiped: sw.SwipedID, Superlike: sw.Action == store.ActionSuperlike, At: sw.CreatedAt}
+	}
+	if err := s.d.DeckState.Swiped(context.WithoutCancel(ctx), out); err != nil {
+		s.d.Log.ErrorContext(ctx, "deck state not told about swipes; will retry", "swipes", len(sws), "err", err)
+	}
+}
+
+// deckRewound tells the deck state about a committed rewind.
+func (s *Service) deckRewound(ctx context.Context, sw store.Swipe) {
+	if s.d.DeckState == nil {
+		return
+	}
+	d := deckstate.Swipe{Swiper: sw.SwiperID, Swiped: sw.SwipedID, Superlike: sw.Action == store.ActionSuperlike, At: sw.CreatedAt}
+	if err := s.d.DeckState.Rewound(context.WithoutCancel(ctx), d); err != nil {
+		s.d.Log.ErrorContext(ctx, "deck state not told about a rewind; will retry", "user_id", sw.SwiperID, "err", err)
+	}
 }

@@ -14,8 +14,11 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/swiper-social/swiper/internal/backend"
+	"github.com/swiper-social/swiper/internal/batch"
 	"github.com/swiper-social/swiper/internal/clock"
 	"github.com/swiper-social/swiper/internal/deck"
+	"github.com/swiper-social/swiper/internal/deckstate"
 	"github.com/swiper-social/swiper/internal/input"
 	"github.com/swiper-social/swiper/internal/profile"
 	"github.com/swiper-social/swiper/internal/rank"
@@ -109,7 +112,25 @@ type Deps struct {
 	// Deck is the in-memory recommendation index (deck.go); nil builds
 	// decks with one SQL query instead (slow on big populations).
 	Deck *deck.Index
+	// DeckState caches per viewer what a deck leaves out or puts first
+	// (needed with Deck; told about every committed swipe and rewind).
+	DeckState deckstate.Store
+	// Swipes records swipes, concurrent ones sharing a transaction (a
+	// batch.Committer over Store.SwipeBatch, closed by the owner after the
+	// HTTP server drained); nil records each swipe in its own.
+	Swipes SwipeCommitter
+	// CachedUser reads a user through the user cache, which every VIP
+	// change (grant, expiry sweep) invalidates; nil reads the database.
+	CachedUser func(ctx context.Context, id int64) (store.User, error)
 }
+
+// SwipeCommitter records one swipe among concurrent others.
+type SwipeCommitter interface {
+	Do(ctx context.Context, req store.SwipeReq) (store.SwipeOutcome, error)
+}
+
+// SwipeBatchSize bounds how many swipes share one transaction.
+const SwipeBatchSize = 256
 
 // Service is the social module.
 type Service struct{ d Deps }
@@ -197,7 +218,9 @@ func (s *Service) Swipe(ctx context.Context, me, target int64, action string) (S
 		return SwipeResult{}, input.Invalid("action", "must be like, superlike or dislike")
 	}
 	now := s.now()
-	viewer, err := s.user(ctx, me)
+	// The VIP level from the cached row: every VIP change invalidates it,
+	// and EffectiveLevel checks the expiry against now.
+	viewer, err := s.cachedUser(ctx, me)
 	if err != nil {
 		return SwipeResult{}, err
 	}
@@ -205,18 +228,21 @@ func (s *Service) Swipe(ctx context.Context, me, target int64, action string) (S
 	if act == store.ActionSuperlike && !vip.Has(level, vip.PermSuperlike) {
 		return SwipeResult{}, &profile.PermissionError{Permission: vip.PermSuperlike}
 	}
-	other, err := s.user(ctx, target)
-	if err != nil {
-		return SwipeResult{}, err
-	}
 	limit := s.d.FreeDailyLikes
 	if vip.Has(level, vip.PermUnlimitedLike) {
 		limit = -1 // counted, never refused
 	}
 	delta := ScoreOf(act)
-	matched, err := s.d.Store.Swipe(ctx, store.Swipe{SwiperID: me, SwipedID: target, Action: act, CreatedAt: now},
-		Day(now, s.d.TZ), limit, delta)
-	switch {
+	sw := store.Swipe{SwiperID: me, SwipedID: target, Action: act, CreatedAt: now}
+	// Answered once the transaction holding the swipe committed; whether
+	// target exists is checked there.
+	out, err := s.recordSwipe(ctx, store.SwipeReq{Swipe: sw, Day: Day(now, s.d.TZ), LikeLimit: limit, ScoreDelta: delta})
+	if err != nil {
+		return SwipeResult{}, err
+	}
+	switch err := out.Err; {
+	case errors.Is(err, store.ErrNotFound):
+		return SwipeResult{}, fmt.Errorf("%w: %d", profile.ErrUserNotFound, target)
 	case errors.Is(err, store.ErrConflict):
 		return SwipeResult{}, ErrAlreadySwiped
 	case errors.Is(err, store.ErrFull):
@@ -225,8 +251,13 @@ func (s *Service) Swipe(ctx context.Context, me, target int64, action string) (S
 		return SwipeResult{}, err
 	}
 	s.rankApplied(ctx, target, delta, false)
-	if !matched {
+	s.deckSwiped(ctx, []store.Swipe{sw})
+	if !out.Matched {
 		return SwipeResult{Matched: false}, nil
+	}
+	other, err := s.user(ctx, target)
+	if err != nil {
+		return SwipeResult{}, err
 	}
 	photos, err := s.d.Store.Photos(ctx, target)
 	if err != nil {
@@ -237,6 +268,31 @@ func (s *Service) Swipe(ctx context.Context, me, target int64, action string) (S
 		return SwipeResult{}, err
 	}
 	return SwipeResult{Matched: true, Match: &Match{User: card, MatchedAt: now}}, nil
+}
+
+// recordSwipe records one swipe through the committer (or alone without
+// one).
+func (s *Service) recordSwipe(ctx context.Context, req store.SwipeReq) (store.SwipeOutcome, error) {
+	if s.d.Swipes == nil {
+		out, err := s.d.Store.SwipeBatch(ctx, []store.SwipeReq{req})
+		if err != nil {
+			return store.SwipeOutcome{}, err
+		}
+		return out[0], nil
+	}
+	out, err := s.d.Swipes.Do(ctx, req)
+	if errors.Is(err, batch.ErrClosed) { // shutting down
+		return store.SwipeOutcome{}, backend.Unavailable(err)
+	}
+	return out, err
+}
+
+// cachedUser reads a user through the user cache when there is one.
+func (s *Service) cachedUser(ctx context.Context, id int64) (store.User, error) {
+	if s.d.CachedUser == nil {
+		return s.user(ctx, id)
+	}
+	return s.d.CachedUser(ctx, id)
 }
 
 // rankApplied mirrors a committed score change into the rank board; a
@@ -274,6 +330,7 @@ func (s *Service) Rewind(ctx context.Context, me int64) (RewindResult, error) {
 		return RewindResult{}, err
 	}
 	s.rankApplied(ctx, rw.Swipe.SwipedID, rw.ScoreDelta, rw.ScoreSwipes == 0)
+	s.deckRewound(ctx, rw.Swipe)
 	cards, err := s.cardsByID(ctx, viewer, []int64{rw.Swipe.SwipedID}, true)
 	if err != nil {
 		return RewindResult{}, err

@@ -48,7 +48,10 @@ func (s *Store) AddPhoto(ctx context.Context, p Photo, max int) (Photo, error) {
 			return ErrFull
 		}
 		p.Position = int(n) + 1
-		_, err = tx.NewInsert().Model(&p).Exec(ctx)
+		if _, err = tx.NewInsert().Model(&p).Exec(ctx); err != nil {
+			return err
+		}
+		_, err = tx.NewUpdate().Table("users").Set("photo_count = photo_count + 1").Where("id = ?", p.UserID).Exec(ctx)
 		return err
 	})
 	if err != nil {
@@ -72,8 +75,12 @@ func (s *Store) DeletePhoto(ctx context.Context, userID, id int64) (Photo, error
 		if _, err := tx.NewDelete().Model(&p).WherePK().Exec(ctx); err != nil {
 			return err
 		}
-		_, err := tx.NewUpdate().Model((*Photo)(nil)).Set("position = position - 1").
-			Where("user_id = ? AND position > ?", userID, p.Position).Exec(ctx)
+		if _, err := tx.NewUpdate().Model((*Photo)(nil)).Set("position = position - 1").
+			Where("user_id = ? AND position > ?", userID, p.Position).Exec(ctx); err != nil {
+			return err
+		}
+		_, err := tx.NewUpdate().Table("users").Set("photo_count = photo_count - 1").
+			Where("id = ? AND photo_count > 0", userID).Exec(ctx)
 		return err
 	})
 	if err != nil {

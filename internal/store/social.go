@@ -1,12 +1,10 @@
 package store
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"reflect"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -91,78 +89,16 @@ func (s *Store) ensureRows(ctx context.Context, quota *DailyQuota, scoreOf int64
 	return nil
 }
 
-// Swipe records sw in one transaction: the swipe (ErrConflict when sw.SwiperID
-// already swiped sw.SwipedID), for likes and superlikes the use of the like
-// quota of day (ErrFull when likeLimit >= 0 and it is used up; likeLimit < 0
-// counts without a limit), scoreDelta on the swiped user's score, and — for
-// likes and superlikes — the match when the other user liked or superliked
-// the swiper, read with a lock so that two crossing likes create exactly one
-// match. It reports whether this swipe created the match.
+// Swipe records sw alone: a SwipeBatch of one. It reports whether sw
+// created the match of the two users; the error wraps ErrNotFound (unknown
+// swiped user), ErrConflict (already swiped) or ErrFull (likeLimit >= 0 and
+// the like quota of day used up; likeLimit < 0 counts without a limit).
 func (s *Store) Swipe(ctx context.Context, sw Swipe, day string, likeLimit int, scoreDelta int64) (bool, error) {
-	like := IsLike(sw.Action)
-	var quota *DailyQuota
-	if like {
-		quota = &DailyQuota{UserID: sw.SwiperID, Day: day}
-	}
-	if err := s.ensureRows(ctx, quota, sw.SwipedID); err != nil {
-		return false, fmt.Errorf("store: swipe: %w", err)
-	}
-	matched := false
-	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		matched = false
-		if _, err := tx.NewInsert().Model(&sw).Exec(ctx); err != nil {
-			return err
-		}
-		if like {
-			q := tx.NewUpdate().Model((*DailyQuota)(nil)).Set("likes = likes + 1").
-				Where("user_id = ? AND day = ?", sw.SwiperID, day)
-			if likeLimit >= 0 {
-				q = q.Where("likes < ?", likeLimit)
-			}
-			res, err := q.Exec(ctx)
-			if err != nil {
-				return err
-			}
-			if n, err := res.RowsAffected(); err != nil {
-				return err
-			} else if n == 0 {
-				return ErrFull
-			}
-		}
-		if _, err := tx.NewUpdate().Model((*Score)(nil)).Set("score = score + ?", scoreDelta).
-			Set("swipes = swipes + 1").Where("user_id = ?", sw.SwipedID).Exec(ctx); err != nil {
-			return err
-		}
-		if !like {
-			return nil
-		}
-		// The locking read: when both users like each other at once, each
-		// waits for the other's uncommitted swipe; MySQL breaks the deadlock
-		// and inTx retries the victim, which then sees the committed like.
-		var back []int8
-		if err := s.forUpdate(tx.NewSelect().Model((*Swipe)(nil)).Column("action").
-			Where("swiper_id = ? AND swiped_id = ?", sw.SwipedID, sw.SwiperID)).Scan(ctx, &back); err != nil {
-			return err
-		}
-		if len(back) == 0 || !IsLike(back[0]) {
-			return nil
-		}
-		a, b := pair(sw.SwiperID, sw.SwipedID)
-		res, err := tx.NewInsert().Model(&matchRow{UserA: a, UserB: b, MatchedAt: sw.CreatedAt}).Ignore().Exec(ctx)
-		if err != nil {
-			return err
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return err
-		}
-		matched = n == 1
-		return nil
-	})
+	out, err := s.SwipeBatch(ctx, []SwipeReq{{Swipe: sw, Day: day, LikeLimit: likeLimit, ScoreDelta: scoreDelta}})
 	if err != nil {
-		return false, fmt.Errorf("store: swipe %d→%d: %w", sw.SwiperID, sw.SwipedID, classify(err))
+		return false, err
 	}
-	return matched, nil
+	return out[0].Matched, out[0].Err
 }
 
 type matchRow struct {
@@ -662,9 +598,10 @@ type DeckRow struct {
 	MinDatingAge int       `bun:"min_dating_age"`
 	MaxDatingAge int       `bun:"max_dating_age"`
 	OnlyMatched  bool      `bun:"only_matched"`
+	PhotoCount   int       `bun:"photo_count"`
 }
 
-const deckRowColumns = "u.id, u.nickname, u.avatar, u.gender, u.birthday, u.city, u.cell_lat, u.cell_lng, u.active_at, " +
+const deckRowColumns = "u.id, u.nickname, u.avatar, u.gender, u.birthday, u.city, u.cell_lat, u.cell_lng, u.active_at, u.photo_count, " +
 	"p.dating_gender, p.dating_city, p.min_distance, p.max_distance, p.min_dating_age, p.max_dating_age, p.only_matched"
 
 // DeckRowsAfter returns the deck rows of the n users after id after, by id
@@ -673,7 +610,7 @@ const deckRowColumns = "u.id, u.nickname, u.avatar, u.gender, u.birthday, u.city
 // last is the last id read (0 at the end).
 func (s *Store) DeckRowsAfter(ctx context.Context, after int64, n int) (rows []DeckRow, last int64, err error) {
 	var us []DeckRow
-	if err := s.db.NewRaw("SELECT id, nickname, avatar, gender, birthday, city, cell_lat, cell_lng, active_at FROM users "+
+	if err := s.db.NewRaw("SELECT id, nickname, avatar, gender, birthday, city, cell_lat, cell_lng, active_at, photo_count FROM users "+
 		"WHERE id > ? ORDER BY id LIMIT ?", after, n).Scan(ctx, &us); err != nil {
 		return nil, 0, fmt.Errorf("store: deck rows after %d: %w", after, classify(err))
 	}
@@ -898,81 +835,6 @@ func (s *Store) DeckExcluded(ctx context.Context, viewer int64, ids []int64) (ma
 	}
 	for _, id := range got {
 		out[id] = true
-	}
-	return out, nil
-}
-
-// DeckProbe is everything a deck asks the database in one round trip.
-type DeckProbe struct {
-	Superlikers []int64           // who superliked the viewer, not swiped by them, newest first
-	Excluded    map[int64]bool    // among the probed ids: swiped by the viewer or matched
-	Photos      map[int64][]Photo // albums of the ids asked for, by position
-	Stamps      DeckStamps        // the newest updated_at at the time of the read
-}
-
-type probeRow struct {
-	K int    `bun:"k"`
-	A int64  `bun:"a"`
-	B int64  `bun:"b"`
-	C int64  `bun:"c"`
-	S string `bun:"s"`
-}
-
-// DeckProbe reads, in one statement: up to limit superlikers of viewer
-// (as Superlikers does), which of ids viewer swiped or is matched with,
-// the photos of albumsOf, and the newest stamps (so that the caller can tell
-// whether its index was fresh).
-func (s *Store) DeckProbe(ctx context.Context, viewer int64, limit int, ids, albumsOf []int64) (DeckProbe, error) {
-	out := DeckProbe{Excluded: map[int64]bool{}, Photos: map[int64][]Photo{}}
-	text, pk := "CHAR", " FORCE INDEX (PRIMARY)" // not the (swiper_id, id) index: it reads the whole history
-	if s.dialect != config.MySQL {
-		text, pk = "TEXT", ""
-	}
-	q := "SELECT 1 AS k, x.swiper_id AS a, x.r AS b, 0 AS c, '' AS s FROM (" +
-		"SELECT sw.swiper_id, ROW_NUMBER() OVER (ORDER BY sw.created_at DESC, sw.id DESC) AS r FROM swipes AS sw " +
-		"WHERE sw.swiped_id = ? AND sw.action = ? " +
-		"AND NOT EXISTS (SELECT 1 FROM swipes AS m WHERE m.swiper_id = ? AND m.swiped_id = sw.swiper_id) " +
-		"AND EXISTS (SELECT 1 FROM users AS u WHERE u.id = sw.swiper_id) " +
-		"ORDER BY sw.created_at DESC, sw.id DESC LIMIT ?) AS x " +
-		"UNION ALL SELECT 3, 0, 0, 0, COALESCE(CAST((SELECT MAX(updated_at) FROM users) AS " + text + "), '') " +
-		"UNION ALL SELECT 4, 0, 0, 0, COALESCE(CAST((SELECT MAX(updated_at) FROM profiles) AS " + text + "), '')"
-	args := []any{viewer, ActionSuperlike, viewer, limit}
-	if len(ids) > 0 {
-		q += " UNION ALL SELECT 2, swiped_id, 0, 0, '' FROM swipes" + pk + " WHERE swiper_id = ? AND swiped_id IN (?)" +
-			" UNION ALL SELECT 2, user_b, 0, 0, '' FROM matches WHERE user_a = ? AND user_b IN (?)" +
-			" UNION ALL SELECT 2, user_a, 0, 0, '' FROM matches WHERE user_b = ? AND user_a IN (?)"
-		args = append(args, viewer, bun.In(ids), viewer, bun.In(ids), viewer, bun.In(ids))
-	}
-	if len(albumsOf) > 0 {
-		q += " UNION ALL SELECT 5, user_id, id, position, url FROM photos WHERE user_id IN (?)"
-		args = append(args, bun.In(albumsOf))
-	}
-	var rows []probeRow
-	if err := s.db.NewRaw(q, args...).Scan(ctx, &rows); err != nil {
-		return DeckProbe{}, fmt.Errorf("store: deck probe of %d: %w", viewer, classify(err))
-	}
-	type ranked struct{ id, r int64 }
-	var sl []ranked
-	for _, r := range rows {
-		switch r.K {
-		case 1:
-			sl = append(sl, ranked{r.A, r.B})
-		case 2:
-			out.Excluded[r.A] = true
-		case 3:
-			out.Stamps.Users = r.S
-		case 4:
-			out.Stamps.Profiles = r.S
-		case 5:
-			out.Photos[r.A] = append(out.Photos[r.A], Photo{ID: r.B, UserID: r.A, Position: int(r.C), URL: r.S})
-		}
-	}
-	slices.SortFunc(sl, func(x, y ranked) int { return cmp.Compare(x.r, y.r) })
-	for _, x := range sl {
-		out.Superlikers = append(out.Superlikers, x.id)
-	}
-	for _, ps := range out.Photos {
-		slices.SortFunc(ps, func(x, y Photo) int { return cmp.Compare(x.Position, y.Position) })
 	}
 	return out, nil
 }

@@ -17,7 +17,7 @@ import (
 )
 
 // openStore opens a migrated, empty database of the suite's path.
-func openStore(t *testing.T) *store.Store {
+func openStore(t testing.TB) *store.Store {
 	t.Helper()
 	ctx := context.Background()
 	dialect, dsn := config.SQLite, filepath.Join(t.TempDir(), "s.db")
@@ -47,7 +47,7 @@ func openStore(t *testing.T) *store.Store {
 	return st
 }
 
-func newUsers(t *testing.T, st *store.Store, n int) []int64 {
+func newUsers(t testing.TB, st *store.Store, n int) []int64 {
 	t.Helper()
 	var ids []int64
 	now := time.Now().UTC()

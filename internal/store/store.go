@@ -134,9 +134,14 @@ func (s *Store) Migrate(ctx context.Context, log *slog.Logger) error {
 // inTx runs fn in a transaction (IMMEDIATE on SQLite, so writers serialise),
 // retrying on deadlocks.
 func (s *Store) inTx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) error {
+	return s.inTxWith(ctx, nil, fn)
+}
+
+// inTxWith is inTx with transaction options (nil: the database's defaults).
+func (s *Store) inTxWith(ctx context.Context, opts *sql.TxOptions, fn func(ctx context.Context, tx bun.Tx) error) error {
 	var err error
 	for attempt := 0; attempt < 5; attempt++ {
-		err = s.db.RunInTx(ctx, nil, fn)
+		err = s.db.RunInTx(ctx, opts, fn)
 		if err == nil || !isRetryable(err) {
 			return classify(err)
 		}

@@ -1,0 +1,435 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+
+	"github.com/uptrace/bun"
+)
+
+// SwipeReq is one swipe of a SwipeBatch.
+type SwipeReq struct {
+	Swipe      Swipe  // SwiperID, SwipedID, Action, CreatedAt
+	Day        string // local day whose like quota a like or superlike uses
+	LikeLimit  int    // likes allowed on Day; < 0: unlimited (still counted)
+	ScoreDelta int64  // added to the swiped user's score when accepted
+}
+
+// SwipeOutcome is what became of one SwipeReq.
+type SwipeOutcome struct {
+	// Err is nil when the swipe was recorded, otherwise wraps ErrNotFound
+	// (unknown swiped user), ErrConflict (the pair is already swiped, in
+	// the database or earlier in the batch) or ErrFull (like quota used up).
+	Err error
+	// Matched reports that this swipe created the match of the two users.
+	Matched bool
+}
+
+type swipePair struct{ from, to int64 }
+
+type quotaKey struct {
+	user int64
+	day  string
+}
+
+type scoreAdd struct {
+	user          int64
+	delta, swipes int64
+}
+
+// SwipeBatch records reqs in one transaction (retried as a whole on a
+// deadlock), deciding them in order as Swipe would one after the other,
+// with a constant number of statements whatever the size of the batch:
+//
+//  1. which swiped users exist (one SELECT … IN);
+//  2. which pairs are swiped already (one SELECT … FOR UPDATE of
+//     primary-key points: it waits for a concurrent batch that inserted
+//     one of them, then sees it);
+//  3. the quota rows of the limited likes' users and days, read locked
+//     (one SELECT … FOR UPDATE; the rows missing are created and locked by
+//     one upsert that adds nothing, then read: two more statements on a
+//     user's first like of the day);
+//  4. the decisions, in memory: unknown user, conflict, quota — a limit L
+//     with U used accepts the first L-U likes of that user and day;
+//  5. the writes: one multi-row INSERT of swipes; the reverse likes of the
+//     accepted likes, read locked after that INSERT (one SELECT … FOR
+//     UPDATE); one upsert of the quotas; one upsert of the scores (summed
+//     per user); and, when likes cross, one locked read and one INSERT of
+//     the new matches.
+//
+// A like matches when the reverse like is in the database or was accepted
+// earlier in the batch; the match goes to the later like (Matched), once.
+// Reading the reverse likes after inserting its own, under a lock, is what
+// makes two crossing likes in concurrent batches (of two replicas) match
+// exactly once: each waits for the other's uncommitted like, the database
+// breaks the deadlock, and the retried batch sees the committed like. On
+// MySQL the transaction runs at READ COMMITTED: its locking reads lock the
+// rows they find, not the gaps where absent ones would go, which under
+// REPEATABLE READ made concurrent batches inserting swipes into each
+// other's locked gaps deadlock all the time. Rows are written and locked
+// in primary-key order so that batches take their locks in one order. The
+// error is the transaction's; the fate of each request is in its
+// SwipeOutcome.
+func (s *Store) SwipeBatch(ctx context.Context, reqs []SwipeReq) ([]SwipeOutcome, error) {
+	out := make([]SwipeOutcome, len(reqs))
+	if len(reqs) == 0 {
+		return out, nil
+	}
+	err := s.inTxWith(ctx, s.readCommitted(), func(ctx context.Context, tx bun.Tx) error {
+		clear(out) // a retry decides again from what it reads
+		return s.swipeBatch(ctx, tx, reqs, out)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: swipe batch of %d: %w", len(reqs), classify(err))
+	}
+	return out, nil
+}
+
+func (s *Store) swipeBatch(ctx context.Context, tx bun.Tx, reqs []SwipeReq, out []SwipeOutcome) error {
+	d := s.db.Dialect()
+	buf := make([]byte, 0, 64*len(reqs)+128)
+
+	// 1. The swiped users that exist.
+	targets := make([]int64, 0, len(reqs))
+	for _, r := range reqs {
+		targets = append(targets, r.Swipe.SwipedID)
+	}
+	slices.Sort(targets)
+	targets = slices.Compact(targets)
+	buf = append(buf[:0], "SELECT id FROM users WHERE id IN ("...)
+	for i, id := range targets {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = strconv.AppendInt(buf, id, 10)
+	}
+	buf = append(buf, ')')
+	exists := make(map[int64]bool, len(targets))
+	if err := scanRows(ctx, tx, string(buf), func(sc func(...any) error) error {
+		var id int64
+		err := sc(&id)
+		exists[id] = true
+		return err
+	}); err != nil {
+		return err
+	}
+
+	// 2. The pairs already swiped.
+	pairs := make([]swipePair, 0, len(reqs))
+	var quotas []quotaKey
+	for _, r := range reqs {
+		w := r.Swipe
+		if !exists[w.SwipedID] {
+			continue
+		}
+		pairs = append(pairs, swipePair{w.SwiperID, w.SwipedID})
+		if IsLike(w.Action) && r.LikeLimit >= 0 {
+			quotas = append(quotas, quotaKey{w.SwiperID, r.Day})
+		}
+	}
+	stored := map[swipePair]bool{}
+	if len(pairs) > 0 {
+		slices.SortFunc(pairs, comparePairs)
+		pairs = slices.Compact(pairs)
+		buf = s.appendPairLookup(buf[:0], "swiper_id, swiped_id", "swipes", "swiper_id", "swiped_id", pairs)
+		if err := scanRows(ctx, tx, string(buf), func(sc func(...any) error) error {
+			var p swipePair
+			err := sc(&p.from, &p.to)
+			stored[p] = true
+			return err
+		}); err != nil {
+			return err
+		}
+	}
+
+	// 3. The quota rows of the limited likes, read locked; those missing
+	// (a user's first like of the day) are created and locked by an upsert
+	// that adds nothing, then read. Unlimited likes are only counted (step 5).
+	used := map[quotaKey]int{}
+	if len(quotas) > 0 {
+		slices.SortFunc(quotas, compareQuotas)
+		quotas = slices.Compact(quotas)
+		found := make(map[quotaKey]bool, len(quotas))
+		read := func(keys []quotaKey) error {
+			buf = append(buf[:0], "SELECT user_id, day, likes FROM daily_quotas WHERE "...)
+			for i, q := range keys {
+				if i > 0 {
+					buf = append(buf, " OR "...)
+				}
+				buf = strconv.AppendInt(append(buf, "(user_id = "...), q.user, 10)
+				buf = append(d.AppendString(append(buf, " AND day = "...), q.day), ')')
+			}
+			buf = append(buf, s.forUpdateSQL()...)
+			return scanRows(ctx, tx, string(buf), func(sc func(...any) error) error {
+				var q quotaKey
+				var likes int
+				err := sc(&q.user, &q.day, &likes)
+				used[q], found[q] = likes, true
+				return err
+			})
+		}
+		if err := read(quotas); err != nil {
+			return err
+		}
+		var missing []quotaKey
+		for _, q := range quotas {
+			if !found[q] {
+				missing = append(missing, q)
+			}
+		}
+		if len(missing) > 0 {
+			buf = append(buf[:0], "INSERT INTO daily_quotas (user_id, day, likes) VALUES "...)
+			for i, q := range missing {
+				if i > 0 {
+					buf = append(buf, ',')
+				}
+				buf = d.AppendString(append(strconv.AppendInt(append(buf, '('), q.user, 10), ','), q.day)
+				buf = append(buf, ",0)"...)
+			}
+			buf = append(buf, s.upsertAdd([]string{"user_id", "day"}, "likes")...)
+			if _, err := tx.ExecContext(ctx, string(buf)); err != nil {
+				return err
+			}
+			if err := read(missing); err != nil { // another batch may have made one meanwhile
+				return err
+			}
+		}
+	}
+
+	// 4. The decisions, in the order of the requests.
+	accepted := make(map[swipePair]int8, len(reqs))
+	var swipes []int // indexes of the accepted requests
+	likesAdded := map[quotaKey]int{}
+	scores := map[int64]*scoreAdd{}
+	var matches []int // indexes of the accepted likes that complete a match
+	for i, r := range reqs {
+		w := r.Swipe
+		p := swipePair{w.SwiperID, w.SwipedID}
+		if !exists[w.SwipedID] {
+			out[i].Err = fmt.Errorf("store: swipe %d→%d: %w", p.from, p.to, ErrNotFound)
+			continue
+		}
+		if _, inBatch := accepted[p]; inBatch || stored[p] {
+			out[i].Err = fmt.Errorf("store: swipe %d→%d: %w", p.from, p.to, ErrConflict)
+			continue
+		}
+		like := IsLike(w.Action)
+		if like {
+			q := quotaKey{w.SwiperID, r.Day}
+			if r.LikeLimit >= 0 && used[q] >= r.LikeLimit {
+				out[i].Err = fmt.Errorf("store: swipe %d→%d: %w", p.from, p.to, ErrFull)
+				continue
+			}
+			used[q]++
+			likesAdded[q]++
+		}
+		accepted[p] = w.Action
+		swipes = append(swipes, i)
+		sc := scores[w.SwipedID]
+		if sc == nil {
+			sc = &scoreAdd{user: w.SwipedID}
+			scores[w.SwipedID] = sc
+		}
+		sc.delta += r.ScoreDelta
+		sc.swipes++
+		if like && IsLike(accepted[swipePair{w.SwipedID, w.SwiperID}]) && w.SwipedID != w.SwiperID {
+			matches = append(matches, i) // crosses an earlier like of the batch
+		}
+	}
+	if len(swipes) == 0 {
+		return nil
+	}
+
+	// 5. The writes. Swipes go in by swiper, and in the order of the
+	// requests for one swiper: ids order a user's swipes (the latest is the
+	// one a rewind undoes) and are assigned in the order of the rows.
+	slices.SortStableFunc(swipes, func(a, b int) int {
+		return cmp.Compare(reqs[a].Swipe.SwiperID, reqs[b].Swipe.SwiperID)
+	})
+	buf = append(buf[:0], "INSERT INTO swipes (swiper_id, swiped_id, action, created_at) VALUES "...)
+	for k, i := range swipes {
+		w := reqs[i].Swipe
+		if k > 0 {
+			buf = append(buf, ',')
+		}
+		buf = appendInts(append(buf, '('), w.SwiperID, w.SwipedID, int64(w.Action))
+		buf = append(d.AppendTime(append(buf, ','), w.CreatedAt), ')')
+	}
+	if _, err := tx.ExecContext(ctx, string(buf)); err != nil {
+		if isDuplicate(err) { // inserted by a concurrent batch after step 2
+			return errors.Join(errRaced, err)
+		}
+		return err
+	}
+
+	// The reverse likes in the database of the accepted likes, read locked
+	// now that this batch's likes are in (see above).
+	var backs []swipePair
+	for _, i := range swipes {
+		w := reqs[i].Swipe
+		back := swipePair{w.SwipedID, w.SwiperID}
+		if _, inBatch := accepted[back]; IsLike(w.Action) && !inBatch {
+			backs = append(backs, back)
+		}
+	}
+	if len(backs) > 0 {
+		slices.SortFunc(backs, comparePairs)
+		buf = s.appendPairLookup(buf[:0], "swiper_id, swiped_id, action", "swipes", "swiper_id", "swiped_id", backs)
+		liked := map[swipePair]bool{}
+		if err := scanRows(ctx, tx, string(buf), func(sc func(...any) error) error {
+			var p swipePair
+			var act int8
+			err := sc(&p.from, &p.to, &act)
+			liked[p] = IsLike(act)
+			return err
+		}); err != nil {
+			return err
+		}
+		for _, i := range swipes {
+			if w := reqs[i].Swipe; IsLike(w.Action) && liked[swipePair{w.SwipedID, w.SwiperID}] {
+				matches = append(matches, i)
+			}
+		}
+	}
+
+	if len(likesAdded) > 0 {
+		keys := make([]quotaKey, 0, len(likesAdded))
+		for q := range likesAdded {
+			keys = append(keys, q)
+		}
+		slices.SortFunc(keys, compareQuotas)
+		buf = append(buf[:0], "INSERT INTO daily_quotas (user_id, day, likes) VALUES "...)
+		for i, q := range keys {
+			if i > 0 {
+				buf = append(buf, ',')
+			}
+			buf = d.AppendString(append(strconv.AppendInt(append(buf, '('), q.user, 10), ','), q.day)
+			buf = append(strconv.AppendInt(append(buf, ','), int64(likesAdded[q]), 10), ')')
+		}
+		buf = append(buf, s.upsertAdd([]string{"user_id", "day"}, "likes")...)
+		if _, err := tx.ExecContext(ctx, string(buf)); err != nil {
+			return err
+		}
+	}
+
+	adds := make([]*scoreAdd, 0, len(scores))
+	for _, sc := range scores {
+		adds = append(adds, sc)
+	}
+	slices.SortFunc(adds, func(a, b *scoreAdd) int { return cmp.Compare(a.user, b.user) })
+	buf = append(buf[:0], "INSERT INTO scores (user_id, score, swipes) VALUES "...)
+	for i, sc := range adds {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = append(appendInts(append(buf, '('), sc.user, sc.delta, sc.swipes), ')')
+	}
+	buf = append(buf, s.upsertAdd([]string{"user_id"}, "score", "swipes")...)
+	if _, err := tx.ExecContext(ctx, string(buf)); err != nil {
+		return err
+	}
+
+	if len(matches) == 0 {
+		return nil
+	}
+	// A match row can exist without the likes (seeded data): read them
+	// locked, so that Matched is true only for the match created now.
+	cand := make([]swipePair, len(matches))
+	for k, i := range matches {
+		a, b := pair(reqs[i].Swipe.SwiperID, reqs[i].Swipe.SwipedID)
+		cand[k] = swipePair{a, b}
+	}
+	sorted := slices.Clone(cand)
+	slices.SortFunc(sorted, comparePairs)
+	buf = s.appendPairLookup(buf[:0], "user_a, user_b", "matches", "user_a", "user_b", sorted)
+	had := map[swipePair]bool{}
+	if err := scanRows(ctx, tx, string(buf), func(sc func(...any) error) error {
+		var p swipePair
+		err := sc(&p.from, &p.to)
+		had[p] = true
+		return err
+	}); err != nil {
+		return err
+	}
+	type newMatch struct {
+		p swipePair
+		i int
+	}
+	var fresh []newMatch
+	for k, i := range matches {
+		if !had[cand[k]] {
+			fresh = append(fresh, newMatch{cand[k], i})
+			out[i].Matched = true
+		}
+	}
+	if len(fresh) == 0 {
+		return nil
+	}
+	slices.SortFunc(fresh, func(a, b newMatch) int { return comparePairs(a.p, b.p) })
+	buf = append(append(buf[:0], s.insertIgnore()...), "matches (user_a, user_b, matched_at) VALUES "...)
+	for k, m := range fresh {
+		if k > 0 {
+			buf = append(buf, ',')
+		}
+		buf = appendInts(append(buf, '('), m.p.from, m.p.to)
+		buf = append(d.AppendTime(append(buf, ','), reqs[m.i].Swipe.CreatedAt), ')')
+	}
+	_, err := tx.ExecContext(ctx, string(buf))
+	return err
+}
+
+// scanRows runs a query and calls row for each row with its Scan.
+func scanRows(ctx context.Context, tx bun.Tx, query string, row func(scan func(...any) error) error) error {
+	rows, err := tx.QueryContext(ctx, query)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := row(rows.Scan); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// appendPairLookup appends a locking SELECT of cols from table of the rows
+// whose primary key (a, b) is one of ps, written "(a = x AND b = y) OR …":
+// on MariaDB a range of primary-key points (a row-constructor IN of this
+// size becomes a join with a materialized table of values), and forced to
+// the primary key (see byPrimaryKey).
+func (s *Store) appendPairLookup(buf []byte, cols, table, a, b string, ps []swipePair) []byte {
+	buf = append(append(append(append(buf, "SELECT "...), cols...), " FROM "...), table...)
+	buf = append(append(buf, s.byPrimaryKey()...), " WHERE "...)
+	for i, p := range ps {
+		if i > 0 {
+			buf = append(buf, " OR "...)
+		}
+		buf = strconv.AppendInt(append(append(append(buf, '('), a...), " = "...), p.from, 10)
+		buf = strconv.AppendInt(append(append(append(buf, " AND "...), b...), " = "...), p.to, 10)
+		buf = append(buf, ')')
+	}
+	return append(buf, s.forUpdateSQL()...)
+}
+
+func appendInts(buf []byte, vs ...int64) []byte {
+	for i, v := range vs {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = strconv.AppendInt(buf, v, 10)
+	}
+	return buf
+}
+
+func comparePairs(x, y swipePair) int {
+	return cmp.Or(cmp.Compare(x.from, y.from), cmp.Compare(x.to, y.to))
+}
+
+func compareQuotas(x, y quotaKey) int {
+	return cmp.Or(cmp.Compare(x.user, y.user), cmp.Compare(x.day, y.day))
+}
