@@ -44,9 +44,9 @@ func TestRedisContract(t *testing.T) {
 // deletePrefix removes the keys a test wrote; tests share the Redis DB, so
 // nothing else is touched (no FLUSHDB).
 func deletePrefix(t *testing.T, client *redis.Client, prefix string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	iter := client.Scan(ctx, 0, prefix+"*", 100).Iterator()
+	iter := client.Scan(ctx, 0, prefix+"*", 10000).Iterator()
 	var keys []string
 	for iter.Next(ctx) {
 		keys = append(keys, iter.Val())

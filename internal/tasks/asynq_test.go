@@ -57,10 +57,10 @@ func deleteQueue(t *testing.T, opt asynq.RedisConnOpt, name string) {
 	}
 	rdb := opt.MakeRedisClient().(redis.UniversalClient)
 	defer rdb.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	pattern := "asynq:{" + name + "}:*"
-	iter := rdb.Scan(ctx, 0, pattern, 100).Iterator()
+	iter := rdb.Scan(ctx, 0, pattern, 10000).Iterator()
 	for iter.Next(ctx) {
 		if err := rdb.Del(ctx, iter.Val()).Err(); err != nil {
 			t.Errorf("del %s: %v", iter.Val(), err)
