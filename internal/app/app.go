@@ -192,7 +192,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	a.Profile = profile.New(profile.Deps{
 		Store: a.Store, Users: users, Profiles: profiles, Local: local, Remote: remote, Queue: a.queue,
 		Clock: opts.Clock, TZ: cfg.Timezone, Limits: media.DefaultLimits(), FreeDailyLikes: cfg.FreeDailyLikes, Log: log,
-		Quotas: social.Quotas{Store: a.Store, TZ: cfg.Timezone}, Changed: a.deckState.Changed,
+		Quotas:  profile.NewSharedQuotas(a.Store, func(t time.Time) string { return social.Day(t, cfg.Timezone) }),
+		Changed: a.deckState.Changed,
 	})
 	// Social: the hot rank is a Redis sorted set on the production path
 	// (rebuilt from the scores table when missing), the table itself embedded.

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/big"
+	"strconv"
 	"time"
 
 	"github.com/swiper-social/swiper/internal/clock"
@@ -48,10 +49,23 @@ type LimitError struct {
 
 func (e *LimitError) Error() string { return "auth: " + e.Reason }
 
-// Registrar finds or creates the user of a phone (first login registers).
-type Registrar interface {
-	Register(ctx context.Context, phone string) (userID int64, created bool, err error)
+// Users is what login asks the user module before the code is checked.
+type Users interface {
+	// Remembered returns the id of the user of an E.164 phone when this
+	// process knows it without any I/O (0 when not). It may be stale, which
+	// the UserFunc of the login finds out. read are keys of the sessions'
+	// kv.Store whose values the UserFunc needs first (the user's cached
+	// record): they are read in the verification's own step when the code
+	// store can (one round trip on Redis).
+	Remembered(phone string) (userID int64, read []string)
 }
+
+// UserFunc finds the user of a phone whose code was just verified,
+// registering them on their first login. remembered is what Users said
+// (0: nothing) and read the values of its keys (nil: not read). The id it
+// returns is the user the session is for: a remembered id is only taken
+// once confirmed by what was read.
+type UserFunc func(ctx context.Context, remembered int64, read [][]byte) (userID int64, err error)
 
 // Service is the authentication service.
 type Service struct {
@@ -59,7 +73,7 @@ type Service struct {
 	policy   otp.Policy
 	sessions kv.Store
 	queue    tasks.Queue
-	users    Registrar
+	users    Users
 	clock    clock.Clock
 	tz       *time.Location
 	key      []byte // HMAC key for code hashes; also seals codes in task payloads
@@ -72,7 +86,7 @@ type Deps struct {
 	Policy   otp.Policy
 	Sessions kv.Store
 	Queue    tasks.Queue
-	Users    Registrar
+	Users    Users
 	Clock    clock.Clock
 	TZ       *time.Location
 	Key      []byte
@@ -136,14 +150,38 @@ func (s *Service) RequestCode(ctx context.Context, e164, ip string) (CodeSent, e
 type Session struct {
 	Token     string
 	ExpiresAt time.Time
-	Created   bool
 	UserID    int64
 }
 
-// Login checks the code and opens a session; the first login registers.
-func (s *Service) Login(ctx context.Context, e164, code string) (Session, error) {
+// Login checks the code of an E.164 phone and opens a session for the user
+// that user returns (which runs only after the code was accepted).
+//
+// When the phone's user id is remembered and the code store is a Chainer,
+// the session of that id is stored, and the user's first reads done, in
+// the step that consumes the code: a login of a known user is then one
+// round trip to the code store. Should user answer another id (the
+// remembered one was stale), that session is deleted and one for the
+// right user opened; its token was never shown to anyone.
+func (s *Service) Login(ctx context.Context, e164, code string, user UserFunc) (Session, error) {
 	now := s.clock.Now()
-	res, err := s.codes.Verify(ctx, e164, s.hash(e164, code), now)
+	hash := s.hash(e164, code)
+	remembered, keys := s.users.Remembered(e164)
+	var (
+		res  otp.Result
+		read [][]byte
+		sess Session // opened with the verification, for remembered
+		err  error
+	)
+	if c, ok := s.codes.(otp.Chainer); ok && remembered > 0 {
+		var val []byte
+		if sess, val, err = s.newSession(remembered, now); err != nil {
+			return Session{}, err
+		}
+		res, read, err = c.VerifyThen(ctx, e164, hash, now,
+			otp.Then{Key: sessionKey(sess.Token), Value: val, TTL: SessionTTL, Get: keys})
+	} else {
+		res, err = s.codes.Verify(ctx, e164, hash, now)
+	}
 	if err != nil {
 		return Session{}, fmt.Errorf("auth: verify code: %w", err)
 	}
@@ -158,32 +196,46 @@ func (s *Service) Login(ctx context.Context, e164, code string) (Session, error)
 	default:
 		return Session{}, fmt.Errorf("auth: verify code: unexpected outcome %d", res.Outcome)
 	}
-	uid, created, err := s.users.Register(ctx, e164)
-	if err != nil {
-		return Session{}, fmt.Errorf("auth: register: %w", err)
+	uid, err := user(ctx, remembered, read)
+	if err == nil && uid <= 0 {
+		err = fmt.Errorf("auth: login: no user id for %s", phone.Mask(e164))
 	}
-	sess, err := s.OpenSession(ctx, uid)
+	if sess.Token != "" && (err != nil || uid != sess.UserID) {
+		if derr := s.sessions.Del(ctx, sessionKey(sess.Token)); derr != nil && err == nil {
+			err = fmt.Errorf("auth: drop session of a stale user id: %w", derr)
+		}
+		sess = Session{}
+	}
 	if err != nil {
 		return Session{}, err
 	}
-	sess.Created = created
-	s.log.InfoContext(ctx, "login", "user_id", uid, "created", created, "phone", phone.Mask(e164))
+	if sess.Token == "" {
+		return s.OpenSession(ctx, uid)
+	}
 	return sess, nil
 }
 
 // OpenSession makes a new session for user uid (a login, or the seeder's
 // load-test tokens).
 func (s *Service) OpenSession(ctx context.Context, uid int64) (Session, error) {
-	now := s.clock.Now()
-	token, err := newToken()
+	sess, val, err := s.newSession(uid, s.clock.Now())
 	if err != nil {
 		return Session{}, err
 	}
-	val, _ := json.Marshal(sessionValue{UserID: uid, Created: now.Unix()})
-	if err := s.sessions.Set(ctx, sessionKey(token), val, SessionTTL); err != nil {
+	if err := s.sessions.Set(ctx, sessionKey(sess.Token), val, SessionTTL); err != nil {
 		return Session{}, fmt.Errorf("auth: store session: %w", err)
 	}
-	return Session{Token: token, ExpiresAt: now.Add(SessionTTL), UserID: uid}, nil
+	return sess, nil
+}
+
+// newSession makes the token and stored value of a session of uid.
+func (s *Service) newSession(uid int64, now time.Time) (Session, []byte, error) {
+	token, err := newToken()
+	if err != nil {
+		return Session{}, nil, err
+	}
+	return Session{Token: token, ExpiresAt: now.Add(SessionTTL), UserID: uid},
+		appendSessionValue(nil, sessionValue{UserID: uid, Created: now.Unix()}), nil
 }
 
 // Authenticate returns the user of a session token.
@@ -237,6 +289,16 @@ func (s *Service) SMSHandler(sender sms.Sender) tasks.Handler {
 type sessionValue struct {
 	UserID  int64 `json:"uid"`
 	Created int64 `json:"created"`
+}
+
+// appendSessionValue appends v as JSON (what json.Marshal writes, without
+// its reflection on the login path).
+func appendSessionValue(b []byte, v sessionValue) []byte {
+	b = append(b, `{"uid":`...)
+	b = strconv.AppendInt(b, v.UserID, 10)
+	b = append(b, `,"created":`...)
+	b = strconv.AppendInt(b, v.Created, 10)
+	return append(b, '}')
 }
 
 type smsTask struct {

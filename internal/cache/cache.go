@@ -62,12 +62,27 @@ func (c *Cache[T]) keys(id int64) (val, gen string) {
 // Get returns the value of id, loading and caching it on a miss. A cache
 // that does not answer is bypassed (the database stays the truth).
 func (c *Cache[T]) Get(ctx context.Context, id int64, load func(ctx context.Context) (T, error)) (T, error) {
+	return c.GetRead(ctx, id, nil, load)
+}
+
+// Keys are the keys Get reads for id (in one MGet), for a caller that reads
+// them together with its own commands, in one round trip.
+func (c *Cache[T]) Keys(id int64) []string {
 	vk, gk := c.keys(id)
-	vals, err := c.kv.MGet(ctx, vk, gk)
-	if err != nil {
-		c.misses.Inc()
-		c.log.WarnContext(ctx, "cache unavailable, reading through", "cache", c.name, "err", err)
-		return load(ctx)
+	return []string{vk, gk}
+}
+
+// GetRead is Get with the values of Keys(id) already read (nil: not read,
+// Get reads them): a hit needs no other round trip.
+func (c *Cache[T]) GetRead(ctx context.Context, id int64, vals [][]byte, load func(ctx context.Context) (T, error)) (T, error) {
+	vk, gk := c.keys(id)
+	if len(vals) != 2 {
+		var err error
+		if vals, err = c.kv.MGet(ctx, vk, gk); err != nil {
+			c.misses.Inc()
+			c.log.WarnContext(ctx, "cache unavailable, reading through", "cache", c.name, "err", err)
+			return load(ctx)
+		}
 	}
 	gen := parseGen(vals[1])
 	if vals[0] != nil {
@@ -88,6 +103,27 @@ func (c *Cache[T]) Get(ctx context.Context, id int64, load func(ctx context.Cont
 		}
 	}
 	return v, nil
+}
+
+// Prime caches v, read from the database before this call, as the value of
+// id when that is safe: only while id was never invalidated (generation
+// 0). A write that committed after v was read then either invalidates
+// later (making this entry stale) or already did (and nothing is stored).
+// For a row just created, whose first read would otherwise go to the
+// database.
+func (c *Cache[T]) Prime(ctx context.Context, id int64, v T) {
+	vk, gk := c.keys(id)
+	if _, err := c.kv.Get(ctx, gk); !errors.Is(err, kv.ErrNotFound) {
+		if err != nil {
+			c.log.WarnContext(ctx, "cache unavailable, not primed", "cache", c.name, "err", err)
+		}
+		return
+	}
+	if b, err := json.Marshal(entry[T]{Gen: 0, Value: v}); err == nil {
+		if err := c.kv.Set(ctx, vk, b, c.ttl); err != nil {
+			c.log.WarnContext(ctx, "cache fill failed", "cache", c.name, "err", err)
+		}
+	}
 }
 
 // Invalidate makes every entry of id filled before now stale. Call it after

@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"context"
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -80,19 +82,22 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) error {
 	if err := errs.Err("invalid login"); err != nil {
 		return err
 	}
-	sess, err := s.Auth.Login(r.Context(), e164, code)
+	var me profile.Me
+	var created bool
+	sess, err := s.Auth.Login(r.Context(), e164, code, func(ctx context.Context, remembered int64, read [][]byte) (int64, error) {
+		var err error
+		me, created, err = s.Profile.LoginMe(ctx, e164, remembered, read)
+		return me.ID, err
+	})
 	if err != nil {
 		return err
 	}
 	s.Activity.Touch(sess.UserID)
-	me, err := s.Profile.Me(r.Context(), sess.UserID)
-	if err != nil {
-		return err
-	}
+	logAttrs(r, slog.Int64("user_id", sess.UserID), slog.Bool("created", created), slog.String("phone", phone.Mask(e164)))
 	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: sess.Token, Path: "/", Expires: sess.ExpiresAt,
 		MaxAge: int(auth.SessionTTL / time.Second), HttpOnly: true, SameSite: http.SameSiteLaxMode,
 		Secure: fromTLS(r, s.TrustedProxies)})
-	ok(w, sessionAnswer{Token: sess.Token, ExpiresAt: sess.ExpiresAt.UTC(), Created: sess.Created, User: me})
+	ok(w, sessionAnswer{Token: sess.Token, ExpiresAt: sess.ExpiresAt.UTC(), Created: created, User: me})
 	return nil
 }
 

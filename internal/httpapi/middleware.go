@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -121,6 +122,19 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	return m
 }
 
+// requestLog holds what a handler adds to its request's log line.
+type requestLog struct{ attrs []slog.Attr }
+
+type requestLogKey struct{}
+
+// logAttrs adds attributes to the log line of r (one line per request: a
+// login says who logged in there rather than in a line of its own).
+func logAttrs(r *http.Request, attrs ...slog.Attr) {
+	if l, ok := r.Context().Value(requestLogKey{}).(*requestLog); ok {
+		l.attrs = append(l.attrs, attrs...)
+	}
+}
+
 // observe logs and measures each request by its route pattern (never the
 // raw path, which would hold ids).
 func observe(log *slog.Logger, m *Metrics) middleware {
@@ -128,6 +142,8 @@ func observe(log *slog.Logger, m *Metrics) middleware {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
 			sw := &statusWriter{ResponseWriter: w}
+			rl := &requestLog{}
+			r = r.WithContext(context.WithValue(r.Context(), requestLogKey{}, rl))
 			next.ServeHTTP(sw, r)
 			route := r.Pattern
 			if route == "" {
@@ -146,8 +162,12 @@ func observe(log *slog.Logger, m *Metrics) middleware {
 			if route == "GET /healthz" || route == "GET /readyz" || route == "GET /metrics" {
 				level = slog.LevelDebug
 			}
-			log.Log(r.Context(), level, "request", "method", r.Method, "route", route, "status", sw.status,
-				"duration_ms", float64(d.Microseconds())/1000)
+			if !log.Enabled(r.Context(), level) {
+				return
+			}
+			attrs := append([]slog.Attr{slog.String("method", r.Method), slog.String("route", route),
+				slog.Int("status", sw.status), slog.Float64("duration_ms", float64(d.Microseconds())/1000)}, rl.attrs...)
+			log.LogAttrs(r.Context(), level, "request", attrs...)
 		})
 	}
 }

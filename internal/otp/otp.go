@@ -86,3 +86,27 @@ type Store interface {
 	Issue(ctx context.Context, req IssueRequest) (Result, error)
 	Verify(ctx context.Context, phone string, codeHash []byte, now time.Time) (Result, error)
 }
+
+// Then is what a successful verification also does in its atomic step: the
+// login stores the session it opens (so a code is never consumed without
+// its session being stored, nor a session stored without its code being
+// consumed), and reads what its answer needs first.
+type Then struct {
+	// Key, when not empty, is set to Value, expiring after TTL (<= 0: never).
+	Key   string
+	Value []byte
+	TTL   time.Duration
+	// Get are keys read after the code was consumed (and Key set).
+	Get []string
+}
+
+// Chainer is a Store that does Then in the step of a successful Verify. The
+// keys of Then are those of the kv.Store on the same backend and key
+// prefix (the Redis store: one script on the same client and prefix).
+type Chainer interface {
+	Store
+	// VerifyThen is Verify that, when the outcome is OK, also does then and
+	// returns the values of then.Get in order (nil for a missing key). Any
+	// other outcome does nothing more and returns no values.
+	VerifyThen(ctx context.Context, phone string, codeHash []byte, now time.Time, then Then) (Result, [][]byte, error)
+}

@@ -3,6 +3,7 @@ package otp
 import (
 	"context"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -25,14 +26,19 @@ local OK, LOCKED, TOOSOON, DAILY, IPLIM, WRONG, NOCODE = 0, 1, 2, 3, 4, 5, 6
 // luaExpire sets the PEXPIRE of the phone hash from its fields: until the
 // last of code expiry, end of the resend interval, end of the day, failure
 // counter expiry and lock end, plus a margin, at least the margin.
+// expireAt does it from field values the script already holds (as they are
+// after its writes), expire reads them.
 const luaExpire = `
 local function num(x) return tonumber(x) or 0 end
-local function expire(key, now, interval, margin)
-  local v = redis.call('HMGET', key, 'ce', 'ls', 'de', 'fe', 'lu')
-  local t = math.max(num(v[1]), num(v[2]) + interval, num(v[3]), num(v[4]), num(v[5]))
+local function expireAt(key, now, interval, margin, ce, ls, de, fe, lu)
+  local t = math.max(ce, ls + interval, de, fe, lu)
   local ttl = t - now + margin
   if ttl < margin then ttl = margin end
   redis.call('PEXPIRE', key, ttl)
+end
+local function expire(key, now, interval, margin)
+  local v = redis.call('HMGET', key, 'ce', 'ls', 'de', 'fe', 'lu')
+  expireAt(key, now, interval, margin, num(v[1]), num(v[2]), num(v[3]), num(v[4]), num(v[5]))
 end
 `
 
@@ -72,26 +78,44 @@ end
 return {OK, 0}
 `
 
-// verifyScript: KEYS[1] phone hash.
+// verifyScript: KEYS[1] phone hash; with Then (VerifyThen): KEYS[2] the key
+// to set when ARGV[8] is "1", then the keys to read.
 // ARGV: now ms, code hash hex, max failures, lock ms, failure TTL ms,
-// interval ms, margin ms.
-// Returns {outcome, retry after ms}.
+// interval ms, margin ms; with Then: "1" (set) or "0", TTL ms (0: none),
+// value.
+// Returns {outcome, retry after ms}, followed on OK by the values read.
 //
 // The hash comparison is Lua string equality; it runs inside Redis on keyed
 // hashes, so its timing reveals nothing useful to a client.
 const verifyScript = luaOutcomes + luaExpire + `
 local key = KEYS[1]
 local now = tonumber(ARGV[1])
-local v = redis.call('HMGET', key, 'lu', 'h', 'ce', 'f', 'fe')
+local v = redis.call('HMGET', key, 'lu', 'h', 'ce', 'f', 'fe', 'ls', 'de')
 local lu = num(v[1])
 if now < lu then return {LOCKED, lu - now} end
 if not v[2] or now >= num(v[3]) then return {NOCODE, 0} end
 local interval = tonumber(ARGV[6])
 local margin = tonumber(ARGV[7])
+local ls, de = num(v[6]), num(v[7])
 if v[2] == ARGV[2] then
   redis.call('HDEL', key, 'h', 'ce', 'f', 'fe')
-  expire(key, now, interval, margin)
-  return {OK, 0}
+  expireAt(key, now, interval, margin, 0, ls, de, 0, lu)
+  local out = {OK, 0}
+  local first = 2
+  if ARGV[8] == '1' then
+    local ttl = tonumber(ARGV[9])
+    if ttl > 0 then
+      redis.call('SET', KEYS[2], ARGV[10], 'PX', ttl)
+    else
+      redis.call('SET', KEYS[2], ARGV[10])
+    end
+    first = 3
+  end
+  if #KEYS >= first then
+    local vals = redis.call('MGET', unpack(KEYS, first))
+    for i = 1, #vals do out[#out + 1] = vals[i] end
+  end
+  return out
 end
 local f = 0
 if now < num(v[5]) then f = num(v[4]) end
@@ -101,11 +125,11 @@ if f >= tonumber(ARGV[3]) then
   local lock = tonumber(ARGV[4])
   redis.call('HDEL', key, 'h', 'ce')
   redis.call('HSET', key, 'f', f, 'fe', fe, 'lu', now + lock)
-  expire(key, now, interval, margin)
+  expireAt(key, now, interval, margin, 0, ls, de, fe, now + lock)
   return {LOCKED, lock}
 end
 redis.call('HSET', key, 'f', f, 'fe', fe)
-expire(key, now, interval, margin)
+expireAt(key, now, interval, margin, num(v[3]), ls, de, fe, lu)
 return {WRONG, 0}
 `
 
@@ -123,7 +147,7 @@ type Redis struct {
 	verify *redis.Script
 }
 
-var _ Store = (*Redis)(nil)
+var _ Chainer = (*Redis)(nil)
 
 // NewRedis returns a store keeping its state in client under prefix.
 func NewRedis(client redis.UniversalClient, prefix string, p Policy) *Redis {
@@ -173,6 +197,109 @@ func (r *Redis) Verify(ctx context.Context, phone string, codeHash []byte, now t
 		return Result{}, fmt.Errorf("otp: verify %s: %w", phone, err)
 	}
 	return res, nil
+}
+
+// VerifyThen implements Chainer: then runs inside the verification script,
+// so the answer comes in one round trip. Keys of then are prefixed like the
+// store's own. On a Redis Cluster (keys in other hash slots than the
+// phone's) then runs right after the script instead.
+func (r *Redis) VerifyThen(ctx context.Context, phone string, codeHash []byte, now time.Time, then Then) (Result, [][]byte, error) {
+	if _, cluster := r.c.(*redis.ClusterClient); cluster {
+		return r.verifyThenApart(ctx, phone, codeHash, now, then)
+	}
+	if err := checkVerify(ctx, phone); err != nil {
+		return Result{}, nil, err
+	}
+	keys := make([]string, 0, 2+len(then.Get))
+	keys = append(keys, r.phoneKey(phone))
+	set, ttl := "0", int64(0)
+	if then.Key != "" {
+		keys = append(keys, r.prefix+then.Key)
+		set = "1"
+		if then.TTL > 0 {
+			ttl = max(then.TTL.Milliseconds(), 1)
+		}
+	}
+	for _, k := range then.Get {
+		keys = append(keys, r.prefix+k)
+	}
+	v, err := r.verify.Run(ctx, r.c, keys,
+		now.UnixMilli(), hex.EncodeToString(codeHash), r.p.MaxFailures,
+		r.p.LockDuration.Milliseconds(), r.p.FailureTTL.Milliseconds(),
+		r.p.Interval.Milliseconds(), keyMargin.Milliseconds(), set, ttl, then.Value).Slice()
+	if err != nil {
+		return Result{}, nil, fmt.Errorf("otp: verify %s: redis script: %w", phone, backend.Classify(err))
+	}
+	res, vals, err := decodeThen(v, len(then.Get))
+	if err != nil {
+		return Result{}, nil, fmt.Errorf("otp: verify %s: %w", phone, err)
+	}
+	return res, vals, nil
+}
+
+// decodeThen decodes {outcome, retry after ms, values...}; values come
+// only with OK.
+func decodeThen(v []any, gets int) (Result, [][]byte, error) {
+	if len(v) < 2 {
+		return Result{}, nil, fmt.Errorf("redis script: unexpected answer %v", v)
+	}
+	o, ok1 := v[0].(int64)
+	ms, ok2 := v[1].(int64)
+	if !ok1 || !ok2 || o < int64(OK) || o > int64(NoCode) {
+		return Result{}, nil, fmt.Errorf("redis script: unexpected answer %v", v)
+	}
+	res := Result{Outcome: Outcome(o), RetryAfter: time.Duration(ms) * time.Millisecond}
+	if res.Outcome != OK {
+		return res, nil, nil
+	}
+	if len(v) != 2+gets {
+		return Result{}, nil, fmt.Errorf("redis script: %d values for %d keys", len(v)-2, gets)
+	}
+	vals := make([][]byte, gets)
+	for i, x := range v[2:] {
+		switch x := x.(type) {
+		case nil:
+		case string:
+			vals[i] = []byte(x)
+		default:
+			return Result{}, nil, fmt.Errorf("redis script: unexpected value type %T", x)
+		}
+	}
+	return res, vals, nil
+}
+
+// verifyThenApart is VerifyThen in two round trips: the script, then (on
+// OK) the set and the reads in one pipeline.
+func (r *Redis) verifyThenApart(ctx context.Context, phone string, codeHash []byte, now time.Time, then Then) (Result, [][]byte, error) {
+	res, err := r.Verify(ctx, phone, codeHash, now)
+	if err != nil || res.Outcome != OK {
+		return res, nil, err
+	}
+	gets := make([]*redis.StringCmd, len(then.Get))
+	_, err = r.c.Pipelined(ctx, func(p redis.Pipeliner) error {
+		if then.Key != "" {
+			p.Set(ctx, r.prefix+then.Key, then.Value, max(then.TTL, 0))
+		}
+		for i, k := range then.Get {
+			gets[i] = p.Get(ctx, r.prefix+k)
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return Result{}, nil, fmt.Errorf("otp: verify %s: then: %w", phone, backend.Classify(err))
+	}
+	vals := make([][]byte, len(gets))
+	for i, g := range gets {
+		b, err := g.Bytes()
+		switch {
+		case errors.Is(err, redis.Nil):
+		case err != nil:
+			return Result{}, nil, fmt.Errorf("otp: verify %s: then: %w", phone, backend.Classify(err))
+		default:
+			vals[i] = b
+		}
+	}
+	return res, vals, nil
 }
 
 // run executes s and decodes its {outcome, retry after ms} answer.

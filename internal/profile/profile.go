@@ -75,10 +75,15 @@ type Deps struct {
 }
 
 // Service is the user module.
-type Service struct{ d Deps }
+type Service struct {
+	d      Deps
+	phones *cache.Recent[string, int64] // phone → user id, as read from the database (login.go)
+}
 
 // New returns a Service.
-func New(d Deps) *Service { return &Service{d: d} }
+func New(d Deps) *Service {
+	return &Service{d: d, phones: cache.NewRecent[string, int64](rememberedPhones)}
+}
 
 // NewCaches builds the two caches the service reads through.
 //
@@ -93,21 +98,30 @@ func NewCaches(kvs kv.Store, m *cache.Metrics, ttl time.Duration, log *slog.Logg
 // API.md: nickname 用户+last 4 digits, male, 1990-01-01, 北京, and a profile
 // looking for the opposite gender in the same city, 0-50 km, 18-50 years.
 func (s *Service) Register(ctx context.Context, e164 string) (int64, bool, error) {
+	u, created, err := s.register(ctx, e164)
+	return u.ID, created, err
+}
+
+// register is Register returning the user's row, read from the database,
+// which it also remembers the phone's user id from.
+func (s *Service) register(ctx context.Context, e164 string) (store.User, bool, error) {
 	now := s.d.Clock.Now()
 	// Most logins are of registered users: one indexed read, no write (the
 	// activity stamp is batched by the HTTP layer's activity tracker).
 	if got, err := s.d.Store.UserByPhone(ctx, e164); err == nil {
-		return got.ID, false, nil
+		s.phones.Put(e164, got.ID)
+		return got, false, nil
 	} else if !errors.Is(err, store.ErrNotFound) {
-		return 0, false, err
+		return store.User{}, false, err
 	}
 	u := store.User{Phone: e164, Nickname: "用户" + phone.Last4(e164), Gender: "male", Birthday: "1990-01-01",
 		City: "北京", CreatedAt: now, ActiveAt: now}
 	got, created, err := s.d.Store.Register(ctx, u, s.defaultProfile(u))
 	if err != nil {
-		return 0, false, err
+		return store.User{}, false, err
 	}
-	return got.ID, created, nil
+	s.phones.Put(e164, got.ID)
+	return got, created, nil
 }
 
 func (s *Service) defaultProfile(u store.User) store.Profile {
@@ -164,6 +178,11 @@ func (s *Service) Me(ctx context.Context, id int64) (Me, error) {
 	if err != nil {
 		return Me{}, err
 	}
+	return s.meOf(ctx, r)
+}
+
+// meOf builds the Me of a user's record; only the quota usage is read.
+func (s *Service) meOf(ctx context.Context, r Record) (Me, error) {
 	st, err := s.vipStatus(ctx, r.User)
 	if err != nil {
 		return Me{}, err

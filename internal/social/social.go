@@ -185,18 +185,6 @@ func untilMidnight(now time.Time, tz *time.Location) time.Duration {
 	return next.Sub(now)
 }
 
-// Quotas reads the daily quotas; it implements profile.QuotaCounter.
-type Quotas struct {
-	Store *store.Store
-	TZ    *time.Location
-}
-
-// UsedToday returns the likes (+ superlikes) and rewinds userID used on the
-// local day of now.
-func (q Quotas) UsedToday(ctx context.Context, userID int64, now time.Time) (likes, rewinds int, err error) {
-	return q.Store.UsedToday(ctx, userID, Day(now, q.TZ))
-}
-
 func (s *Service) now() time.Time { return s.d.Clock.Now().UTC().Truncate(time.Microsecond) }
 
 // user reads a user row (fresh: VIP levels are checked on it).

@@ -41,6 +41,8 @@ var migrationsFS embed.FS
 type Store struct {
 	db      *bun.DB
 	dialect string
+	stmts   preparedStmts // prepared.go
+	sql     hotSQL
 }
 
 // Open connects to the database named by dialect and dsn (see config.Config.Database).

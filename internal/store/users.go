@@ -48,9 +48,14 @@ type Profile struct {
 // returns the stored user and whether it was created now. Concurrent first
 // logins with one phone create exactly one user.
 func (s *Store) Register(ctx context.Context, u User, p Profile) (User, bool, error) {
-	created := false
+	var created bool
+	var got User
 	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		res, err := tx.NewInsert().Model(&u).Ignore().Exec(ctx)
+		// inTx may run this again after a deadlock: each attempt starts
+		// from the caller's rows.
+		created, got = false, User{}
+		row, prof := u, p
+		res, err := tx.NewInsert().Model(&row).Ignore().Exec(ctx)
 		if err != nil {
 			return err
 		}
@@ -60,11 +65,11 @@ func (s *Store) Register(ctx context.Context, u User, p Profile) (User, bool, er
 		}
 		if n == 1 {
 			created = true
-			if err := tx.NewSelect().Model(&u).Where("phone = ?", u.Phone).Scan(ctx); err != nil {
+			if err := tx.NewSelect().Model(&got).Where("phone = ?", u.Phone).Scan(ctx); err != nil {
 				return err
 			}
-			p.UserID = u.ID
-			if _, err := tx.NewInsert().Model(&p).Exec(ctx); err != nil {
+			prof.UserID = got.ID
+			if _, err := tx.NewInsert().Model(&prof).Exec(ctx); err != nil {
 				return err
 			}
 		}
@@ -73,8 +78,11 @@ func (s *Store) Register(ctx context.Context, u User, p Profile) (User, bool, er
 	if err != nil {
 		return User{}, false, fmt.Errorf("store: register: %w", classify(err))
 	}
-	got, err := s.UserByPhone(ctx, u.Phone)
-	return got, created, err
+	if created {
+		return got, true, nil // as read back in the transaction that created it
+	}
+	got, err = s.UserByPhone(ctx, u.Phone)
+	return got, false, err
 }
 
 // User returns the user with id, or ErrNotFound.
