@@ -24,10 +24,18 @@ type City = cities.City
 // Cities are real Chinese cities with their coordinates.
 func Cities() []City { return cities.All() }
 
+// givenNames are the given names nicknames are made of, by gender.
+type givenNames struct{ male, female []string }
+
 // names returns the surnames and given names nicknames are made of.
-func names() ([]rune, []string) {
+func names() ([]rune, givenNames) {
 	return []rune("王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"),
-		[]string{"小雨", "晓彤", "子涵", "欣怡", "梓萱", "思远", "浩然", "宇轩", "一诺", "雨桐", "佳怡", "可馨", "嘉豪", "俊杰", "明轩", "诗涵", "若曦", "天佑", "梦琪", "家乐", "静怡", "子墨", "博文", "雅琪", "紫萱", "晨阳", "文博", "心怡", "皓轩", "婉清"}
+		givenNames{
+			male: []string{"思远", "浩然", "宇轩", "一诺", "嘉豪", "俊杰", "明轩", "天佑", "家乐", "子墨", "博文", "晨阳",
+				"文博", "皓轩", "子豪", "志强", "宇航", "俊熙", "泽宇", "鹏飞"},
+			female: []string{"小雨", "晓彤", "子涵", "欣怡", "梓萱", "雨桐", "佳怡", "可馨", "诗涵", "若曦", "梦琪", "静怡",
+				"雅琪", "紫萱", "心怡", "婉清", "思琪", "语嫣", "晓婷", "一诺"},
+		}
 }
 
 // Options control a seed run.
@@ -75,10 +83,10 @@ func Users(ctx context.Context, st *store.Store, now time.Time, opts Options) (f
 	return maxID + 1, id, nil
 }
 
-func fake(rng *rand.Rand, id int64, cities []City, surnames []rune, given []string, now time.Time) (store.User, store.Profile) {
-	gender := "female"
+func fake(rng *rand.Rand, id int64, cities []City, surnames []rune, given givenNames, now time.Time) (store.User, store.Profile) {
+	gender, first := "female", given.female
 	if rng.IntN(100) < 52 {
-		gender = "male"
+		gender, first = "male", given.male
 	}
 	age := 18 + int(math.Min(42, math.Abs(rng.NormFloat64()*9)+2))
 	birthday := now.AddDate(-age, 0, -rng.IntN(365)).Format("2006-01-02")
@@ -87,7 +95,7 @@ func fake(rng *rand.Rand, id int64, cities []City, surnames []rune, given []stri
 	u := store.User{
 		ID:       id,
 		Phone:    fmt.Sprintf("+8617%09d", id),
-		Nickname: string(surnames[rng.IntN(len(surnames))]) + given[rng.IntN(len(given))],
+		Nickname: string(surnames[rng.IntN(len(surnames))]) + first[rng.IntN(len(first))],
 		Gender:   gender, Birthday: birthday, City: c.Name,
 		CreatedAt: now.Add(-time.Duration(rng.IntN(365*24)) * time.Hour),
 	}
