@@ -3,41 +3,16 @@ package seed_test
 import (
 	"context"
 	"io"
-	"log/slog"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/swiper-social/swiper/internal/config"
 	"github.com/swiper-social/swiper/internal/seed"
-	"github.com/swiper-social/swiper/internal/store"
-	"github.com/swiper-social/swiper/internal/testenv"
+	"github.com/swiper-social/swiper/internal/store/storetest"
 )
 
 func TestSeedSwipesAreConsistent(t *testing.T) {
 	ctx := context.Background()
-	dialect, dsn := config.SQLite, filepath.Join(t.TempDir(), "s.db")
-	if testenv.Production() {
-		u := testenv.MySQLDatabase(t)
-		cfg, err := config.Load(func(k string) string {
-			if k == "SWIPER_DATABASE_URL" {
-				return u
-			}
-			return ""
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		dialect, dsn, _ = cfg.Database()
-	}
-	st, err := store.Open(ctx, dialect, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if err := st.Migrate(ctx, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
-		t.Fatal(err)
-	}
+	st := storetest.Open(t)
 	now := time.Now().UTC()
 	first, last, err := seed.Users(ctx, st, now, seed.Options{Users: 3000, Seed: 9, Progress: io.Discard})
 	if err != nil {

@@ -4,48 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/swiper-social/swiper/internal/config"
 	"github.com/swiper-social/swiper/internal/store"
-	"github.com/swiper-social/swiper/internal/testenv"
+	"github.com/swiper-social/swiper/internal/store/storetest"
 )
 
 // openStore opens a migrated, empty database of the suite's path.
-func openStore(t testing.TB) *store.Store {
-	t.Helper()
-	ctx := context.Background()
-	dialect, dsn := config.SQLite, filepath.Join(t.TempDir(), "s.db")
-	if testenv.Production() {
-		u := testenv.MySQLDatabase(t)
-		cfg, err := config.Load(func(k string) string {
-			if k == "SWIPER_DATABASE_URL" {
-				return u
-			}
-			return ""
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if dialect, dsn, err = cfg.Database(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	st, err := store.Open(ctx, dialect, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.Migrate(ctx, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
-		t.Fatal(err)
-	}
-	return st
-}
+func openStore(t testing.TB) *store.Store { return storetest.Open(t) }
 
 func newUsers(t testing.TB, st *store.Store, n int) []int64 {
 	t.Helper()
