@@ -1,15 +1,6 @@
 -- GET /api/v1/recommendations?limit=20 as a random token holder.
 -- TOKENS: file of session tokens (swiper seed --tokens-file).
-local tokens = {}
-for line in io.lines(os.getenv("TOKENS")) do tokens[#tokens + 1] = line end
-
-function setup(thread)
-  thread:set("salt", math.random(1, 1e9))
-end
-
-function init()
-  math.randomseed(os.time() + salt)
-end
+dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "") .. "tokens.lua")
 
 function request()
   local tok = tokens[math.random(#tokens)]

@@ -1,17 +1,8 @@
 -- POST /api/v1/swipes as a random token holder on a random user: 45 % like,
 -- the rest dislike (a Tantan-like rate; dislikes use no quota).
 -- TOKENS: file of session tokens; USERS: how many users were seeded.
-local tokens = {}
-for line in io.lines(os.getenv("TOKENS")) do tokens[#tokens + 1] = line end
+dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "") .. "tokens.lua")
 local users = tonumber(os.getenv("USERS") or "1000000")
-
-function setup(thread)
-  thread:set("salt", math.random(1, 1e9))
-end
-
-function init()
-  math.randomseed(os.time() + salt)
-end
 
 function request()
   local tok = tokens[math.random(#tokens)]
