@@ -86,6 +86,16 @@ func submit(c *Committer[int, int], ctx context.Context, req int, out chan<- ans
 	}()
 }
 
+// answered waits for n answers on out, each the gate's answer to its request.
+func answered(t *testing.T, out <-chan answer, n int) {
+	t.Helper()
+	for range n {
+		if a := <-out; a.err != nil || a.res != a.req*10 {
+			t.Fatalf("request %d: %d %v", a.req, a.res, a.err)
+		}
+	}
+}
+
 func TestBatchesQueueBehindARunningBatch(t *testing.T) {
 	g := newGate()
 	c := New(g.run, 256)
@@ -98,12 +108,7 @@ func TestBatchesQueueBehindARunningBatch(t *testing.T) {
 	}
 	queued(t, c, 50)
 	g.open()
-	for range 51 {
-		a := <-out
-		if a.err != nil || a.res != a.req*10 {
-			t.Fatalf("request %d: %d %v", a.req, a.res, a.err)
-		}
-	}
+	answered(t, out, 51)
 	if s := g.sizes(); !slices.Equal(s, []int{1, 50}) {
 		t.Fatalf("batch sizes %v, want [1 50]", s)
 	}
@@ -125,11 +130,7 @@ func TestBatchesKeepOrderAndMax(t *testing.T) {
 		queued(t, c, i)
 	}
 	g.open()
-	for range 26 {
-		if a := <-out; a.err != nil || a.res != a.req*10 {
-			t.Fatalf("request %d: %d %v", a.req, a.res, a.err)
-		}
-	}
+	answered(t, out, 26)
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	want := [][]int{{0}, {1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, {11, 12, 13, 14, 15, 16, 17, 18, 19, 20}, {21, 22, 23, 24, 25}}
@@ -217,11 +218,7 @@ func TestCloseDrains(t *testing.T) {
 	}
 	g.open()
 	<-closed
-	for range 21 {
-		if a := <-out; a.err != nil || a.res != a.req*10 {
-			t.Fatalf("request %d: %d %v", a.req, a.res, a.err)
-		}
-	}
+	answered(t, out, 21)
 	if _, err := c.Do(context.Background(), 1); !errors.Is(err, ErrClosed) {
 		t.Fatalf("Do after Close: %v", err)
 	}
@@ -366,11 +363,7 @@ func TestCancelledBeforeItsBatch(t *testing.T) {
 		t.Fatalf("cancelled request: %+v", a)
 	}
 	g.open()
-	for range 2 {
-		if a := <-out; a.err != nil || a.res != a.req*10 {
-			t.Fatalf("request %d: %d %v", a.req, a.res, a.err)
-		}
-	}
+	answered(t, out, 2)
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if len(g.batches) != 2 || !slices.Equal(g.batches[1], []int{2}) {
