@@ -212,8 +212,12 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	}
 	// Swipes share transactions: one goroutine commits whatever queued
 	// while the previous batch committed (closed after the HTTP server
-	// drained, before the database).
-	a.swipes = batch.New(a.Store.SwipeBatch, social.SwipeBatchSize)
+	// drained, before the database). Its run is the social module's: the
+	// transaction, then the rank and deck state told once per batch (a.Social
+	// is set below, before anything can swipe).
+	a.swipes = batch.New(func(ctx context.Context, reqs []store.SwipeReq) ([]store.SwipeOutcome, error) {
+		return a.Social.CommitSwipes(ctx, reqs)
+	}, social.SwipeBatchSize)
 	a.closers = append(a.closers, func() error { a.swipes.Close(); return nil })
 	a.Registry.MustRegister(
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "swiper_swipe_batches_total",

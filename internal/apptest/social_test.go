@@ -273,6 +273,23 @@ func TestSocialSwipeValidation(t *testing.T) {
 	soExpect(t, soSwipe(e, a, b.ID, "superlike"), 409, 2002)
 }
 
+// A swipe checks the VIP level on the swiper's row as its transaction reads
+// it: a grant written by another process (here the store, with no cache
+// invalidated) applies at once, and so does an expiry.
+func TestSocialSwipeVIPFromTheDatabase(t *testing.T) {
+	e := apptest.New(t)
+	ctx := context.Background()
+	a, b, c := soNewUser(t, e), soNewUser(t, e), soNewUser(t, e)
+	soExpect(t, soSwipe(e, a, c.ID, "dislike"), 200, 0) // a's row is in the user cache now
+	exp := e.Clock.Now().Add(time.Hour)
+	if err := e.App.Store.SetVIP(ctx, a.ID, 1, &exp); err != nil {
+		t.Fatal(err)
+	}
+	soExpect(t, soSwipe(e, a, b.ID, "superlike"), 200, 0)
+	e.Clock.Advance(time.Hour + time.Second)
+	soExpect(t, soSwipe(e, a, c.ID, "superlike"), 403, 3001) // expired: refused before the conflict
+}
+
 func TestSocialMatchFlow(t *testing.T) {
 	e := apptest.New(t)
 	a, b, c := soNewUser(t, e), soNewUser(t, e), soNewUser(t, e)

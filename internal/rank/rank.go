@@ -9,6 +9,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -31,6 +32,9 @@ type Board interface {
 	// userID by delta; gone means the user has no score any more (no swipe
 	// received). Boards that read the table directly ignore it.
 	Applied(ctx context.Context, userID, delta int64, gone bool) error
+	// Added is Applied for many score changes at once (a batch of swipes),
+	// none of which leaves a user without a score.
+	Added(ctx context.Context, deltas []Entry) error
 	// Top returns up to n entries, highest score first, ties by lower id.
 	Top(ctx context.Context, n int) ([]Entry, error)
 }
@@ -72,6 +76,9 @@ func NewTable(top TopFunc) *Table { return &Table{top: top} }
 // Applied does nothing: the table is already up to date.
 func (t *Table) Applied(context.Context, int64, int64, bool) error { return nil }
 
+// Added does nothing: the table is already up to date.
+func (t *Table) Added(context.Context, []Entry) error { return nil }
+
 // Top reads the table.
 func (t *Table) Top(ctx context.Context, n int) ([]Entry, error) { return t.top(ctx, n) }
 
@@ -87,12 +94,14 @@ type Redis struct {
 	ready string
 	scan  ScanFunc
 	apply *redis.Script
+	add   *redis.Script
 	mu    sync.Mutex // one rebuild at a time in this process
 }
 
 // NewRedis returns a board on the sorted set prefix+"rank".
 func NewRedis(rc redis.UniversalClient, prefix string, scan ScanFunc) *Redis {
-	return &Redis{rc: rc, key: prefix + "rank", ready: prefix + "rank:ready", scan: scan, apply: redis.NewScript(applyScript)}
+	return &Redis{rc: rc, key: prefix + "rank", ready: prefix + "rank:ready", scan: scan,
+		apply: redis.NewScript(applyScript), add: redis.NewScript(addScript)}
 }
 
 func member(id int64) string { return fmt.Sprintf("%019d", id) }
@@ -113,6 +122,27 @@ func (r *Redis) Applied(ctx context.Context, userID, delta int64, gone bool) err
 	}
 	if err := r.apply.Run(ctx, r.rc, []string{r.key}, delta, member(userID), g).Err(); err != nil {
 		return fmt.Errorf("rank: apply %d: %w", userID, backend.Classify(err))
+	}
+	return nil
+}
+
+// addScript adds each delta ARGV[2i-1] to member ARGV[2i].
+const addScript = `
+for i = 1, #ARGV, 2 do redis.call('ZINCRBY', KEYS[1], ARGV[i], ARGV[i+1]) end
+return 0`
+
+// Added mirrors committed score changes into the set in one round trip
+// (one script call: each change is applied once, whatever the others do).
+func (r *Redis) Added(ctx context.Context, deltas []Entry) error {
+	if len(deltas) == 0 {
+		return nil
+	}
+	args := make([]any, 0, 2*len(deltas))
+	for _, d := range deltas {
+		args = append(args, d.Score, member(d.UserID))
+	}
+	if err := r.add.Run(ctx, r.rc, []string{r.key}, args...).Err(); err != nil && !errors.Is(err, redis.Nil) {
+		return fmt.Errorf("rank: add %d changes: %w", len(deltas), backend.Classify(err))
 	}
 	return nil
 }

@@ -151,6 +151,20 @@ func contract(t *testing.T, newBoard func(*testing.T, *source) (rank.Board, func
 	wg.Wait()
 	expect(10, rank.Entry{6, 12}, rank.Entry{1, 10}, rank.Entry{2, 10}, rank.Entry{3, 10}, rank.Entry{5, 0}, rank.Entry{7, 0})
 
+	// Many changes at once (a batch of swipes).
+	src.mu.Lock()
+	src.scores[6] += 5
+	src.scores[8] += 9
+	src.scores[5] -= 5
+	src.mu.Unlock()
+	if err := b.Added(ctx, []rank.Entry{{6, 5}, {8, 9}, {5, -5}}); err != nil {
+		t.Fatal(err)
+	}
+	expect(10, rank.Entry{6, 17}, rank.Entry{1, 10}, rank.Entry{2, 10}, rank.Entry{3, 10}, rank.Entry{8, 9}, rank.Entry{7, 0}, rank.Entry{5, -5})
+	if err := b.Added(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+
 	// A large tie: the lowest ids win, whatever the window.
 	for id := int64(100); id < 160; id++ {
 		src.set(id, 3)
@@ -165,7 +179,7 @@ func contract(t *testing.T, newBoard func(*testing.T, *source) (rank.Board, func
 	if len(got) != 12 {
 		t.Fatalf("Top(12) = %v", got)
 	}
-	want := []rank.Entry{{6, 12}, {1, 10}, {2, 10}, {3, 10}, {100, 3}, {101, 3}, {102, 3}, {103, 3}, {104, 3}, {105, 3}, {106, 3}, {107, 3}}
+	want := []rank.Entry{{6, 17}, {1, 10}, {2, 10}, {3, 10}, {8, 9}, {100, 3}, {101, 3}, {102, 3}, {103, 3}, {104, 3}, {105, 3}, {106, 3}}
 	for i := range want {
 		if got[i] != want[i] {
 			t.Fatalf("Top(12) = %v, want %v", got, want)

@@ -124,7 +124,8 @@ type Deps struct {
 	CachedUser func(ctx context.Context, id int64) (store.User, error)
 }
 
-// SwipeCommitter records one swipe among concurrent others.
+// SwipeCommitter records one swipe among concurrent others (a
+// batch.Committer over CommitSwipes).
 type SwipeCommitter interface {
 	Do(ctx context.Context, req store.SwipeReq) (store.SwipeOutcome, error)
 }
@@ -206,29 +207,30 @@ func (s *Service) Swipe(ctx context.Context, me, target int64, action string) (S
 		return SwipeResult{}, input.Invalid("action", "must be like, superlike or dislike")
 	}
 	now := s.now()
-	// The VIP level from the cached row: every VIP change invalidates it,
-	// and EffectiveLevel checks the expiry against now.
-	viewer, err := s.cachedUser(ctx, me)
-	if err != nil {
-		return SwipeResult{}, err
-	}
-	level := profile.EffectiveLevel(viewer, now)
-	if act == store.ActionSuperlike && !vip.Has(level, vip.PermSuperlike) {
-		return SwipeResult{}, &profile.PermissionError{Permission: vip.PermSuperlike}
-	}
-	limit := s.d.FreeDailyLikes
-	if vip.Has(level, vip.PermUnlimitedLike) {
-		limit = -1 // counted, never refused
-	}
 	delta := ScoreOf(act)
 	sw := store.Swipe{SwiperID: me, SwipedID: target, Action: act, CreatedAt: now}
-	// Answered once the transaction holding the swipe committed; whether
-	// target exists is checked there.
-	out, err := s.recordSwipe(ctx, store.SwipeReq{Swipe: sw, Day: Day(now, s.d.TZ), LikeLimit: limit, ScoreDelta: delta})
+	// The VIP level is checked on the swiper's row as the transaction that
+	// records the swipe reads it (no cache, no extra round trip), with the
+	// expiry checked against now.
+	decide := func(level int, expires *time.Time) (int, error) {
+		l := vip.Effective(level, expires, now)
+		if act == store.ActionSuperlike && !vip.Has(l, vip.PermSuperlike) {
+			return 0, &profile.PermissionError{Permission: vip.PermSuperlike}
+		}
+		if vip.Has(l, vip.PermUnlimitedLike) {
+			return -1, nil // counted, never refused
+		}
+		return s.d.FreeDailyLikes, nil
+	}
+	// Answered once the transaction holding the swipe committed and the
+	// rank and deck state were told; whether target exists is checked there.
+	out, err := s.recordSwipe(ctx, store.SwipeReq{Swipe: sw, Day: Day(now, s.d.TZ), ScoreDelta: delta, Decide: decide})
 	if err != nil {
 		return SwipeResult{}, err
 	}
 	switch err := out.Err; {
+	case errors.Is(err, store.ErrNoSwiper):
+		return SwipeResult{}, fmt.Errorf("%w: %d", profile.ErrUserNotFound, me)
 	case errors.Is(err, store.ErrNotFound):
 		return SwipeResult{}, fmt.Errorf("%w: %d", profile.ErrUserNotFound, target)
 	case errors.Is(err, store.ErrConflict):
@@ -238,10 +240,12 @@ func (s *Service) Swipe(ctx context.Context, me, target int64, action string) (S
 	case err != nil:
 		return SwipeResult{}, err
 	}
-	s.rankApplied(ctx, target, delta, false)
-	s.deckSwiped(ctx, []store.Swipe{sw})
 	if !out.Matched {
 		return SwipeResult{Matched: false}, nil
+	}
+	viewer, err := s.cachedUser(ctx, me)
+	if err != nil {
+		return SwipeResult{}, err
 	}
 	other, err := s.user(ctx, target)
 	if err != nil {
@@ -262,7 +266,7 @@ func (s *Service) Swipe(ctx context.Context, me, target int64, action string) (S
 // one).
 func (s *Service) recordSwipe(ctx context.Context, req store.SwipeReq) (store.SwipeOutcome, error) {
 	if s.d.Swipes == nil {
-		out, err := s.d.Store.SwipeBatch(ctx, []store.SwipeReq{req})
+		out, err := s.CommitSwipes(ctx, []store.SwipeReq{req})
 		if err != nil {
 			return store.SwipeOutcome{}, err
 		}
@@ -273,6 +277,44 @@ func (s *Service) recordSwipe(ctx context.Context, req store.SwipeReq) (store.Sw
 		return store.SwipeOutcome{}, backend.Unavailable(err)
 	}
 	return out, err
+}
+
+// CommitSwipes records reqs in one transaction (store.SwipeBatch), then
+// tells the hot rank and the deck state about the accepted swipes, once for
+// the whole batch (two round trips however many swipes): the run of the
+// swipe committer (Deps.Swipes). Both happen before any caller is answered,
+// so that a swiper's next deck already leaves out what they swiped; a
+// failure of either is logged (the scores table is the truth of the rank;
+// the deck state retries).
+func (s *Service) CommitSwipes(ctx context.Context, reqs []store.SwipeReq) ([]store.SwipeOutcome, error) {
+	out, err := s.d.Store.SwipeBatch(ctx, reqs)
+	if err != nil {
+		return nil, err
+	}
+	var sws []store.Swipe
+	var deltas []rank.Entry
+	at := map[int64]int{} // index in deltas of a swiped user
+	for i, r := range reqs {
+		if out[i].Err != nil {
+			continue
+		}
+		sws = append(sws, r.Swipe)
+		k, ok := at[r.Swipe.SwipedID]
+		if !ok {
+			k = len(deltas)
+			at[r.Swipe.SwipedID] = k
+			deltas = append(deltas, rank.Entry{UserID: r.Swipe.SwipedID})
+		}
+		deltas[k].Score += r.ScoreDelta
+	}
+	if len(sws) == 0 {
+		return out, nil
+	}
+	if err := s.d.Rank.Added(context.WithoutCancel(ctx), deltas); err != nil {
+		s.d.Log.ErrorContext(ctx, "hot rank not updated", "users", len(deltas), "err", err)
+	}
+	s.deckSwiped(ctx, sws)
+	return out, nil
 }
 
 // cachedUser reads a user through the user cache when there is one.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/uptrace/bun"
 )
@@ -17,7 +18,16 @@ type SwipeReq struct {
 	Day        string // local day whose like quota a like or superlike uses
 	LikeLimit  int    // likes allowed on Day; < 0: unlimited (still counted)
 	ScoreDelta int64  // added to the swiped user's score when accepted
+	// Decide, when set, replaces LikeLimit: it gets the swiper's VIP
+	// columns as the transaction reads them and returns the like limit, or
+	// an error that refuses the swipe (its SwipeOutcome.Err, as is). A
+	// swiper without a row is refused with ErrNoSwiper.
+	Decide func(vipLevel int, vipExpiresAt *time.Time) (likeLimit int, err error)
 }
+
+// ErrNoSwiper refuses a swipe (with SwipeReq.Decide) whose swiper has no
+// user row; it wraps ErrNotFound.
+var ErrNoSwiper = fmt.Errorf("swiper: %w", ErrNotFound)
 
 // SwipeOutcome is what became of one SwipeReq.
 type SwipeOutcome struct {
@@ -45,7 +55,8 @@ type scoreAdd struct {
 // deadlock), deciding them in order as Swipe would one after the other,
 // with a constant number of statements whatever the size of the batch:
 //
-//  1. which swiped users exist (one SELECT … IN);
+//  1. which swiped users exist, with the VIP columns of the swipers whose
+//     requests have Decide (one SELECT … IN);
 //  2. which pairs are swiped already (one SELECT … FOR UPDATE of
 //     primary-key points: it waits for a concurrent batch that inserted
 //     one of them, then sees it);
@@ -93,41 +104,76 @@ func (s *Store) swipeBatch(ctx context.Context, tx bun.Tx, reqs []SwipeReq, out 
 	d := s.db.Dialect()
 	buf := make([]byte, 0, 64*len(reqs)+128)
 
-	// 1. The swiped users that exist.
-	targets := make([]int64, 0, len(reqs))
+	// 1. The swiped users that exist, and the VIP columns of the swipers
+	// whose requests are decided on them (one primary-key read).
+	ids := make([]int64, 0, 2*len(reqs))
+	deciding := false
 	for _, r := range reqs {
-		targets = append(targets, r.Swipe.SwipedID)
-	}
-	slices.Sort(targets)
-	targets = slices.Compact(targets)
-	buf = append(buf[:0], "SELECT id FROM users WHERE id IN ("...)
-	for i, id := range targets {
-		if i > 0 {
-			buf = append(buf, ',')
+		ids = append(ids, r.Swipe.SwipedID)
+		if r.Decide != nil {
+			ids = append(ids, r.Swipe.SwiperID)
+			deciding = true
 		}
-		buf = strconv.AppendInt(buf, id, 10)
 	}
-	buf = append(buf, ')')
-	exists := make(map[int64]bool, len(targets))
-	if err := scanRows(ctx, tx, string(buf), func(sc func(...any) error) error {
-		var id int64
-		err := sc(&id)
-		exists[id] = true
-		return err
-	}); err != nil {
-		return err
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	exists := make(map[int64]bool, len(ids))
+	var vips map[int64]User
+	if deciding {
+		var us []User
+		if err := tx.NewSelect().Model(&us).Column("id", "vip_level", "vip_expires_at").
+			Where("id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
+			return err
+		}
+		vips = make(map[int64]User, len(us))
+		for _, u := range us {
+			exists[u.ID] = true
+			vips[u.ID] = u
+		}
+	} else {
+		buf = append(buf[:0], "SELECT id FROM users WHERE id IN ("...)
+		for i, id := range ids {
+			if i > 0 {
+				buf = append(buf, ',')
+			}
+			buf = strconv.AppendInt(buf, id, 10)
+		}
+		buf = append(buf, ')')
+		if err := scanRows(ctx, tx, string(buf), func(sc func(...any) error) error {
+			var id int64
+			err := sc(&id)
+			exists[id] = true
+			return err
+		}); err != nil {
+			return err
+		}
+	}
+	// The like limits, and the refusals of Decide.
+	limits := make([]int, len(reqs))
+	refused := make([]error, len(reqs))
+	for i, r := range reqs {
+		limits[i] = r.LikeLimit
+		if r.Decide == nil {
+			continue
+		}
+		u, ok := vips[r.Swipe.SwiperID]
+		if !ok {
+			refused[i] = fmt.Errorf("store: swipe %d→%d: %w", r.Swipe.SwiperID, r.Swipe.SwipedID, ErrNoSwiper)
+			continue
+		}
+		limits[i], refused[i] = r.Decide(u.VIPLevel, u.VIPExpiresAt)
 	}
 
 	// 2. The pairs already swiped.
 	pairs := make([]swipePair, 0, len(reqs))
 	var quotas []quotaKey
-	for _, r := range reqs {
+	for i, r := range reqs {
 		w := r.Swipe
-		if !exists[w.SwipedID] {
+		if refused[i] != nil || !exists[w.SwipedID] {
 			continue
 		}
 		pairs = append(pairs, swipePair{w.SwiperID, w.SwipedID})
-		if IsLike(w.Action) && r.LikeLimit >= 0 {
+		if IsLike(w.Action) && limits[i] >= 0 {
 			quotas = append(quotas, quotaKey{w.SwiperID, r.Day})
 		}
 	}
@@ -209,6 +255,10 @@ func (s *Store) swipeBatch(ctx context.Context, tx bun.Tx, reqs []SwipeReq, out 
 	for i, r := range reqs {
 		w := r.Swipe
 		p := swipePair{w.SwiperID, w.SwipedID}
+		if refused[i] != nil {
+			out[i].Err = refused[i]
+			continue
+		}
 		if !exists[w.SwipedID] {
 			out[i].Err = fmt.Errorf("store: swipe %d→%d: %w", p.from, p.to, ErrNotFound)
 			continue
@@ -220,7 +270,7 @@ func (s *Store) swipeBatch(ctx context.Context, tx bun.Tx, reqs []SwipeReq, out 
 		like := IsLike(w.Action)
 		if like {
 			q := quotaKey{w.SwiperID, r.Day}
-			if r.LikeLimit >= 0 && used[q] >= r.LikeLimit {
+			if limits[i] >= 0 && used[q] >= limits[i] {
 				out[i].Err = fmt.Errorf("store: swipe %d→%d: %w", p.from, p.to, ErrFull)
 				continue
 			}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -166,6 +167,66 @@ func TestSwipeBatchQuota(t *testing.T) {
 	}
 	if n := count(t, st, "SELECT COUNT(*) FROM swipes WHERE swiper_id = ?", a); n != 5 {
 		t.Fatalf("%d swipes of a, want 5", n)
+	}
+}
+
+// TestSwipeBatchDecide: a request with Decide gets its like limit, or its
+// refusal, from the swiper's VIP columns as the transaction reads them.
+func TestSwipeBatchDecide(t *testing.T) {
+	st := openStore(t)
+	ctx := context.Background()
+	ids := newUsers(t, st, 6)
+	free, vip, ts := ids[0], ids[1], ids[2:]
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	later := now.Add(time.Hour)
+	if err := st.SetVIP(ctx, vip, 2, &later); err != nil {
+		t.Fatal(err)
+	}
+	refused := errors.New("refused")
+	type seen struct {
+		level   int
+		expires bool
+	}
+	var got []seen
+	decided := func(r store.SwipeReq) store.SwipeReq {
+		r.LikeLimit = 0 // ignored with Decide
+		r.Decide = func(level int, expires *time.Time) (int, error) {
+			got = append(got, seen{level, expires != nil && expires.Equal(later)})
+			switch {
+			case r.Swipe.Action == store.ActionSuperlike && level == 0:
+				return 0, refused
+			case level > 0:
+				return -1, nil
+			}
+			return 1, nil
+		}
+		return r
+	}
+	out, err := st.SwipeBatch(ctx, []store.SwipeReq{
+		decided(req(free, ts[0], store.ActionSuperlike, 0, now)), // 0: refused, nothing else checked
+		decided(req(free, 999999, store.ActionLike, 0, now)),     // 1: unknown user
+		decided(req(free, ts[1], store.ActionLike, 0, now)),      // 2: the 1st of 1
+		decided(req(free, ts[2], store.ActionLike, 0, now)),      // 3: full
+		decided(req(vip, ts[0], store.ActionSuperlike, 0, now)),  // 4-5: unlimited
+		decided(req(vip, ts[1], store.ActionLike, 0, now)),
+		decided(req(999998, ts[3], store.ActionDislike, 0, now)), // 6: no swiper
+		req(free, ts[3], store.ActionLike, 5, now),               // 7: LikeLimit without Decide: the 2nd of 5
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkOutcomes(t, out, []want{{err: refused}, {err: store.ErrNotFound}, {}, {err: store.ErrFull}, {}, {}, {err: store.ErrNoSwiper}, {}})
+	if !errors.Is(out[6].Err, store.ErrNotFound) || errors.Is(out[1].Err, store.ErrNoSwiper) {
+		t.Fatalf("ErrNoSwiper: %v, %v", out[6].Err, out[1].Err)
+	}
+	if !slices.Equal(got, []seen{{0, false}, {0, false}, {0, false}, {0, false}, {2, true}, {2, true}}) {
+		t.Fatalf("Decide saw %v", got)
+	}
+	if likes, _, err := st.UsedToday(ctx, free, day); err != nil || likes != 2 {
+		t.Fatalf("likes of free: %d %v, want 2", likes, err)
+	}
+	if n := count(t, st, "SELECT COUNT(*) FROM swipes"); n != 4 {
+		t.Fatalf("%d swipes, want 4", n)
 	}
 }
 
