@@ -50,3 +50,105 @@ run decks deck.lua 4
 run swipes swipe.lua 32
 run swipes swipe.lua 4
 echo "server RSS: $(awk '/VmRSS/{print $2/1024 " MiB"}' /proc/$pid/status), peak $(awk '/VmHWM/{print $2/1024 " MiB"}' /proc/$pid/status)"
+
+# --- login: POST /api/v1/sessions (code verify) of seeded users ---------------
+# Each {phone, code} pair is used once. The codes are requested like any
+# client does and read from the console SMS provider's log lines, the only
+# place they exist in clear; the per-phone limits stay on (one code per
+# phone per minute, 10 a day: phones are taken from a random range), only
+# the per-IP limit is off (SWIPER_OTP_IP_LIMIT=0, as every client here is
+# 127.0.0.1). A log line masks the phone to "+86170******NN", so codes are
+# requested 100 phones (distinct last two digits) at a time, the next batch
+# once every code of this one was read. The server runs no task workers:
+# LOGIN_WORKERS `swiper worker` processes deliver the codes, as an idle
+# asynq worker only looks for tasks about once a second. Other processes
+# working on the same Redis database would take some of the codes: run
+# this alone on REDIS_DB. Knobs: LOGIN_PAIRS (40000 per run), LOGIN_DUR (8s),
+# LOGIN_WORKERS (10).
+LOGIN_PAIRS=${LOGIN_PAIRS:-40000}
+LOGIN_DUR=${LOGIN_DUR:-8s}
+kill "$pid" 2>/dev/null || true
+while kill -0 "$pid" 2>/dev/null; do sleep 0.2; done
+SWIPER_OTP_IP_LIMIT=0 SWIPER_ADDR=127.0.0.1:$PORT SWIPER_MEDIA_DIR=$work/media "$work/swiper" serve --workers=0 >"$work/server.log" 2>&1 &
+pid=$!
+wpids=()
+for i in $(seq 1 "${LOGIN_WORKERS:-10}"); do
+  "$work/swiper" worker --concurrency=4 >"$work/worker-$i.log" 2>&1 &
+  wpids+=($!)
+done
+trap 'kill $pid "${wpids[@]}" 2>/dev/null || true' EXIT
+for _ in $(seq 1 600); do
+  grep -q "deck index loaded" "$work/server.log" 2>/dev/null && break
+  sleep 0.5
+done
+cat >"$work/login-codes.py" <<'PY'
+# login-codes.py PORT FIRST N OUT LOG...: codes of seeded users FIRST..FIRST+N-1.
+import http.client, json, queue, sys, threading, time
+port, first, n, out, logs = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5:]
+MSG = b"sms (console provider): verification code"
+jobs, answers = queue.Queue(), queue.Queue()
+def requester():
+    c = http.client.HTTPConnection("127.0.0.1", port)
+    while True:
+        ph = jobs.get()
+        c.request("POST", "/api/v1/verification-codes", json.dumps({"phone": ph}), {"Content-Type": "application/json"})
+        r = c.getresponse()
+        answers.put((ph, r.status, r.read()))
+for _ in range(24):
+    threading.Thread(target=requester, daemon=True).start()
+tails = []
+for name in logs:
+    f = open(name, "rb"); f.seek(0, 2); tails.append([f, b""])
+start = time.time()
+with open(out, "w") as w:
+    for b0 in range(first, first + n, 100):
+        phones = {"%02d" % (i % 100): "+8617%09d" % i for i in range(b0, min(b0 + 100, first + n))}
+        for ph in phones.values():
+            jobs.put(ph)
+        for _ in phones:
+            ph, status, body = answers.get()
+            if status != 200:
+                sys.exit("code request: HTTP %d %s" % (status, body[:200]))
+        codes, deadline = {}, time.time() + 30
+        while len(codes) < len(phones):
+            lines = []
+            for t in tails:
+                t[1] += t[0].read()
+                *got, t[1] = t[1].split(b"\n")
+                lines += got
+            if not lines:
+                if time.time() > deadline:
+                    sys.exit("%d codes not found in the logs" % (len(phones) - len(codes)))
+                time.sleep(0.002)
+            for ln in lines:
+                if MSG in ln:
+                    m = json.loads(ln)
+                    tail = m["phone"][-2:]
+                    if tail not in phones or tail in codes:
+                        sys.exit("code line of an unexpected phone %s" % m["phone"])
+                    codes[tail] = m["code"]
+        w.writelines("%s %s\n" % (phones[t], codes[t]) for t in sorted(phones))
+print("login: %d codes requested and read in %.0f s" % (n, time.time() - start))
+PY
+codes() { # first n out
+  python3 "$work/login-codes.py" "$PORT" "$1" "$2" "$3" "$work"/worker-*.log "$work/server.log"
+}
+first=$(( (RANDOM * 32768 + RANDOM) % (USERS - 2 * LOGIN_PAIRS) + 1 ))
+export THREADS=2 PAIRS=$work/pairs.txt
+login() { # name conns
+  echo "== $1: wrk -t2 -c$2 -d$LOGIN_DUR"
+  wrk -t2 -c"$2" -d"$LOGIN_DUR" --latency -s scripts/wrk/login.lua "http://127.0.0.1:$PORT" \
+    | grep -E 'Requests/sec|Latency |  50%|  90%|  99%|Non-2xx|Socket errors|requests in' || true
+}
+# First login of each phone on this replica (it has to find the user).
+codes "$first" "$LOGIN_PAIRS" "$PAIRS"
+login "login (users new to this replica)" 32
+t0=$(date +%s)
+codes "$((first + LOGIN_PAIRS))" "$LOGIN_PAIRS" "$PAIRS"
+login "login (users new to this replica)" 4
+# The same phones again, a minute after their first code: this replica
+# remembers their user ids.
+sleep $(( t0 + 61 - $(date +%s) > 0 ? t0 + 61 - $(date +%s) : 0 ))
+codes "$first" "$LOGIN_PAIRS" "$PAIRS"
+login "login (users this replica knows)" 32
+echo "server RSS: $(awk '/VmRSS/{print $2/1024 " MiB"}' /proc/$pid/status)"

@@ -62,7 +62,16 @@ func (s *Service) LoginMe(ctx context.Context, phone string, remembered int64, r
 		me, err := s.meOf(ctx, r)
 		return me, true, err
 	}
-	me, err := s.Me(ctx, u.ID)
+	// A registered user this process did not remember: register just read
+	// the row by phone, so only the album is left to read, from the
+	// database too (a record read through the cache would cost a cache
+	// read, and on a miss the row again and a cache fill: logins are rare
+	// per user, so the record of one logging in is seldom cached).
+	ps, err := s.d.Store.Photos(ctx, u.ID)
+	if err != nil {
+		return Me{}, false, err
+	}
+	me, err := s.meOf(ctx, Record{User: u, Photos: ps})
 	return me, false, err
 }
 

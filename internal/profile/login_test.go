@@ -150,3 +150,43 @@ func TestLoginMeStaleMapping(t *testing.T) {
 		t.Errorf("a's new phone: user %d (created %v), want %d", me.ID, created, a.ID)
 	}
 }
+
+// A registered user logging in on a process that does not remember the
+// phone (another replica, or after a restart) gets the Me the read-through
+// path shows: the row read by phone, the album from the database.
+func TestLoginMeRegisteredUserNewToProcess(t *testing.T) {
+	r := newLoginRig(t)
+	ctx := context.Background()
+	first, _ := r.login(t, "+8613800000001")
+	if _, err := r.st.AddPhoto(ctx, store.Photo{UserID: first.ID, URL: "/media/p1.jpg", StorageKey: "p1.jpg",
+		CreatedAt: time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)}, 6); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.users.Invalidate(ctx, first.ID); err != nil { // as the album's writer does
+		t.Fatal(err)
+	}
+
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	tz, _ := time.LoadLocation("Asia/Shanghai")
+	other := &loginRig{st: r.st, kv: r.kv, users: r.users, reg: r.reg,
+		svc: profile.New(profile.Deps{Store: r.st, Users: r.users, TZ: tz, FreeDailyLikes: 100, Log: log,
+			Clock:  clock.NewFake(time.Date(2026, 12, 7, 10, 1, 0, 0, time.UTC)),
+			Quotas: profile.NewSharedQuotas(r.st, func(t time.Time) string { return t.In(tz).Format("2006-01-02") })})}
+	if id, _ := other.svc.Remembered("+8613800000001"); id != 0 {
+		t.Fatalf("a new process remembers user %d", id)
+	}
+	me, created := other.login(t, "+8613800000001")
+	if created || me.ID != first.ID || len(me.Photos) != 1 || me.Photos[0].URL != "/media/p1.jpg" {
+		t.Fatalf("login on a new process: created %v, %+v", created, me)
+	}
+	want, err := other.svc.Me(ctx, me.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(want.Photos) != 1 || want.Photos[0] != me.Photos[0] || want.Nickname != me.Nickname || want.CreatedAt != me.CreatedAt {
+		t.Errorf("login answered %+v, Me is %+v", me, want)
+	}
+	if id, _ := other.svc.Remembered("+8613800000001"); id != me.ID {
+		t.Errorf("remembered %d after the login, want %d", id, me.ID)
+	}
+}
