@@ -281,7 +281,7 @@ func (s *Service) recordSwipe(ctx context.Context, req store.SwipeReq) (store.Sw
 
 // CommitSwipes records reqs in one transaction (store.SwipeBatch), then
 // tells the hot rank and the deck state about the accepted swipes, once for
-// the whole batch (two round trips however many swipes): the run of the
+// the whole batch (two concurrent calls however many swipes): the run of the
 // swipe committer (Deps.Swipes). Both happen before any caller is answered,
 // so that a swiper's next deck already leaves out what they swiped; a
 // failure of either is logged (the scores table is the truth of the rank;
@@ -310,10 +310,16 @@ func (s *Service) CommitSwipes(ctx context.Context, reqs []store.SwipeReq) ([]st
 	if len(sws) == 0 {
 		return out, nil
 	}
-	if err := s.d.Rank.Added(context.WithoutCancel(ctx), deltas); err != nil {
-		s.d.Log.ErrorContext(ctx, "hot rank not updated", "users", len(deltas), "err", err)
-	}
+	// The two Redis calls go out together: the batch waits for the slower.
+	ranked := make(chan struct{})
+	go func() {
+		defer close(ranked)
+		if err := s.d.Rank.Added(context.WithoutCancel(ctx), deltas); err != nil {
+			s.d.Log.ErrorContext(ctx, "hot rank not updated", "users", len(deltas), "err", err)
+		}
+	}()
 	s.deckSwiped(ctx, sws)
+	<-ranked
 	return out, nil
 }
 
