@@ -7,7 +7,7 @@ export CGO_ENABLED ?= 1
 SWIPER_TEST_MYSQL_URL ?= mysql://swiper:swiper@127.0.0.1:3306/test
 SWIPER_TEST_REDIS_URL ?= redis://127.0.0.1:6379/14
 
-.PHONY: run build test lint test-embedded test-production test-web test-topology bench bench-topology fuzz
+.PHONY: run build test lint test-embedded test-production test-web test-topology bench bench-1m bench-topology fuzz
 
 run:
 	$(GO) run ./cmd/swiper serve
@@ -58,3 +58,8 @@ fuzz:
 
 bench:
 	bash scripts/bench.sh
+
+## Load figures at scale: wrk against one replica on 1M seeded users
+## (seeded once into MariaDB database swiper_1m; see the script's knobs).
+bench-1m:
+	bash scripts/bench-1m.sh
