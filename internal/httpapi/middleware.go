@@ -135,6 +135,10 @@ func logAttrs(r *http.Request, attrs ...slog.Attr) {
 	}
 }
 
+// statusClientClosed is nginx's status for a request whose client went away
+// before the answer.
+const statusClientClosed = 499
+
 // observe logs and measures each request by its route pattern (never the
 // raw path, which would hold ids).
 func observe(log *slog.Logger, m *Metrics) middleware {
@@ -152,11 +156,19 @@ func observe(log *slog.Logger, m *Metrics) middleware {
 			if !sw.wrote {
 				sw.status = http.StatusOK
 			}
+			status := sw.status
+			if r.Context().Err() != nil {
+				// The client closed the connection before the answer (a load
+				// generator stopping, a user leaving): counted as nginx does,
+				// 499, not as the 503 nobody read, which would look like an
+				// outage on the dashboards.
+				status = statusClientClosed
+			}
 			d := time.Since(start)
-			m.requests.WithLabelValues(route, strconv.Itoa(sw.status)).Inc()
+			m.requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
 			m.latency.WithLabelValues(route).Observe(d.Seconds())
 			level := slog.LevelInfo
-			if sw.status >= 500 {
+			if status >= 500 {
 				level = slog.LevelWarn
 			}
 			if route == "GET /healthz" || route == "GET /readyz" || route == "GET /metrics" {
@@ -166,7 +178,7 @@ func observe(log *slog.Logger, m *Metrics) middleware {
 				return
 			}
 			attrs := append([]slog.Attr{slog.String("method", r.Method), slog.String("route", route),
-				slog.Int("status", sw.status), slog.Float64("duration_ms", float64(d.Microseconds())/1000)}, rl.attrs...)
+				slog.Int("status", status), slog.Float64("duration_ms", float64(d.Microseconds())/1000)}, rl.attrs...)
 			log.LogAttrs(r.Context(), level, "request", attrs...)
 		})
 	}

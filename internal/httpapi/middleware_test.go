@@ -2,6 +2,8 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -9,6 +11,11 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/swiper-social/swiper/internal/backend"
 )
 
 func TestRecoverPanics(t *testing.T) {
@@ -53,6 +60,42 @@ func TestClientIP(t *testing.T) {
 		}
 		if got := clientIP(r, c.trust); got != c.want {
 			t.Errorf("clientIP(%s, %q) = %s, want %s", c.remote, c.xff, got, c.want)
+		}
+	}
+}
+
+// A request whose client went away is logged and counted as 499 at Info,
+// not as the 503 the handler wrote for nobody; a real 503 stays a Warn 503.
+func TestObserveClientClosed(t *testing.T) {
+	var logs bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	reg := prometheus.NewRegistry()
+	m := NewMetrics(reg)
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /api/v1/recommendations", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, log, backend.Unavailable(errors.New("dial tcp 127.0.0.1:6379: connection refused")))
+	})
+	h := observe(log, m)(mux)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/api/v1/recommendations", nil).WithContext(ctx))
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/api/v1/recommendations", nil))
+
+	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
+	var requests []string
+	for _, l := range lines {
+		if strings.Contains(l, "msg=request") {
+			requests = append(requests, l)
+		}
+	}
+	if len(requests) != 2 || !strings.Contains(requests[0], "level=INFO") || !strings.Contains(requests[0], "status=499") ||
+		!strings.Contains(requests[1], "level=WARN") || !strings.Contains(requests[1], "status=503") {
+		t.Fatalf("request lines:\n%s", strings.Join(requests, "\n"))
+	}
+	for status, want := range map[string]float64{"499": 1, "503": 1} {
+		if got := testutil.ToFloat64(m.requests.WithLabelValues("GET /api/v1/recommendations", status)); got != want {
+			t.Errorf("requests with status %s: %v, want %v", status, got, want)
 		}
 	}
 }
