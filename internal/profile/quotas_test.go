@@ -3,19 +3,14 @@ package profile_test
 import (
 	"context"
 	"errors"
-	"fmt"
-	"io"
-	"log/slog"
-	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/swiper-social/swiper/internal/config"
 	"github.com/swiper-social/swiper/internal/profile"
 	"github.com/swiper-social/swiper/internal/store"
-	"github.com/swiper-social/swiper/internal/testenv"
+	"github.com/swiper-social/swiper/internal/store/storetest"
 )
 
 // fakeQuotas is a QuotaReader whose statements read a snapshot taken when
@@ -224,32 +219,4 @@ func TestSharedQuotasStore(t *testing.T) {
 }
 
 // openStore opens a migrated, empty database of the suite's path.
-func openStore(t *testing.T) *store.Store {
-	t.Helper()
-	ctx := context.Background()
-	dialect, dsn := config.SQLite, filepath.Join(t.TempDir(), "s.db")
-	if testenv.Production() {
-		u := testenv.MySQLDatabase(t)
-		cfg, err := config.Load(func(k string) string {
-			if k == "SWIPER_DATABASE_URL" {
-				return u
-			}
-			return ""
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if dialect, dsn, err = cfg.Database(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	st, err := store.Open(ctx, dialect, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.Migrate(ctx, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
-		t.Fatal(fmt.Errorf("migrate: %w", err))
-	}
-	return st
-}
+func openStore(t *testing.T) *store.Store { return storetest.Open(t) }
