@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	phonenum "github.com/swiper-social/swiper/internal/phone"
 )
 
 // ErrInvalid reports a call the store refuses outright: an empty phone or
@@ -16,10 +18,10 @@ func checkIssue(ctx context.Context, req IssueRequest) error {
 		return fmt.Errorf("otp: issue: empty phone: %w", ErrInvalid)
 	}
 	if len(req.CodeHash) == 0 {
-		return fmt.Errorf("otp: issue %s: empty code hash: %w", req.Phone, ErrInvalid)
+		return fmt.Errorf("otp: issue %s: empty code hash: %w", phonenum.Mask(req.Phone), ErrInvalid)
 	}
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("otp: issue %s: %w", req.Phone, err)
+		return fmt.Errorf("otp: issue %s: %w", phonenum.Mask(req.Phone), err)
 	}
 	return nil
 }
@@ -29,7 +31,7 @@ func checkVerify(ctx context.Context, phone string) error {
 		return fmt.Errorf("otp: verify: empty phone: %w", ErrInvalid)
 	}
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("otp: verify %s: %w", phone, err)
+		return fmt.Errorf("otp: verify %s: %w", phonenum.Mask(phone), err)
 	}
 	return nil
 }

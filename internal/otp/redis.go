@@ -11,6 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/swiper-social/swiper/internal/backend"
+	phonenum "github.com/swiper-social/swiper/internal/phone"
 )
 
 // keyMargin is added to every key's PEXPIRE so that Redis forgets state only
@@ -179,7 +180,7 @@ func (r *Redis) Issue(ctx context.Context, req IssueRequest) (Result, error) {
 		r.p.Interval.Milliseconds(), req.DayKey, req.DayEnd.UnixMilli(), r.p.DailyLimit,
 		r.p.IPLimit, winEnd.UnixMilli(), keyMargin.Milliseconds())
 	if err != nil {
-		return Result{}, fmt.Errorf("otp: issue %s: %w", req.Phone, err)
+		return Result{}, fmt.Errorf("otp: issue %s: %w", phonenum.Mask(req.Phone), err)
 	}
 	return res, nil
 }
@@ -194,7 +195,7 @@ func (r *Redis) Verify(ctx context.Context, phone string, codeHash []byte, now t
 		r.p.LockDuration.Milliseconds(), r.p.FailureTTL.Milliseconds(),
 		r.p.Interval.Milliseconds(), keyMargin.Milliseconds())
 	if err != nil {
-		return Result{}, fmt.Errorf("otp: verify %s: %w", phone, err)
+		return Result{}, fmt.Errorf("otp: verify %s: %w", phonenum.Mask(phone), err)
 	}
 	return res, nil
 }
@@ -228,11 +229,11 @@ func (r *Redis) VerifyThen(ctx context.Context, phone string, codeHash []byte, n
 		r.p.LockDuration.Milliseconds(), r.p.FailureTTL.Milliseconds(),
 		r.p.Interval.Milliseconds(), keyMargin.Milliseconds(), set, ttl, then.Value).Slice()
 	if err != nil {
-		return Result{}, nil, fmt.Errorf("otp: verify %s: redis script: %w", phone, backend.Classify(err))
+		return Result{}, nil, fmt.Errorf("otp: verify %s: redis script: %w", phonenum.Mask(phone), backend.Classify(err))
 	}
 	res, vals, err := decodeThen(v, len(then.Get))
 	if err != nil {
-		return Result{}, nil, fmt.Errorf("otp: verify %s: %w", phone, err)
+		return Result{}, nil, fmt.Errorf("otp: verify %s: %w", phonenum.Mask(phone), err)
 	}
 	return res, vals, nil
 }
@@ -286,7 +287,7 @@ func (r *Redis) verifyThenApart(ctx context.Context, phone string, codeHash []by
 		return nil
 	})
 	if err != nil && !errors.Is(err, redis.Nil) {
-		return Result{}, nil, fmt.Errorf("otp: verify %s: then: %w", phone, backend.Classify(err))
+		return Result{}, nil, fmt.Errorf("otp: verify %s: then: %w", phonenum.Mask(phone), backend.Classify(err))
 	}
 	vals := make([][]byte, len(gets))
 	for i, g := range gets {
@@ -294,7 +295,7 @@ func (r *Redis) verifyThenApart(ctx context.Context, phone string, codeHash []by
 		switch {
 		case errors.Is(err, redis.Nil):
 		case err != nil:
-			return Result{}, nil, fmt.Errorf("otp: verify %s: then: %w", phone, backend.Classify(err))
+			return Result{}, nil, fmt.Errorf("otp: verify %s: then: %w", phonenum.Mask(phone), backend.Classify(err))
 		default:
 			vals[i] = b
 		}
