@@ -189,11 +189,14 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	cm := cache.NewMetrics(a.Registry)
 	users, profiles := profile.NewCaches(a.kv, cm, CacheTTL(cfg), log)
 	a.users, a.profiles = users, profiles
+	// Quota reads of concurrent Me answers share statements (closed after
+	// the HTTP server drained, before the database).
+	quotas := profile.NewSharedQuotas(a.Store, func(t time.Time) string { return social.Day(t, cfg.Timezone) })
+	a.closers = append(a.closers, func() error { quotas.Close(); return nil })
 	a.Profile = profile.New(profile.Deps{
 		Store: a.Store, Users: users, Profiles: profiles, Local: local, Remote: remote, Queue: a.queue,
 		Clock: opts.Clock, TZ: cfg.Timezone, Limits: media.DefaultLimits(), FreeDailyLikes: cfg.FreeDailyLikes, Log: log,
-		Quotas:  profile.NewSharedQuotas(a.Store, func(t time.Time) string { return social.Day(t, cfg.Timezone) }),
-		Changed: a.deckState.Changed,
+		Quotas: quotas, Changed: a.deckState.Changed,
 	})
 	// Social: the hot rank is a Redis sorted set on the production path
 	// (rebuilt from the scores table when missing), the table itself embedded.

@@ -133,6 +133,19 @@ func (c *Committer[Req, Res]) Close() {
 	<-c.done
 }
 
+// Waiting is how many requests wait for a batch to start.
+func (c *Committer[Req, Res]) Waiting() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, cl := range c.queue {
+		if !cl.gone {
+			n++
+		}
+	}
+	return n
+}
+
 // Stats returns the counts so far.
 func (c *Committer[Req, Res]) Stats() Stats {
 	return Stats{Batches: c.batches.Load(), Requests: c.requests.Load()}

@@ -54,14 +54,7 @@ func queued[Req, Res any](t *testing.T, c *Committer[Req, Res], n int) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		c.mu.Lock()
-		got := 0
-		for _, cl := range c.queue {
-			if !cl.gone {
-				got++
-			}
-		}
-		c.mu.Unlock()
+		got := c.Waiting()
 		if got == n {
 			return
 		}

@@ -68,13 +68,20 @@ func (f *fakeQuotas) UsedTodayMany(_ context.Context, day string, ids []int64) (
 
 func day(time.Time) string { return "2026-12-07" }
 
+// shared returns SharedQuotas over r, closed when the test ends.
+func shared(t *testing.T, r profile.QuotaReader) *profile.SharedQuotas {
+	q := profile.NewSharedQuotas(r, day)
+	t.Cleanup(q.Close)
+	return q
+}
+
 // A read asked for while a statement runs goes into the next statement,
 // which therefore sees a write committed before the read was asked for;
 // the reads queued meanwhile share that one statement.
 func TestSharedQuotasExactAndShared(t *testing.T) {
 	f := newFake()
 	f.hold = make(chan struct{})
-	q := profile.NewSharedQuotas(f, day)
+	q := shared(t, f)
 	ctx := context.Background()
 	f.set(1, 5)
 	f.set(2, 7)
@@ -143,7 +150,7 @@ func TestSharedQuotasFailures(t *testing.T) {
 	f := newFake()
 	f.errOn[1] = errors.New("database down")
 	f.panicOn[2] = true
-	q := profile.NewSharedQuotas(f, day)
+	q := shared(t, f)
 	ctx := context.Background()
 	if _, _, err := q.UsedToday(ctx, 1, time.Now()); err == nil || err.Error() != "database down" {
 		t.Fatalf("err = %v, want the statement's", err)
@@ -169,7 +176,7 @@ func TestSharedQuotasConcurrent(t *testing.T) {
 	for id := int64(1); id <= 50; id++ {
 		f.set(id, int(id))
 	}
-	q := profile.NewSharedQuotas(f, day)
+	q := shared(t, f)
 	var wg sync.WaitGroup
 	for i := range 500 {
 		wg.Add(1)
@@ -197,7 +204,7 @@ func TestSharedQuotasStore(t *testing.T) {
 	if _, err := st.DB().NewInsert().Model(&rows).Exec(ctx); err != nil {
 		t.Fatal(err)
 	}
-	q := profile.NewSharedQuotas(st, day)
+	q := shared(t, st)
 	var wg sync.WaitGroup
 	for i := range 30 {
 		wg.Add(1)
