@@ -107,46 +107,24 @@ func (s *Store) swipeBatch(ctx context.Context, tx bun.Tx, reqs []SwipeReq, out 
 	// 1. The swiped users that exist, and the VIP columns of the swipers
 	// whose requests are decided on them (one primary-key read).
 	ids := make([]int64, 0, 2*len(reqs))
-	deciding := false
 	for _, r := range reqs {
 		ids = append(ids, r.Swipe.SwipedID)
 		if r.Decide != nil {
 			ids = append(ids, r.Swipe.SwiperID)
-			deciding = true
 		}
 	}
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
-	exists := make(map[int64]bool, len(ids))
-	var vips map[int64]User
-	if deciding {
-		var us []User
-		if err := tx.NewSelect().Model(&us).Column("id", "vip_level", "vip_expires_at").
-			Where("id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
-			return err
-		}
-		vips = make(map[int64]User, len(us))
-		for _, u := range us {
-			exists[u.ID] = true
-			vips[u.ID] = u
-		}
-	} else {
-		buf = append(buf[:0], "SELECT id FROM users WHERE id IN ("...)
-		for i, id := range ids {
-			if i > 0 {
-				buf = append(buf, ',')
-			}
-			buf = strconv.AppendInt(buf, id, 10)
-		}
-		buf = append(buf, ')')
-		if err := scanRows(ctx, tx, string(buf), func(sc func(...any) error) error {
-			var id int64
-			err := sc(&id)
-			exists[id] = true
-			return err
-		}); err != nil {
-			return err
-		}
+	var us []User
+	if err := tx.NewSelect().Model(&us).Column("id", "vip_level", "vip_expires_at").
+		Where("id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
+		return err
+	}
+	exists := make(map[int64]bool, len(us))
+	vips := make(map[int64]User, len(us))
+	for _, u := range us {
+		exists[u.ID] = true
+		vips[u.ID] = u
 	}
 	// The like limits, and the refusals of Decide.
 	limits := make([]int, len(reqs))
