@@ -14,7 +14,6 @@ import (
 	"os"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -319,26 +318,9 @@ func (a *App) Serve(ctx context.Context, ln net.Listener, workers int) error {
 			return fmt.Errorf("app: listen: %w", err)
 		}
 	}
-	// Lame duck (topology test TestFaultReplicaSIGTERM): on SIGTERM the
-	// replica first keeps serving for drainDelay but answers every request
-	// with "Connection: close" (and /readyz with 503), so that nginx stops
-	// reusing its keepalive connections before Shutdown closes idle ones;
-	// otherwise nginx may write a POST on a connection being closed and,
-	// rightly refusing to retry a non-idempotent request, answer 502.
-	var draining atomic.Bool
-	drainDelay := a.Cfg.DrainDelay
-	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if draining.Load() {
-			w.Header().Set("Connection", "close")
-			if r.URL.Path == "/readyz" {
-				http.Error(w, "draining", http.StatusServiceUnavailable)
-				return
-			}
-		}
-		a.Handler.ServeHTTP(w, r)
-	})
+	duck := &lameDuck{h: a.Handler}
 	srv := &http.Server{
-		Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second,
+		Handler: duck, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second,
 		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10,
 		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
@@ -386,14 +368,8 @@ func (a *App) Serve(ctx context.Context, ln net.Listener, workers int) error {
 		return fmt.Errorf("app: workers: %w", err)
 	case <-ctx.Done():
 	}
-	draining.Store(true)
-	a.Log.Info("shutting down: lame duck, closing keepalive connections", "delay", drainDelay)
-	time.Sleep(drainDelay)
-	a.Log.Info("shutting down: draining requests")
-	shutCtx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutCtx); err != nil {
-		a.Log.Warn("requests still running at shutdown deadline", "err", err)
+	if err := duck.stop(srv, ln, a.Cfg.DrainDelay, 25*time.Second, a.Log); err != nil {
+		a.Log.Warn("shutdown deadline passed", "err", err)
 	}
 	a.swipes.Close() // answers the swipes still queued; later ones get 503
 	a.Log.Info("requests drained; draining tasks")
