@@ -2,6 +2,7 @@ package topology_test
 
 import (
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"slices"
@@ -495,22 +496,38 @@ func TestFaultReplicaSIGTERM(t *testing.T) {
 	l := startLoad(t, 10, 2)
 	time.Sleep(2 * time.Second)
 
-	// Slow, in-flight uploads straight to replica 1.
+	// Slow uploads straight to replica 1, halfway through their bodies
+	// when it gets SIGTERM (it stops accepting at once, so they must be
+	// in flight by then).
 	users, tokens := seededLoadUsers(t)
 	big := pngImage(1400, 1400, true)
 	ups := make(chan result, 3)
+	release := make(chan struct{})
+	var halves []chan struct{}
 	for i := 0; i < 3; i++ {
+		half := make(chan struct{})
+		halves = append(halves, half)
 		go func() {
 			cl := c.newClient()
 			cl.token = tokens[users[i]]
 			body, ct := multipartBody("avatar", big)
-			ups <- cl.do("PUT", c.replicaURL(0, "/api/v1/users/me/avatar"), body, ct)
+			data, _ := io.ReadAll(body)
+			ups <- cl.do("PUT", c.replicaURL(0, "/api/v1/users/me/avatar"), &stalledBody{data: data, half: half, release: release}, ct)
 		}()
 	}
-	time.Sleep(150 * time.Millisecond)
+	for _, half := range halves {
+		select {
+		case <-half:
+		case <-time.After(10 * time.Second):
+			t.Fatal("an upload did not send half its body within 10 s")
+		}
+	}
+	time.Sleep(300 * time.Millisecond) // margin for the replica to accept the connections on a loaded machine
 	sig := time.Now()
 	c.replicas[0].signal(syscall.SIGTERM)
 	c.worker.signal(syscall.SIGTERM)
+	time.Sleep(200 * time.Millisecond)
+	close(release)
 	for i := 0; i < 3; i++ {
 		r := <-ups
 		if r.status != 200 || r.code != 0 {
@@ -546,4 +563,33 @@ func TestFaultReplicaSIGTERM(t *testing.T) {
 	checkSwipes(t, "replica SIGTERM", ops)
 	checkSMS(t, "replica SIGTERM", ops)
 	checkInvariants(t, "after the replica SIGTERM")
+}
+
+// stalledBody is a request body that stops halfway (once half is closed)
+// until release is closed, like a slow client's upload.
+type stalledBody struct {
+	data    []byte
+	off     int
+	half    chan struct{}
+	release <-chan struct{}
+	stopped bool
+}
+
+func (b *stalledBody) Read(p []byte) (int, error) {
+	mid := len(b.data) / 2
+	if b.off == mid && !b.stopped {
+		b.stopped = true
+		close(b.half)
+		<-b.release
+	}
+	if b.off >= len(b.data) {
+		return 0, io.EOF
+	}
+	end := len(b.data)
+	if b.off < mid {
+		end = mid
+	}
+	n := copy(p, b.data[b.off:end])
+	b.off += n
+	return n, nil
 }
