@@ -67,17 +67,6 @@ func isDuplicate(err error) bool {
 	return errors.Is(classify(err), ErrConflict)
 }
 
-// readCommitted is the isolation of transactions that lock only the rows
-// they read: on MySQL, READ COMMITTED (REPEATABLE READ would also lock the
-// gaps where absent rows would be, and transactions that insert into gaps
-// another one locked deadlock each other). SQLite has one writer at a time.
-func (s *Store) readCommitted() *sql.TxOptions {
-	if s.dialect == config.MySQL {
-		return &sql.TxOptions{Isolation: sql.LevelReadCommitted}
-	}
-	return nil
-}
-
 // forUpdate locks the selected rows on MySQL; SQLite transactions are
 // IMMEDIATE, so the whole database is already locked for writing.
 func (s *Store) forUpdate(q *bun.SelectQuery) *bun.SelectQuery {

@@ -6,6 +6,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
@@ -15,7 +16,7 @@ import (
 	"path/filepath"
 	"time"
 
-	_ "github.com/go-sql-driver/mysql" // MySQL driver
+	"github.com/go-sql-driver/mysql"
 	_ "github.com/ncruces/go-sqlite3/driver"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
@@ -40,6 +41,7 @@ var migrationsFS embed.FS
 // Store is the database.
 type Store struct {
 	db      *bun.DB
+	rc      *bun.DB // the pool of inReadCommittedTx: db on SQLite, its own on MySQL
 	dialect string
 	stmts   preparedStmts // prepared.go
 	sql     hotSQL
@@ -47,7 +49,7 @@ type Store struct {
 
 // Open connects to the database named by dialect and dsn (see config.Config.Database).
 func Open(ctx context.Context, dialect, dsn string) (*Store, error) {
-	var db *bun.DB
+	var db, rc *bun.DB
 	switch dialect {
 	case config.SQLite:
 		if dir := filepath.Dir(dsn); dir != "." && dir != "" {
@@ -72,21 +74,34 @@ func Open(ctx context.Context, dialect, dsn string) (*Store, error) {
 		sqldb.SetMaxIdleConns(64)
 		sqldb.SetConnMaxLifetime(30 * time.Minute)
 		db = bun.NewDB(sqldb, mysqldialect.New())
+		if rc, err = openReadCommitted(dsn); err != nil {
+			db.Close()
+			return nil, err
+		}
 	default:
 		return nil, fmt.Errorf("store: unknown dialect %q", dialect)
 	}
-	s := &Store{db: db, dialect: dialect}
+	if rc == nil {
+		rc = db
+	}
+	s := &Store{db: db, rc: rc, dialect: dialect}
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if err := s.Ping(pctx); err != nil {
-		db.Close()
+		s.Close()
 		return nil, err
 	}
 	return s, nil
 }
 
-// Close closes the connection pool.
-func (s *Store) Close() error { return s.db.Close() }
+// Close closes the connection pools.
+func (s *Store) Close() error {
+	err := s.db.Close()
+	if s.rc != s.db {
+		err = errors.Join(err, s.rc.Close())
+	}
+	return err
+}
 
 // DB exposes the bun handle to sibling packages' tests and the seeder.
 func (s *Store) DB() *bun.DB { return s.db }
@@ -136,14 +151,24 @@ func (s *Store) Migrate(ctx context.Context, log *slog.Logger) error {
 // inTx runs fn in a transaction (IMMEDIATE on SQLite, so writers serialise),
 // retrying on deadlocks.
 func (s *Store) inTx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) error {
-	return s.inTxWith(ctx, nil, fn)
+	return s.runTx(ctx, s.db, fn)
 }
 
-// inTxWith is inTx with transaction options (nil: the database's defaults).
-func (s *Store) inTxWith(ctx context.Context, opts *sql.TxOptions, fn func(ctx context.Context, tx bun.Tx) error) error {
+// inReadCommittedTx is inTx for transactions that lock only the rows they
+// read: on MySQL they run at READ COMMITTED (REPEATABLE READ would also
+// lock the gaps where absent rows would be, and transactions that insert
+// into gaps another one locked deadlock each other). Their pool's sessions
+// are READ COMMITTED from the start, which saves a round trip per
+// transaction over setting the level each time. SQLite has one writer at a
+// time.
+func (s *Store) inReadCommittedTx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) error {
+	return s.runTx(ctx, s.rc, fn)
+}
+
+func (s *Store) runTx(ctx context.Context, db *bun.DB, fn func(ctx context.Context, tx bun.Tx) error) error {
 	var err error
 	for attempt := 0; attempt < 5; attempt++ {
-		err = s.db.RunInTx(ctx, opts, fn)
+		err = db.RunInTx(ctx, nil, fn)
 		if err == nil || !isRetryable(err) {
 			return classify(err)
 		}
@@ -154,4 +179,46 @@ func (s *Store) inTxWith(ctx context.Context, opts *sql.TxOptions, fn func(ctx c
 		}
 	}
 	return classify(err)
+}
+
+// openReadCommitted opens the MySQL pool of inReadCommittedTx. Its
+// connections are few: one process runs one swipe batch at a time.
+func openReadCommitted(dsn string) (*bun.DB, error) {
+	cfg, err := mysql.ParseDSN(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: mysql dsn: %w", err)
+	}
+	base, err := mysql.NewConnector(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("store: mysql: %w", err)
+	}
+	sqldb := sql.OpenDB(sessionConnector{base, "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED"})
+	sqldb.SetMaxOpenConns(8)
+	sqldb.SetMaxIdleConns(8)
+	sqldb.SetConnMaxLifetime(30 * time.Minute)
+	return bun.NewDB(sqldb, mysqldialect.New()), nil
+}
+
+// sessionConnector runs a statement on each new connection (portable
+// across MySQL and MariaDB, unlike the names of their session variables).
+type sessionConnector struct {
+	driver.Connector
+	setup string
+}
+
+func (c sessionConnector) Connect(ctx context.Context) (driver.Conn, error) {
+	conn, err := c.Connector.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ex, ok := conn.(driver.ExecerContext)
+	if !ok {
+		conn.Close()
+		return nil, errors.New("store: the mysql driver cannot set up a session")
+	}
+	if _, err := ex.ExecContext(ctx, c.setup, nil); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("store: %s: %w", c.setup, err)
+	}
+	return conn, nil
 }

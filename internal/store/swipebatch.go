@@ -3,6 +3,7 @@ package store
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
@@ -10,6 +11,8 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+
+	"github.com/swiper-social/swiper/internal/config"
 )
 
 // SwipeReq is one swipe of a SwipeBatch.
@@ -55,15 +58,15 @@ type scoreAdd struct {
 // deadlock), deciding them in order as Swipe would one after the other,
 // with a constant number of statements whatever the size of the batch:
 //
-//  1. which swiped users exist, with the VIP columns of the swipers whose
-//     requests have Decide (one SELECT … IN);
-//  2. which pairs are swiped already (one SELECT … FOR UPDATE of
-//     primary-key points: it waits for a concurrent batch that inserted
-//     one of them, then sees it);
-//  3. the quota rows of the limited likes' users and days, read locked
-//     (one SELECT … FOR UPDATE; the rows missing are created and locked by
+//  1. one SELECT (appendBatchLookup) of which swiped users exist, with the
+//     VIP columns of the swipers whose requests have Decide; of which pairs
+//     are swiped already, locked (primary-key points: it waits for a
+//     concurrent batch that inserted one of them, then sees it); and of the
+//     quota rows of the likes' users and days, locked;
+//  2. the like limits (Decide);
+//  3. the quota rows missing for limited likes are created and locked by
 //     one upsert that adds nothing, then read: two more statements on a
-//     user's first like of the day);
+//     user's first like of the day;
 //  4. the decisions, in memory: unknown user, conflict, quota — a limit L
 //     with U used accepts the first L-U likes of that user and day;
 //  5. the writes: one multi-row INSERT of swipes; the reverse likes of the
@@ -78,7 +81,7 @@ type scoreAdd struct {
 // makes two crossing likes in concurrent batches (of two replicas) match
 // exactly once: each waits for the other's uncommitted like, the database
 // breaks the deadlock, and the retried batch sees the committed like. On
-// MySQL the transaction runs at READ COMMITTED: its locking reads lock the
+// MySQL the transaction runs at READ COMMITTED (inReadCommittedTx): its locking reads lock the
 // rows they find, not the gaps where absent ones would go, which under
 // REPEATABLE READ made concurrent batches inserting swipes into each
 // other's locked gaps deadlock all the time. Rows are written and locked
@@ -90,7 +93,7 @@ func (s *Store) SwipeBatch(ctx context.Context, reqs []SwipeReq) ([]SwipeOutcome
 	if len(reqs) == 0 {
 		return out, nil
 	}
-	err := s.inTxWith(ctx, s.readCommitted(), func(ctx context.Context, tx bun.Tx) error {
+	err := s.inReadCommittedTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		clear(out) // a retry decides again from what it reads
 		return s.swipeBatch(ctx, tx, reqs, out)
 	})
@@ -104,29 +107,55 @@ func (s *Store) swipeBatch(ctx context.Context, tx bun.Tx, reqs []SwipeReq, out 
 	d := s.db.Dialect()
 	buf := make([]byte, 0, 64*len(reqs)+128)
 
-	// 1. The swiped users that exist, and the VIP columns of the swipers
-	// whose requests are decided on them (one primary-key read).
+	// 1. One statement reads what the decisions need (see
+	// appendBatchLookup): the swiped users that exist, with the VIP columns
+	// of the swipers whose requests are decided on them; the pairs already
+	// swiped, locked; and the quota rows of the likes' users and days,
+	// locked.
 	ids := make([]int64, 0, 2*len(reqs))
+	pairs := make([]swipePair, 0, len(reqs))
+	var quotas []quotaKey
 	for _, r := range reqs {
-		ids = append(ids, r.Swipe.SwipedID)
+		w := r.Swipe
+		ids = append(ids, w.SwipedID)
 		if r.Decide != nil {
-			ids = append(ids, r.Swipe.SwiperID)
+			ids = append(ids, w.SwiperID)
+		}
+		pairs = append(pairs, swipePair{w.SwiperID, w.SwipedID})
+		if IsLike(w.Action) {
+			quotas = append(quotas, quotaKey{w.SwiperID, r.Day})
 		}
 	}
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
-	var us []User
-	if err := tx.NewSelect().Model(&us).Column("id", "vip_level", "vip_expires_at").
-		Where("id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
+	slices.SortFunc(pairs, comparePairs)
+	pairs = slices.Compact(pairs)
+	slices.SortFunc(quotas, compareQuotas)
+	quotas = slices.Compact(quotas)
+	var rows []batchLookupRow
+	buf = s.appendBatchLookup(buf[:0], ids, pairs, quotas)
+	if err := tx.NewRaw(string(buf)).Scan(ctx, &rows); err != nil {
 		return err
 	}
-	exists := make(map[int64]bool, len(us))
-	vips := make(map[int64]User, len(us))
-	for _, u := range us {
-		exists[u.ID] = true
-		vips[u.ID] = u
+	exists := make(map[int64]bool, len(ids))
+	vips := make(map[int64]batchLookupRow, len(ids))
+	stored := map[swipePair]bool{}
+	used := map[quotaKey]int{}
+	found := make(map[quotaKey]bool, len(quotas))
+	for _, row := range rows {
+		switch row.Kind {
+		case lookupUser:
+			exists[row.A] = true
+			vips[row.A] = row
+		case lookupSwipe:
+			stored[swipePair{row.A, row.B}] = true
+		case lookupQuota:
+			q := quotaKey{row.A, row.Day.String}
+			used[q], found[q] = int(row.B), true
+		}
 	}
-	// The like limits, and the refusals of Decide.
+
+	// 2. The like limits, and the refusals of Decide.
 	limits := make([]int, len(reqs))
 	refused := make([]error, len(reqs))
 	for i, r := range reqs {
@@ -139,88 +168,44 @@ func (s *Store) swipeBatch(ctx context.Context, tx bun.Tx, reqs []SwipeReq, out 
 			refused[i] = fmt.Errorf("store: swipe %d→%d: %w", r.Swipe.SwiperID, r.Swipe.SwipedID, ErrNoSwiper)
 			continue
 		}
-		limits[i], refused[i] = r.Decide(u.VIPLevel, u.VIPExpiresAt)
+		limits[i], refused[i] = r.Decide(int(u.B), u.At)
 	}
 
-	// 2. The pairs already swiped.
-	pairs := make([]swipePair, 0, len(reqs))
-	var quotas []quotaKey
+	// 3. The quota rows missing for limited likes (a user's first like of
+	// the day) are created and locked by an upsert that adds nothing, then
+	// read. Unlimited likes are only counted (step 5), which locks their rows.
+	var missing []quotaKey
 	for i, r := range reqs {
-		w := r.Swipe
-		if refused[i] != nil || !exists[w.SwipedID] {
-			continue
-		}
-		pairs = append(pairs, swipePair{w.SwiperID, w.SwipedID})
-		if IsLike(w.Action) && limits[i] >= 0 {
-			quotas = append(quotas, quotaKey{w.SwiperID, r.Day})
+		q := quotaKey{r.Swipe.SwiperID, r.Day}
+		if refused[i] == nil && exists[r.Swipe.SwipedID] && IsLike(r.Swipe.Action) && limits[i] >= 0 && !found[q] {
+			found[q] = true // once
+			missing = append(missing, q)
 		}
 	}
-	stored := map[swipePair]bool{}
-	if len(pairs) > 0 {
-		slices.SortFunc(pairs, comparePairs)
-		pairs = slices.Compact(pairs)
-		buf = s.appendPairLookup(buf[:0], "swiper_id, swiped_id", "swipes", "swiper_id", "swiped_id", pairs)
+	if len(missing) > 0 {
+		slices.SortFunc(missing, compareQuotas)
+		buf = append(buf[:0], "INSERT INTO daily_quotas (user_id, day, likes) VALUES "...)
+		for i, q := range missing {
+			if i > 0 {
+				buf = append(buf, ',')
+			}
+			buf = d.AppendString(append(strconv.AppendInt(append(buf, '('), q.user, 10), ','), q.day)
+			buf = append(buf, ",0)"...)
+		}
+		buf = append(buf, s.upsertAdd([]string{"user_id", "day"}, "likes")...)
+		if _, err := tx.ExecContext(ctx, string(buf)); err != nil {
+			return err
+		}
+		// Another batch may have made one meanwhile.
+		buf = s.appendQuotaLookup(buf[:0], missing)
 		if err := scanRows(ctx, tx, string(buf), func(sc func(...any) error) error {
-			var p swipePair
-			err := sc(&p.from, &p.to)
-			stored[p] = true
+			var q quotaKey
+			var likes int
+			err := sc(&q.user, &q.day, &likes)
+			used[q] = likes
 			return err
 		}); err != nil {
 			return err
-		}
-	}
-
-	// 3. The quota rows of the limited likes, read locked; those missing
-	// (a user's first like of the day) are created and locked by an upsert
-	// that adds nothing, then read. Unlimited likes are only counted (step 5).
-	used := map[quotaKey]int{}
-	if len(quotas) > 0 {
-		slices.SortFunc(quotas, compareQuotas)
-		quotas = slices.Compact(quotas)
-		found := make(map[quotaKey]bool, len(quotas))
-		read := func(keys []quotaKey) error {
-			buf = append(buf[:0], "SELECT user_id, day, likes FROM daily_quotas WHERE "...)
-			for i, q := range keys {
-				if i > 0 {
-					buf = append(buf, " OR "...)
-				}
-				buf = strconv.AppendInt(append(buf, "(user_id = "...), q.user, 10)
-				buf = append(d.AppendString(append(buf, " AND day = "...), q.day), ')')
-			}
-			buf = append(buf, s.forUpdateSQL()...)
-			return scanRows(ctx, tx, string(buf), func(sc func(...any) error) error {
-				var q quotaKey
-				var likes int
-				err := sc(&q.user, &q.day, &likes)
-				used[q], found[q] = likes, true
-				return err
-			})
-		}
-		if err := read(quotas); err != nil {
-			return err
-		}
-		var missing []quotaKey
-		for _, q := range quotas {
-			if !found[q] {
-				missing = append(missing, q)
-			}
-		}
-		if len(missing) > 0 {
-			buf = append(buf[:0], "INSERT INTO daily_quotas (user_id, day, likes) VALUES "...)
-			for i, q := range missing {
-				if i > 0 {
-					buf = append(buf, ',')
-				}
-				buf = d.AppendString(append(strconv.AppendInt(append(buf, '('), q.user, 10), ','), q.day)
-				buf = append(buf, ",0)"...)
-			}
-			buf = append(buf, s.upsertAdd([]string{"user_id", "day"}, "likes")...)
-			if _, err := tx.ExecContext(ctx, string(buf)); err != nil {
-				return err
-			}
-			if err := read(missing); err != nil { // another batch may have made one meanwhile
-				return err
-			}
 		}
 	}
 
@@ -423,6 +408,68 @@ func scanRows(ctx context.Context, tx bun.Tx, query string, row func(scan func(.
 		}
 	}
 	return rows.Err()
+}
+
+// batchLookupRow is a row of appendBatchLookup's statement.
+type batchLookupRow struct {
+	Kind int            `bun:"k"`
+	A    int64          `bun:"a"`   // users.id, swipes.swiper_id, daily_quotas.user_id
+	B    int64          `bun:"b"`   // users.vip_level, swipes.swiped_id, daily_quotas.likes
+	Day  sql.NullString `bun:"day"` // daily_quotas.day
+	At   *time.Time     `bun:"at"`  // users.vip_expires_at
+}
+
+// The kinds of batchLookupRow.
+const (
+	lookupUser = iota
+	lookupSwipe
+	lookupQuota
+)
+
+// appendBatchLookup appends the first statement of a batch: a UNION ALL
+// of a plain read of the users ids, a locking read of the swipes pairs and
+// a locking read of the quota rows quotas (locked in that order, the order
+// of the later writes). Each part reads primary-key points (forced, see
+// byPrimaryKey);
+// MySQL takes each part's FOR UPDATE inside its parentheses.
+func (s *Store) appendBatchLookup(buf []byte, ids []int64, pairs []swipePair, quotas []quotaKey) []byte {
+	open, closed := "", ""
+	if s.dialect == config.MySQL {
+		open, closed = "(", ")"
+	}
+	buf = append(buf, open...)
+	buf = append(buf, "SELECT 0 AS k, id AS a, vip_level AS b, NULL AS day, vip_expires_at AS at FROM users"...)
+	buf = append(append(buf, s.byPrimaryKey()...), " WHERE id IN ("...)
+	buf = append(appendInts(buf, ids...), ')')
+	buf = append(buf, closed...)
+	buf = append(append(buf, " UNION ALL "...), open...)
+	buf = s.appendPairLookup(buf, "1, swiper_id, swiped_id, NULL, NULL", "swipes", "swiper_id", "swiped_id", pairs)
+	buf = append(buf, closed...)
+	if len(quotas) > 0 {
+		buf = append(append(buf, " UNION ALL "...), open...)
+		buf = s.appendQuotaLookupCols(buf, "2, user_id, likes, day, NULL", quotas)
+		buf = append(buf, closed...)
+	}
+	return buf
+}
+
+// appendQuotaLookup appends a locking SELECT of the quota rows qs.
+func (s *Store) appendQuotaLookup(buf []byte, qs []quotaKey) []byte {
+	return s.appendQuotaLookupCols(buf, "user_id, day, likes", qs)
+}
+
+func (s *Store) appendQuotaLookupCols(buf []byte, cols string, qs []quotaKey) []byte {
+	d := s.db.Dialect()
+	buf = append(append(append(buf, "SELECT "...), cols...), " FROM daily_quotas"...)
+	buf = append(append(buf, s.byPrimaryKey()...), " WHERE "...)
+	for i, q := range qs {
+		if i > 0 {
+			buf = append(buf, " OR "...)
+		}
+		buf = strconv.AppendInt(append(buf, "(user_id = "...), q.user, 10)
+		buf = append(d.AppendString(append(buf, " AND day = "...), q.day), ')')
+	}
+	return append(buf, s.forUpdateSQL()...)
 }
 
 // appendPairLookup appends a locking SELECT of cols from table of the rows

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/swiper-social/swiper/internal/config"
 	"github.com/swiper-social/swiper/internal/testenv"
@@ -21,30 +22,7 @@ func TestSwipeBatchLookupPlan(t *testing.T) {
 		t.Skip("the plan that matters is MariaDB's (SWIPER_TEST_BACKEND=production)")
 	}
 	ctx := context.Background()
-	cfg, err := config.Load(func(k string) string {
-		if k == "SWIPER_DATABASE_URL" {
-			return testenv.MySQLDatabase(t)
-		}
-		return ""
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	dialect, dsn, err := cfg.Database()
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := Open(ctx, dialect, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if err := st.Migrate(ctx, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
-		t.Fatal(err)
-	}
-	if st.dialect != config.MySQL {
-		t.Fatalf("dialect %s", st.dialect)
-	}
+	st := openMySQL(t)
 	// A history of 3 swipers × 4,000 swipes, so that a scan would show.
 	for s := int64(1); s <= 3; s++ {
 		if _, err := st.db.ExecContext(ctx, fmt.Sprintf("INSERT INTO swipes (swiper_id, swiped_id, action, created_at) "+
@@ -69,6 +47,111 @@ func TestSwipeBatchLookupPlan(t *testing.T) {
 			t.Fatalf("query %.100s", q)
 		}
 	}
+}
+
+// TestSwipeBatchFirstStatementPlan: the batch's first statement reads
+// each of its three tables by primary key, and locks the swipes and quota
+// rows it reads but not the users.
+func TestSwipeBatchFirstStatementPlan(t *testing.T) {
+	if !testenv.Production() {
+		t.Skip("the plan and the locks that matter are MariaDB's (SWIPER_TEST_BACKEND=production)")
+	}
+	ctx := context.Background()
+	st := openMySQL(t)
+	if _, err := st.db.ExecContext(ctx, "INSERT INTO swipes (swiper_id, swiped_id, action, created_at) "+
+		"SELECT 1, seq, 1, NOW() FROM seq_1_to_4000"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.db.ExecContext(ctx, "INSERT INTO daily_quotas (user_id, day, likes) VALUES (1, '2026-12-07', 3), (2, '2026-12-07', 5)"); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	var ids []int64
+	for _, phone := range []string{"+8613811112222", "+8613811113333"} {
+		u, _, err := st.Register(ctx, User{Phone: phone, Nickname: "用户", Gender: "male", Birthday: "1990-01-01",
+			City: "北京", CreatedAt: now, ActiveAt: now}, Profile{DatingGender: "female", DatingCity: "北京",
+			MaxDistance: 50, MinDatingAge: 18, MaxDatingAge: 50})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, u.ID)
+	}
+	if _, err := st.db.ExecContext(ctx, "ANALYZE TABLE swipes, daily_quotas, users"); err != nil {
+		t.Fatal(err)
+	}
+	ids = append(ids, 10, 20)
+	pairs := []swipePair{{1, 10}, {1, 5000}, {2, 20}}
+	quotas := []quotaKey{{1, "2026-12-07"}, {2, "2026-12-07"}, {3, "2026-12-07"}}
+	q := string(st.appendBatchLookup(nil, ids, pairs, quotas))
+	byTable := map[string]string{}
+	plan := explain(t, st, "EXPLAIN "+q)
+	for _, row := range plan {
+		if row["table"] != "" && !strings.HasPrefix(row["table"], "<") {
+			byTable[row["table"]] = row["key"]
+		}
+	}
+	for _, table := range []string{"users", "swipes", "daily_quotas"} {
+		if byTable[table] != "PRIMARY" {
+			t.Errorf("%s read by %q, want its primary key (plan %v)", table, byTable[table], plan)
+		}
+	}
+
+	// The locks: a transaction that ran the statement holds the swipe (1,
+	// 10) and the quota row of user 1, not the rows of users.
+	tx, err := st.rc.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	var rows []batchLookupRow
+	if err := tx.NewRaw(q).Scan(ctx, &rows); err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[int]int{}
+	for _, r := range rows {
+		kinds[r.Kind]++
+	}
+	if kinds[lookupUser] != 2 || kinds[lookupSwipe] != 1 || kinds[lookupQuota] != 2 {
+		t.Fatalf("rows %+v: want 2 users, 1 stored pair and 2 quota rows", rows)
+	}
+	var locked int
+	if err := tx.QueryRowContext(ctx, "SELECT trx_rows_locked FROM information_schema.innodb_trx WHERE trx_mysql_thread_id = CONNECTION_ID()").Scan(&locked); err != nil {
+		t.Fatal(err)
+	}
+	if locked != 3 {
+		t.Errorf("%d rows locked, want 3: the stored pair and the 2 quota rows", locked)
+	}
+}
+
+// openMySQL opens and migrates a fresh MariaDB test database.
+func openMySQL(t *testing.T) *Store {
+	t.Helper()
+	ctx := context.Background()
+	cfg, err := config.Load(func(k string) string {
+		if k == "SWIPER_DATABASE_URL" {
+			return testenv.MySQLDatabase(t)
+		}
+		return ""
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dialect, dsn, err := cfg.Database()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := Open(ctx, dialect, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if err := st.Migrate(ctx, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
+		t.Fatal(err)
+	}
+	if st.dialect != config.MySQL {
+		t.Fatalf("dialect %s", st.dialect)
+	}
+	return st
 }
 
 // explain returns the rows of an EXPLAIN as column → text.
