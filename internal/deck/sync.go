@@ -221,7 +221,7 @@ func (ix *Index) Run(ctx context.Context, every time.Duration, log *slog.Logger)
 	if err := ix.Poll(ctx); err != nil && ctx.Err() == nil {
 		log.Warn("deck index: load failed; the first deck retries", "err", err)
 	} else if ctx.Err() == nil {
-		log.Info("deck index loaded", "users", ix.Len(), "took", time.Since(start).Round(time.Millisecond))
+		log.Info("deck index loaded", "users", ix.Len(), "took", time.Since(start).Round(time.Millisecond).String())
 	}
 	tick := time.NewTicker(every)
 	defer tick.Stop()
