@@ -184,15 +184,7 @@ func (s *Store) swipeBatch(ctx context.Context, tx bun.Tx, reqs []SwipeReq, out 
 	}
 	if len(missing) > 0 {
 		slices.SortFunc(missing, compareQuotas)
-		buf = append(buf[:0], "INSERT INTO daily_quotas (user_id, day, likes) VALUES "...)
-		for i, q := range missing {
-			if i > 0 {
-				buf = append(buf, ',')
-			}
-			buf = d.AppendString(append(strconv.AppendInt(append(buf, '('), q.user, 10), ','), q.day)
-			buf = append(buf, ",0)"...)
-		}
-		buf = append(buf, s.upsertAdd([]string{"user_id", "day"}, "likes")...)
+		buf = s.appendQuotaUpsert(buf[:0], missing, nil)
 		if _, err := tx.ExecContext(ctx, string(buf)); err != nil {
 			return err
 		}
@@ -315,15 +307,7 @@ func (s *Store) swipeBatch(ctx context.Context, tx bun.Tx, reqs []SwipeReq, out 
 			keys = append(keys, q)
 		}
 		slices.SortFunc(keys, compareQuotas)
-		buf = append(buf[:0], "INSERT INTO daily_quotas (user_id, day, likes) VALUES "...)
-		for i, q := range keys {
-			if i > 0 {
-				buf = append(buf, ',')
-			}
-			buf = d.AppendString(append(strconv.AppendInt(append(buf, '('), q.user, 10), ','), q.day)
-			buf = append(strconv.AppendInt(append(buf, ','), int64(likesAdded[q]), 10), ')')
-		}
-		buf = append(buf, s.upsertAdd([]string{"user_id", "day"}, "likes")...)
+		buf = s.appendQuotaUpsert(buf[:0], keys, likesAdded)
 		if _, err := tx.ExecContext(ctx, string(buf)); err != nil {
 			return err
 		}
@@ -451,6 +435,22 @@ func (s *Store) appendBatchLookup(buf []byte, ids []int64, pairs []swipePair, qu
 		buf = append(buf, closed...)
 	}
 	return buf
+}
+
+// appendQuotaUpsert appends an upsert that adds add[q] likes to the quota
+// row q of each of keys, creating the rows missing (nil add: it adds
+// nothing, and only creates and locks them).
+func (s *Store) appendQuotaUpsert(buf []byte, keys []quotaKey, add map[quotaKey]int) []byte {
+	d := s.db.Dialect()
+	buf = append(buf, "INSERT INTO daily_quotas (user_id, day, likes) VALUES "...)
+	for i, q := range keys {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = d.AppendString(append(strconv.AppendInt(append(buf, '('), q.user, 10), ','), q.day)
+		buf = append(strconv.AppendInt(append(buf, ','), int64(add[q]), 10), ')')
+	}
+	return append(buf, s.upsertAdd([]string{"user_id", "day"}, "likes")...)
 }
 
 // appendQuotaLookup appends a locking SELECT of the quota rows qs.
