@@ -169,13 +169,14 @@ func TestSharedQuotasFailures(t *testing.T) {
 	}
 }
 
-// Many concurrent readers all get their own user's usage, and fewer
-// statements run than reads.
+// Many concurrent readers all get their own user's usage, and the reads
+// that queue while a statement runs share the next one.
 func TestSharedQuotasConcurrent(t *testing.T) {
 	f := newFake()
 	for id := int64(1); id <= 50; id++ {
 		f.set(id, int(id))
 	}
+	f.hold = make(chan struct{})
 	q := shared(t, f)
 	var wg sync.WaitGroup
 	for i := range 500 {
@@ -188,10 +189,18 @@ func TestSharedQuotasConcurrent(t *testing.T) {
 			}
 		}()
 	}
+	<-f.started
+	f.mu.Lock()
+	first := len(f.batches[0])
+	f.mu.Unlock()
+	waitQueued(t, q, f, 500-first)
+	close(f.hold)
 	wg.Wait()
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	t.Logf("500 reads in %d statements", len(f.batches))
+	if len(f.batches) != 2 {
+		t.Errorf("500 reads in %d statements, want 2: the %d queued behind the first share one", len(f.batches), 500-first)
+	}
 }
 
 // Against the database of the suite's path: the usage of each user and
