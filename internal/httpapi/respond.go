@@ -14,6 +14,7 @@ import (
 	"github.com/swiper-social/swiper/internal/input"
 	"github.com/swiper-social/swiper/internal/media"
 	"github.com/swiper-social/swiper/internal/profile"
+	"github.com/swiper-social/swiper/internal/ratelimit"
 	"github.com/swiper-social/swiper/internal/social"
 )
 
@@ -35,6 +36,7 @@ const (
 	codeNoRoute       = 4000
 	codeNoMethod      = 4001
 	codeTooLarge      = 4002
+	codeCrossOrigin   = 4003
 	codeInternal      = 5000
 	codeUnavailable   = 5001
 	retryUnavailable  = 5 // seconds, Retry-After of a 503
@@ -91,6 +93,7 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	var limit *auth.LimitError
 	var perm *profile.PermissionError
 	var quota *social.QuotaError
+	var rate *ratelimit.Error
 	switch {
 	case errors.As(err, &inErr):
 		code := codeInvalid
@@ -144,6 +147,9 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		} else {
 			fail(w, http.StatusTooManyRequests, codeLikeQuota, "daily like quota used up")
 		}
+	case errors.As(err, &rate):
+		retryAfter(w, rate.RetryAfter)
+		fail(w, http.StatusTooManyRequests, codeTooFrequent, "too many requests of this kind ("+rate.Rule.Name+"); slow down")
 	case errors.Is(err, social.ErrNothingToRewind):
 		fail(w, http.StatusNotFound, codeNothingToUndo, "nothing to rewind")
 	case errors.Is(err, social.ErrRewindTooOld):

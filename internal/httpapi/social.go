@@ -21,6 +21,8 @@ const (
 	codeRewindTooOld   = 2005
 	codeRewindQuota    = 2006
 	codeNotMatched     = 2007
+	codeTooFrequent    = 2008
+	codeRewindMatched  = 2010
 	defaultDeckSize    = 20
 	defaultPageSize    = 20
 	defaultRankSize    = 50
