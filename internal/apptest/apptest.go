@@ -23,6 +23,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/legacy"
+	"github.com/uptrace/bun"
 
 	"github.com/swiper-social/swiper/api"
 	"github.com/swiper-social/swiper/internal/app"
@@ -30,6 +31,7 @@ import (
 	"github.com/swiper-social/swiper/internal/config"
 	"github.com/swiper-social/swiper/internal/logging"
 	"github.com/swiper-social/swiper/internal/sms"
+	"github.com/swiper-social/swiper/internal/store/storetest"
 	"github.com/swiper-social/swiper/internal/testenv"
 )
 
@@ -44,6 +46,23 @@ type Env struct {
 	Logs   *SyncBuffer
 	router routers.Router
 	opts   app.Options
+	stop   func() // stops this Swiper (once)
+	dbOnce sync.Once
+	db     *bun.DB
+}
+
+// DB returns a handle of the test's own on the app's database
+// (storetest.DBAt), for the SQL a test runs itself; the app's pools are
+// its own.
+func (e *Env) DB() *bun.DB {
+	e.dbOnce.Do(func() {
+		dialect, dsn, err := e.Cfg.Database()
+		if err != nil {
+			e.T.Fatal(err)
+		}
+		e.db = storetest.DBAt(e.T, dialect, dsn)
+	})
+	return e.db
 }
 
 // SyncBuffer is a goroutine-safe log buffer.
@@ -83,8 +102,7 @@ func New(t testing.TB, opts ...Option) *Env {
 	if testenv.Production() {
 		env["SWIPER_DATABASE_URL"] = testenv.MySQLDatabase(t)
 		env["SWIPER_REDIS_URL"] = testenv.RedisURL(t)
-		aopts.RedisPrefix = testenv.RandomPrefix()
-		aopts.QueueName = "q" + strings.TrimSuffix(testenv.RandomPrefix(), ":")
+		env["SWIPER_REDIS_NAMESPACE"] = testenv.RedisNamespace(t)
 	}
 	cfg, err := config.Load(func(k string) string { return env[k] })
 	if err != nil {
@@ -98,6 +116,16 @@ func New(t testing.TB, opts ...Option) *Env {
 		o(&cfg, &aopts)
 	}
 	return start(t, cfg, aopts, fake, sink)
+}
+
+// Restart stops e's Swiper and starts a new one on the same configuration
+// (database, media directory, Redis namespace), clock and SMS sink, as
+// when `swiper serve` is restarted: what the new one remembers is what
+// outlives a process. e must not be used afterwards.
+func (e *Env) Restart() *Env {
+	e.T.Helper()
+	e.stop()
+	return start(e.T, e.Cfg, e.opts, e.Clock, e.SMS)
 }
 
 // Replica starts another Swiper on e's database, Redis, queue, clock and
@@ -128,7 +156,7 @@ func start(t testing.TB, cfg config.Config, aopts app.Options, fake *clock.Fake,
 	done := make(chan error, 1)
 	go func() { done <- a.RunWorkers(ctx, 4) }()
 	srv := httptest.NewServer(a.Handler)
-	t.Cleanup(func() {
+	stop := sync.OnceFunc(func() {
 		srv.Close()
 		cancel()
 		select {
@@ -138,6 +166,7 @@ func start(t testing.TB, cfg config.Config, aopts app.Options, fake *clock.Fake,
 		}
 		a.Close()
 	})
+	t.Cleanup(stop)
 	doc, err := api.Load(context.Background())
 	if err != nil {
 		t.Fatalf("openapi: %v", err)
@@ -147,7 +176,7 @@ func start(t testing.TB, cfg config.Config, aopts app.Options, fake *clock.Fake,
 	if err != nil {
 		t.Fatalf("openapi router: %v", err)
 	}
-	return &Env{T: t, App: a, Cfg: cfg, URL: srv.URL, Clock: fake, SMS: sink, Logs: logs, router: router, opts: aopts}
+	return &Env{T: t, App: a, Cfg: cfg, URL: srv.URL, Clock: fake, SMS: sink, Logs: logs, router: router, opts: aopts, stop: stop}
 }
 
 // Response is a decoded answer.

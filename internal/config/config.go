@@ -32,6 +32,10 @@ type Config struct {
 	DrainDelay       time.Duration // SWIPER_DRAIN_DELAY [2s]: lame-duck time before shutdown
 	PprofAddr        string        // SWIPER_PPROF_ADDR [empty = off]: net/http/pprof on this address (keep it on loopback)
 	Deck             string        // SWIPER_DECK [index]: "index" (in-memory deck index) or "sql" (the plain SQL query)
+	UploadsPerHour   int           // SWIPER_UPLOADS_PER_HOUR [20]: avatar and photo uploads per user per hour (2008 beyond); 0 = no limit
+	LocationsPerHour int           // SWIPER_LOCATIONS_PER_HOUR [10]: changes of location per user per hour (2008 beyond); 0 = no limit
+	ViewsPer10Min    int           // SWIPER_VIEWS_PER_10MIN [300]: Cards (GET /users/{id}) per viewer per 10 minutes (2008 beyond); 0 = no limit
+	RedisNamespace   string        // SWIPER_REDIS_NAMESPACE [empty]: prefix of every Redis key and name of the task queue (several deployments or test runs on one Redis)
 }
 
 // Yunzhixun holds the ucpaas SMS settings.
@@ -107,6 +111,13 @@ func Load(getenv func(string) string) (Config, error) {
 	c.DrainDelay = dur("SWIPER_DRAIN_DELAY", 2*time.Second)
 	c.PprofAddr = get("SWIPER_PPROF_ADDR", "")
 	c.Deck = get("SWIPER_DECK", "index")
+	c.UploadsPerHour = atoi("SWIPER_UPLOADS_PER_HOUR", 20)
+	c.LocationsPerHour = atoi("SWIPER_LOCATIONS_PER_HOUR", 10)
+	c.ViewsPer10Min = atoi("SWIPER_VIEWS_PER_10MIN", 300)
+	c.RedisNamespace = get("SWIPER_REDIS_NAMESPACE", "")
+	if !validNamespace(c.RedisNamespace) {
+		errs = append(errs, fmt.Errorf("SWIPER_REDIS_NAMESPACE: %q must be at most 32 of A-Z a-z 0-9 _ -", c.RedisNamespace))
+	}
 	if c.Deck != "index" && c.Deck != "sql" {
 		errs = append(errs, fmt.Errorf("SWIPER_DECK: %q is not index or sql", c.Deck))
 	}
@@ -222,4 +233,18 @@ func mysqlDSN(rest string) (string, error) {
 		params += "&" + query
 	}
 	return fmt.Sprintf("%s@tcp(%s)/%s?%s", userinfo, host, db, params), nil
+}
+
+// validNamespace reports whether ns is fit for a Redis key prefix and an
+// asynq queue name: at most 32 of A-Z a-z 0-9 _ -.
+func validNamespace(ns string) bool {
+	if len(ns) > 32 {
+		return false
+	}
+	for _, c := range ns {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
 }

@@ -6,14 +6,17 @@
 package testenv
 
 import (
+	"context"
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	_ "github.com/go-sql-driver/mysql" // MySQL driver for MySQLDatabase
+	"github.com/redis/go-redis/v9"
 )
 
 // RedisURL returns SWIPER_TEST_REDIS_URL (e.g. redis://127.0.0.1:6379/15).
@@ -84,4 +87,71 @@ func RandomPrefix() string {
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	return "t" + hex.EncodeToString(b) + ":"
+}
+
+// RedisNamespace returns a fresh SWIPER_REDIS_NAMESPACE for one test on the
+// Redis of SWIPER_TEST_REDIS_URL and removes, when the test ends, every key
+// the test's Swiper wrote there: those under the namespace's prefix and
+// those of its asynq queue (named namespace + "-swiper"). Tests share that
+// Redis, so nothing else is touched (no FLUSHDB).
+func RedisNamespace(t testing.TB) string {
+	t.Helper()
+	url := RedisURL(t)
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	ns := "t" + hex.EncodeToString(b)
+	t.Cleanup(func() { DeleteRedisKeys(t, url, ns+":*", "asynq:{"+ns+"-swiper*"); forgetQueues(t, url, ns+"-swiper*") })
+	return ns
+}
+
+// DeleteRedisKeys deletes the keys matching patterns on the Redis at url.
+func DeleteRedisKeys(t testing.TB, url string, patterns ...string) {
+	t.Helper()
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		t.Errorf("testenv: %v", err)
+		return
+	}
+	c := redis.NewClient(opt)
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for _, p := range patterns {
+		iter := c.Scan(ctx, 0, p, 1000).Iterator()
+		var keys []string
+		for iter.Next(ctx) {
+			keys = append(keys, iter.Val())
+		}
+		if err := iter.Err(); err != nil {
+			t.Errorf("testenv: scan %s: %v", p, err)
+			continue
+		}
+		for len(keys) > 0 {
+			n := min(len(keys), 500)
+			if err := c.Del(ctx, keys[:n]...).Err(); err != nil {
+				t.Errorf("testenv: del %s: %v", p, err)
+				break
+			}
+			keys = keys[n:]
+		}
+	}
+}
+
+// forgetQueues removes the asynq queue names matching pattern from asynq's
+// set of queues.
+func forgetQueues(t testing.TB, url, pattern string) {
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		return
+	}
+	c := redis.NewClient(opt)
+	defer c.Close()
+	ctx := context.Background()
+	names, _, err := c.SScan(ctx, "asynq:queues", 0, pattern, 10000).Result()
+	if err == nil && len(names) > 0 {
+		err = c.SRem(ctx, "asynq:queues", names).Err()
+	}
+	if err != nil {
+		t.Errorf("testenv: forget queues %s: %v", pattern, err)
+	}
 }
