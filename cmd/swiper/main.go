@@ -14,6 +14,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	_ "time/tzdata" // the default zone (Asia/Shanghai) loads on an image without zoneinfo
 
 	"github.com/qiniu/go-sdk/v7/storagev2/uplog"
 
@@ -46,6 +47,30 @@ type usageError struct{ msg string }
 
 func (u usageError) Error() string { return u.msg }
 
+// errHelpShown ends a command whose --help was printed: exit status 0.
+var errHelpShown = errors.New("help shown")
+
+// parseFlags parses a command's flags. -h or --help prints the command's
+// synopsis and flags to stdout and returns errHelpShown; a bad flag is a
+// usageError that says how to get the list.
+func parseFlags(fs *flag.FlagSet, synopsis string, args []string, stdout io.Writer) error {
+	fs.SetOutput(io.Discard)
+	err := fs.Parse(args)
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintf(stdout, "usage: swiper %s\n\nflags:\n", synopsis)
+		fs.SetOutput(stdout)
+		fs.PrintDefaults()
+		return errHelpShown
+	}
+	if err != nil {
+		return usageError{fmt.Sprintf("%s: %v (see `swiper %s --help`)", fs.Name(), err, fs.Name())}
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("%s: unexpected arguments: %s", fs.Name(), strings.Join(fs.Args(), " "))}
+	}
+	return nil
+}
+
 const usage = `usage: swiper <command> [flags]
 
 commands:
@@ -60,6 +85,14 @@ commands:
 configuration is by environment variables (SWIPER_ADDR, SWIPER_DATABASE_URL, SWIPER_REDIS_URL, ...); see README.md.`
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	err := runCommand(ctx, args, getenv, stdout, stderr)
+	if errors.Is(err, errHelpShown) {
+		return nil
+	}
+	return err
+}
+
+func runCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) < 2 {
 		return usageError{usage}
 	}
@@ -68,20 +101,27 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintln(stdout, usage)
 		return nil
 	}
-	cfg, err := config.Load(getenv)
-	if err != nil {
-		return fmt.Errorf("configuration: %w", err)
+	// Flags are parsed before the configuration is read, so that --help
+	// works whatever the environment holds.
+	load := func() (config.Config, *slog.Logger, error) {
+		cfg, err := config.Load(getenv)
+		if err != nil {
+			return cfg, nil, fmt.Errorf("configuration: %w", err)
+		}
+		dialect, _, _ := cfg.Database()
+		return cfg, logging.New(stderr, dialect == config.MySQL, slog.LevelInfo), nil
 	}
-	dialect, _, _ := cfg.Database()
-	log := logging.New(stderr, dialect == config.MySQL, slog.LevelInfo)
 
 	switch cmd {
 	case "serve":
 		fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-		fs.SetOutput(stderr)
 		workers := fs.Int("workers", 4, "task workers in this process (0 = none; needs SWIPER_REDIS_URL)")
-		if err := fs.Parse(rest); err != nil {
-			return usageError{err.Error()}
+		if err := parseFlags(fs, "serve [--workers=N]", rest, stdout); err != nil {
+			return err
+		}
+		cfg, log, err := load()
+		if err != nil {
+			return err
 		}
 		a, err := app.New(ctx, cfg, log, app.Options{Web: web.Dist()})
 		if err != nil {
@@ -91,10 +131,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return a.Serve(ctx, nil, *workers)
 	case "worker":
 		fs := flag.NewFlagSet("worker", flag.ContinueOnError)
-		fs.SetOutput(stderr)
 		conc := fs.Int("concurrency", 10, "tasks processed at once")
-		if err := fs.Parse(rest); err != nil {
-			return usageError{err.Error()}
+		if err := parseFlags(fs, "worker [--concurrency=N]", rest, stdout); err != nil {
+			return err
+		}
+		cfg, log, err := load()
+		if err != nil {
+			return err
 		}
 		if cfg.RedisURL == "" {
 			return usageError{"worker needs SWIPER_REDIS_URL: without Redis, `swiper serve` runs the tasks itself"}
@@ -107,6 +150,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		log.Info("worker started", "concurrency", *conc)
 		return a.RunWorkers(ctx, *conc)
 	case "migrate":
+		if err := parseFlags(flag.NewFlagSet("migrate", flag.ContinueOnError), "migrate", rest, stdout); err != nil {
+			return err
+		}
+		cfg, log, err := load()
+		if err != nil {
+			return err
+		}
 		st, err := openStore(ctx, cfg)
 		if err != nil {
 			return err
@@ -118,16 +168,24 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintln(stdout, "migrations applied")
 		return nil
 	case "seed":
-		return runSeed(ctx, cfg, log, rest, stdout, stderr)
+		return runSeed(ctx, load, rest, stdout, stderr)
 	case "vip":
 		if len(rest) == 0 || rest[0] != "grant" {
+			if len(rest) > 0 && (rest[0] == "-h" || rest[0] == "--help") {
+				fmt.Fprintln(stdout, "usage: swiper vip grant --phone P --level L [--days D]\n\nrun `swiper vip grant --help` for its flags")
+				return nil
+			}
 			return usageError{"usage: swiper vip grant --phone P --level L [--days D]"}
 		}
-		return runVIPGrant(ctx, cfg, log, rest[1:], stdout, stderr)
+		return runVIPGrant(ctx, load, rest[1:], stdout)
 	default:
 		return usageError{fmt.Sprintf("unknown command %q\n\n%s", cmd, usage)}
 	}
 }
+
+// loader reads the configuration and makes the logger, once a command's
+// flags are known to be good.
+type loader func() (config.Config, *slog.Logger, error)
 
 func openStore(ctx context.Context, cfg config.Config) (*store.Store, error) {
 	dialect, dsn, err := cfg.Database()
@@ -137,17 +195,13 @@ func openStore(ctx context.Context, cfg config.Config) (*store.Store, error) {
 	return store.Open(ctx, dialect, dsn)
 }
 
-func runVIPGrant(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, stdout, stderr io.Writer) error {
+func runVIPGrant(ctx context.Context, load loader, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("vip grant", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	ph := fs.String("phone", "", "the user's phone number")
 	level := fs.Int("level", -1, "VIP level 0-3")
 	days := fs.Int("days", 0, "days from now (required unless level is 0)")
-	if err := fs.Parse(args); err != nil {
-		return usageError{err.Error()}
-	}
-	if fs.NArg() > 0 {
-		return usageError{"unexpected arguments: " + strings.Join(fs.Args(), " ")}
+	if err := parseFlags(fs, "vip grant --phone P --level L [--days D]", args, stdout); err != nil {
+		return err
 	}
 	e164, err := phone.Parse(*ph)
 	if err != nil {
@@ -159,18 +213,7 @@ func runVIPGrant(ctx context.Context, cfg config.Config, log *slog.Logger, args 
 	if *level > 0 && (*days < 1 || *days > 3650) {
 		return usageError{"--days must be from 1 to 3650 for levels 1-3"}
 	}
-	st, err := openStore(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	if err := st.Migrate(ctx, log); err != nil {
-		return err
-	}
-	u, err := st.UserByPhone(ctx, e164)
-	if errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("no user is registered with phone %s", phone.Mask(e164))
-	}
+	cfg, log, err := load()
 	if err != nil {
 		return err
 	}
@@ -179,31 +222,31 @@ func runVIPGrant(ctx context.Context, cfg config.Config, log *slog.Logger, args 
 		t := time.Now().UTC().Add(time.Duration(*days) * 24 * time.Hour)
 		exp = &t
 	}
-	if err := st.SetVIP(ctx, u.ID, *level, exp); err != nil {
+	id, err := app.GrantVIP(ctx, cfg, log, e164, *level, exp)
+	if err != nil {
 		return err
 	}
-	// Cached copies of the user carry the old level; drop them.
-	if err := app.InvalidateUser(ctx, cfg, log, u.ID); err != nil {
-		return fmt.Errorf("VIP set, but the cache could not be invalidated (it expires within an hour): %w", err)
-	}
 	if *level == 0 {
-		fmt.Fprintf(stdout, "user %d: VIP removed\n", u.ID)
+		fmt.Fprintf(stdout, "user %d: VIP removed\n", id)
 	} else {
-		fmt.Fprintf(stdout, "user %d: VIP level %d (%s) until %s\n", u.ID, *level, vip.PlanOf(*level).Name, exp.Format(time.RFC3339))
+		fmt.Fprintf(stdout, "user %d: VIP level %d (%s) until %s\n", id, *level, vip.PlanOf(*level).Name, exp.Format(time.RFC3339))
 	}
 	return nil
 }
 
-func runSeed(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, stdout, stderr io.Writer) error {
+func runSeed(ctx context.Context, load loader, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	users := fs.Int("users", 0, "how many users to create")
 	swipes := fs.Int("swipes-per-user", 0, "swipes each seeded user makes (with the matches and scores they imply)")
 	rs := fs.Uint64("random-seed", 1, "random seed (same seed, same data)")
-	tokens := fs.Int("tokens", 0, "write this many session tokens of seeded users (needs SWIPER_REDIS_URL)")
+	tokens := fs.Int("tokens", 0, "write this many session tokens of seeded users (with MySQL, needs SWIPER_REDIS_URL)")
 	tokensFile := fs.String("tokens-file", "", "file for --tokens, one token per line")
-	if err := fs.Parse(args); err != nil {
-		return usageError{err.Error()}
+	if err := parseFlags(fs, "seed --users N [--swipes-per-user M] [--random-seed S] [--tokens K --tokens-file F]", args, stdout); err != nil {
+		return err
+	}
+	cfg, log, err := load()
+	if err != nil {
+		return err
 	}
 	if *users < 1 || *users > 50_000_000 {
 		return usageError{"--users must be from 1 to 50000000"}
@@ -217,8 +260,10 @@ func runSeed(ctx context.Context, cfg config.Config, log *slog.Logger, args []st
 	if *tokens > 0 && *tokensFile == "" {
 		return usageError{"--tokens needs --tokens-file"}
 	}
-	if *tokens > 0 && cfg.RedisURL == "" {
-		return usageError{"--tokens needs SWIPER_REDIS_URL: embedded sessions live inside the `swiper serve` process"}
+	if dialect, _, _ := cfg.Database(); *tokens > 0 && cfg.RedisURL == "" && dialect != config.SQLite {
+		// Sessions are kept in Redis, or in the SQLite file; MySQL without
+		// Redis keeps them inside the `swiper serve` process.
+		return usageError{"--tokens with MySQL needs SWIPER_REDIS_URL: without Redis the sessions live inside the `swiper serve` process"}
 	}
 	a, err := app.New(ctx, cfg, log, app.Options{})
 	if err != nil {

@@ -8,8 +8,11 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -28,6 +31,7 @@ func testEnv(t *testing.T, extra map[string]string) func(string) string {
 	if testenv.Production() {
 		env["SWIPER_DATABASE_URL"] = testenv.MySQLDatabase(t)
 		env["SWIPER_REDIS_URL"] = testenv.RedisURL(t)
+		env["SWIPER_REDIS_NAMESPACE"] = testenv.RedisNamespace(t)
 	}
 	for k, v := range extra {
 		env[k] = v
@@ -214,5 +218,141 @@ func TestServeGracefulShutdown(t *testing.T) {
 	}
 	if _, err := http.Get("http://" + addr + "/healthz"); err == nil {
 		t.Fatal("server still answers after shutdown")
+	}
+}
+
+// TestHelp checks that --help of the binary and of each command prints to
+// stdout and succeeds (exit 0), even with a broken configuration, and that a
+// bad flag says where the flags are listed.
+func TestHelp(t *testing.T) {
+	broken := func(k string) string {
+		if k == "SWIPER_DATABASE_URL" {
+			return "postgres://x"
+		}
+		return ""
+	}
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--help"}, "commands:"},
+		{[]string{"-h"}, "commands:"},
+		{[]string{"help"}, "commands:"},
+		{[]string{"serve", "--help"}, "-workers"},
+		{[]string{"worker", "-h"}, "-concurrency"},
+		{[]string{"migrate", "--help"}, "usage: swiper migrate"},
+		{[]string{"seed", "--help"}, "-swipes-per-user"},
+		{[]string{"vip", "grant", "--help"}, "-level"},
+		{[]string{"vip", "--help"}, "vip grant"},
+	}
+	for _, c := range cases {
+		var out, errb bytes.Buffer
+		err := run(context.Background(), append([]string{"swiper"}, c.args...), broken, &out, &errb)
+		if err != nil {
+			t.Errorf("%v: %v, want success", c.args, err)
+			continue
+		}
+		if !strings.Contains(out.String(), c.want) {
+			t.Errorf("%v: stdout %q lacks %q", c.args, out.String(), c.want)
+		}
+		if strings.Contains(out.String()+errb.String(), "help requested") {
+			t.Errorf("%v: printed flag's \"help requested\"", c.args)
+		}
+	}
+	var out, errb bytes.Buffer
+	err := run(context.Background(), []string{"swiper", "serve", "--wrokers=2"}, broken, &out, &errb)
+	var u usageError
+	if !errors.As(err, &u) || !strings.Contains(err.Error(), "swiper serve --help") {
+		t.Fatalf("bad flag: %v, want a usage error naming `swiper serve --help`", err)
+	}
+}
+
+// TestEmbedsTimeZones checks that the binary carries its own zone database:
+// the default SWIPER_TIMEZONE (Asia/Shanghai) must load on a minimal image
+// that has no /usr/share/zoneinfo.
+func TestEmbedsTimeZones(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", ".").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	if !strings.Contains("\n"+string(out), "\ntime/tzdata\n") {
+		t.Fatal("cmd/swiper does not import time/tzdata")
+	}
+}
+
+// lockedBuffer is a goroutine-safe log sink.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestSeedTokensThenServe checks that `seed --tokens` works on the default
+// embedded path too (sessions are kept in the SQLite file), that a later
+// `serve` accepts those tokens, and that `serve --workers=N` runs N task
+// workers there.
+func TestSeedTokensThenServe(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	getenv := testEnv(t, map[string]string{"SWIPER_ADDR": addr})
+	file := filepath.Join(t.TempDir(), "tokens.txt")
+	if err := run(t.Context(), []string{"swiper", "seed", "--users", "5", "--tokens", "3", "--tokens-file", file}, getenv, io.Discard, io.Discard); err != nil {
+		t.Fatalf("seed --tokens: %v", err)
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens := strings.Fields(string(b))
+	if len(tokens) != 3 {
+		t.Fatalf("%d tokens written, want 3", len(tokens))
+	}
+
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var logs lockedBuffer
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"swiper", "serve", "--workers=3"}, getenv, io.Discard, &logs) }()
+	defer func() { cancel(); <-done }()
+	var resp *http.Response
+	for range 200 {
+		req, _ := http.NewRequest("GET", "http://"+addr+"/api/v1/users/me", nil)
+		req.Header.Set("Authorization", "Bearer "+tokens[0])
+		resp, err = http.DefaultClient.Do(req)
+		if err == nil {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatalf("server did not come up: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET /users/me with a seeded token: %d, want 200", resp.StatusCode)
+	}
+	if !testenv.Production() {
+		deadline := time.Now().Add(10 * time.Second)
+		for !strings.Contains(logs.String(), "workers=3") && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		if !strings.Contains(logs.String(), "workers=3") {
+			t.Fatalf("serve --workers=3 did not start 3 workers; log:\n%s", logs.String())
+		}
 	}
 }

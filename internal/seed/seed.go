@@ -10,8 +10,6 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
-
 	"github.com/swiper-social/swiper/internal/cities"
 
 	"github.com/swiper-social/swiper/internal/profile"
@@ -53,13 +51,11 @@ func Users(ctx context.Context, st *store.Store, now time.Time, opts Options) (f
 		opts.BatchSize = 2000
 	}
 	rng := rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x9e3779b97f4a7c15))
-	var maxID int64
-	if err := st.DB().NewSelect().Model((*store.User)(nil)).ColumnExpr("COALESCE(MAX(id), 0)").Scan(ctx, &maxID); err != nil {
-		return 0, 0, fmt.Errorf("seed: max id: %w", err)
+	maxID, err := st.MaxUserID(ctx)
+	if err != nil {
+		return 0, 0, fmt.Errorf("seed: %w", err)
 	}
-	bar := progressbar.NewOptions(opts.Users, progressbar.OptionSetWriter(opts.Progress),
-		progressbar.OptionSetDescription("seeding users"), progressbar.OptionShowCount(), progressbar.OptionThrottle(200*time.Millisecond),
-		progressbar.OptionShowIts(), progressbar.OptionSetItsString("users"))
+	bar := newProgress(opts.Progress, opts.Users, "seeding users", "users")
 	cities := Cities()
 	surnames, given := names()
 	id := maxID
@@ -77,9 +73,9 @@ func Users(ctx context.Context, st *store.Store, now time.Time, opts Options) (f
 			return 0, 0, fmt.Errorf("seed: batch at id %d: %w", id, err)
 		}
 		done += n
-		_ = bar.Add(n)
+		bar.Add(n)
 	}
-	_ = bar.Finish()
+	bar.Finish()
 	return maxID + 1, id, nil
 }
 

@@ -8,8 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
-
 	"github.com/swiper-social/swiper/internal/config"
 	"github.com/swiper-social/swiper/internal/social"
 	"github.com/swiper-social/swiper/internal/store"
@@ -64,9 +62,7 @@ func Swipes(ctx context.Context, st *store.Store, first, last int64, now time.Ti
 	}
 	g := plan(users, opts.PerUser, rand.New(rand.NewPCG(opts.Seed^0x5eed, opts.Seed+1)))
 
-	bar := progressbar.NewOptions(g.total, progressbar.OptionSetWriter(opts.Progress),
-		progressbar.OptionSetDescription("seeding swipes"), progressbar.OptionShowCount(), progressbar.OptionThrottle(200*time.Millisecond),
-		progressbar.OptionShowIts(), progressbar.OptionSetItsString("swipes"))
+	bar := newProgress(opts.Progress, g.total, "seeding swipes", "swipes")
 	var barMu sync.Mutex
 
 	var stats SwipeStats
@@ -74,7 +70,7 @@ func Swipes(ctx context.Context, st *store.Store, first, last int64, now time.Ti
 		var err error
 		stats, err = insertPlan(ctx, st, users, g, now, opts, func(n int) {
 			barMu.Lock()
-			_ = bar.Add(n)
+			bar.Add(n)
 			barMu.Unlock()
 		})
 		return err
@@ -82,7 +78,7 @@ func Swipes(ctx context.Context, st *store.Store, first, last int64, now time.Ti
 	if err != nil {
 		return stats, err
 	}
-	_ = bar.Finish()
+	bar.Finish()
 	return stats, nil
 }
 

@@ -28,7 +28,7 @@ func TestSeedSwipesAreConsistent(t *testing.T) {
 	count := func(q string) int {
 		t.Helper()
 		var n int
-		if err := st.DB().NewRaw(q).Scan(ctx, &n); err != nil {
+		if err := storetest.DB(t, st).NewRaw(q).Scan(ctx, &n); err != nil {
 			t.Fatal(err)
 		}
 		return n

@@ -167,7 +167,14 @@ func (q *InProcess) Enqueue(_ context.Context, t Task) error {
 // are cancelled and the tasks not yet started are dropped. Handlers run with
 // a context that keeps ctx's values but not its cancellation.
 // Run returns nil after a shutdown; it can be called only once.
-func (q *InProcess) Run(ctx context.Context) error {
+func (q *InProcess) Run(ctx context.Context) error { return q.RunWorkers(ctx, q.opts.Workers) }
+
+// RunWorkers is Run with n workers instead of InProcessOptions.Workers
+// (n <= 0 keeps the option): `swiper serve --workers=N` on the embedded path.
+func (q *InProcess) RunWorkers(ctx context.Context, n int) error {
+	if n <= 0 {
+		n = q.opts.Workers
+	}
 	q.mu.Lock()
 	switch {
 	case q.closed:
@@ -184,10 +191,10 @@ func (q *InProcess) Run(ctx context.Context) error {
 	defer cancelHandlers()
 
 	var wg sync.WaitGroup
-	for range q.opts.Workers {
+	for range n {
 		wg.Go(func() { q.work(hard) })
 	}
-	q.log.InfoContext(ctx, "task workers started", "workers", q.opts.Workers)
+	q.log.InfoContext(ctx, "task workers started", "workers", n)
 
 	<-ctx.Done()
 	q.close(ctx)

@@ -257,3 +257,48 @@ func TestInProcessHandlerGetsOwnPayloadCopy(t *testing.T) {
 		t.Fatalf("payloads = %q, want [ok ok]", got)
 	}
 }
+
+// TestInProcessRunWorkers checks that RunWorkers(ctx, n) runs n handlers at
+// once (`swiper serve --workers=N` on the embedded path), not the default 4.
+func TestInProcessRunWorkers(t *testing.T) {
+	for _, n := range []int{1, 6} {
+		mux := tasks.NewMux()
+		var running, peak atomic.Int32
+		release := make(chan struct{})
+		mux.Handle("t", func(context.Context, []byte) error {
+			cur := running.Add(1)
+			for {
+				p := peak.Load()
+				if cur <= p || peak.CompareAndSwap(p, cur) {
+					break
+				}
+			}
+			<-release
+			running.Add(-1)
+			return nil
+		})
+		q := tasks.NewInProcess(mux, tasks.InProcessOptions{Log: quietLog()})
+		for range 8 {
+			if err := q.Enqueue(t.Context(), tasks.Task{Type: "t"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error, 1)
+		go func() { done <- q.RunWorkers(ctx, n) }()
+		deadline := time.Now().Add(10 * time.Second)
+		for peak.Load() < int32(n) && time.Now().Before(deadline) {
+			time.Sleep(time.Millisecond)
+		}
+		// Give a wrong pool the chance to start more than n.
+		time.Sleep(50 * time.Millisecond)
+		if got := peak.Load(); got != int32(n) {
+			t.Errorf("RunWorkers(%d): %d handlers ran at once", n, got)
+		}
+		close(release)
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -55,7 +55,6 @@ type Scheduler struct {
 	token    string
 	log      *slog.Logger
 	leading  atomic.Bool
-	terms    atomic.Int64
 }
 
 var (
@@ -90,9 +89,6 @@ func NewScheduler(redisOpt asynq.RedisConnOpt, rdb redis.UniversalClient, queueN
 
 // Leading reports whether this process currently holds the lock.
 func (s *Scheduler) Leading() bool { return s.leading.Load() }
-
-// Terms is how many times this process became the leader.
-func (s *Scheduler) Terms() int64 { return s.terms.Load() }
 
 // Run competes for the lock and, while holding it, runs the asynq scheduler,
 // until ctx is done; it then stops the scheduler and releases the lock so
@@ -136,7 +132,6 @@ func (s *Scheduler) Run(ctx context.Context) error {
 					s.release()
 				} else {
 					s.leading.Store(true)
-					s.terms.Add(1)
 					s.log.Info("scheduler: leading; periodic tasks are enqueued from this process", "entries", len(s.entries))
 				}
 			}
