@@ -54,7 +54,7 @@ func TestLoginRememberedPhoneGoneStale(t *testing.T) {
 		t.Fatalf("second login: user %d created %v, first %d", again.User.ID, again.Created, first.User.ID)
 	}
 	a := first.User.ID
-	if _, err := e.App.Store.DB().NewUpdate().Table("users").Set("phone = ?", "+8613812349999").
+	if _, err := e.DB().NewUpdate().Table("users").Set("phone = ?", "+8613812349999").
 		Where("id = ?", a).Exec(ctx); err != nil {
 		t.Fatal(err)
 	}

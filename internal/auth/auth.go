@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/big"
+	"net/netip"
 	"strconv"
 	"time"
 
@@ -53,18 +54,19 @@ func (e *LimitError) Error() string { return "auth: " + e.Reason }
 type Users interface {
 	// Remembered returns the id of the user of an E.164 phone when this
 	// process knows it without any I/O (0 when not). It may be stale, which
-	// the UserFunc of the login finds out. read are keys of the sessions'
-	// kv.Store whose values the UserFunc needs first (the user's cached
-	// record): they are read in the verification's own step when the code
-	// store can (one round trip on Redis).
+	// the UserFunc of the login finds out. read are keys of the code
+	// store's kv.Store whose values the UserFunc needs first (the user's
+	// cached record): they are read with the check of the code when the
+	// code store is an otp.Reader (one round trip on Redis).
 	Remembered(phone string) (userID int64, read []string)
 }
 
-// UserFunc finds the user of a phone whose code was just verified,
-// registering them on their first login. remembered is what Users said
-// (0: nothing) and read the values of its keys (nil: not read). The id it
-// returns is the user the session is for: a remembered id is only taken
-// once confirmed by what was read.
+// UserFunc finds the user of a phone whose code was just checked (and is
+// consumed only once it returns), registering them on their first login.
+// remembered is what Users said (0: nothing) and read the values of its
+// keys (nil: not read). The id it returns is the user the session is for:
+// a remembered id is only taken once confirmed by what was read. When it
+// fails the login fails with its error and the code stays usable.
 type UserFunc func(ctx context.Context, remembered int64, read [][]byte) (userID int64, err error)
 
 // Service is the authentication service.
@@ -82,8 +84,11 @@ type Service struct {
 
 // Deps are the collaborators of Service.
 type Deps struct {
-	Codes    otp.Store
-	Policy   otp.Policy
+	Codes  otp.Store
+	Policy otp.Policy
+	// Sessions holds the sessions. When Codes is an otp.Chainer it must be
+	// the kv.Store its Then keys go to (Redis: same client and prefix;
+	// SQLite: the kv.SQLite the code store was made with).
 	Sessions kv.Store
 	Queue    tasks.Queue
 	Users    Users
@@ -106,7 +111,8 @@ type CodeSent struct {
 }
 
 // RequestCode generates and sends a code to the phone (already parsed to
-// E.164). The answer is the same whether or not the phone is registered.
+// E.164) for a client at ip. The answer is the same whether or not the
+// phone is registered.
 func (s *Service) RequestCode(ctx context.Context, e164, ip string) (CodeSent, error) {
 	now := s.clock.Now()
 	code, err := newCode()
@@ -117,7 +123,7 @@ func (s *Service) RequestCode(ctx context.Context, e164, ip string) (CodeSent, e
 	y, m, d := local.Date()
 	dayEnd := time.Date(y, m, d+1, 0, 0, 0, 0, s.tz).UTC()
 	res, err := s.codes.Issue(ctx, otp.IssueRequest{
-		Phone: e164, IP: ip, CodeHash: s.hash(e164, code), Now: now,
+		Phone: e164, IP: ipLimitSubject(ip), CodeHash: s.hash(e164, code), Now: now,
 		DayKey: local.Format("2006-01-02"), DayEnd: dayEnd,
 	})
 	if err != nil {
@@ -146,6 +152,26 @@ func (s *Service) RequestCode(ctx context.Context, e164, ip string) (CodeSent, e
 	return CodeSent{ExpiresIn: int(s.policy.CodeTTL / time.Second), ResendAfter: int(s.policy.Interval / time.Second)}, nil
 }
 
+// ipLimitSubject is what the per-IP code limit counts a client IP as
+// (API.md §2): an IPv4 address (also written IPv4-mapped) as itself, an
+// IPv6 address as its /64 ("2001:db8:1:2::/64"), since one subscriber gets
+// a whole /64 and could otherwise pick a new address for every request.
+// Anything that is not an IP address is counted as it is.
+func ipLimitSubject(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	if a = a.Unmap(); a.Is4() {
+		return a.String()
+	}
+	p, err := a.Prefix(64)
+	if err != nil {
+		return ip
+	}
+	return p.String()
+}
+
 // Session is a new login.
 type Session struct {
 	Token     string
@@ -156,12 +182,18 @@ type Session struct {
 // Login checks the code of an E.164 phone and opens a session for the user
 // that user returns (which runs only after the code was accepted).
 //
-// When the phone's user id is remembered and the code store is a Chainer,
-// the session of that id is stored, and the user's first reads done, in
-// the step that consumes the code: a login of a known user is then one
-// round trip to the code store. Should user answer another id (the
-// remembered one was stale), that session is deleted and one for the
-// right user opened; its token was never shown to anyone.
+// Nothing is consumed before everything that can fail has succeeded (API.md
+// §1: a login that fails with 503 leaves its code usable): the code is first
+// checked without being consumed (a wrong one counts at once), then user
+// finds or registers the user in the database, and only then is the code
+// consumed, together with storing the session in one atomic step when the
+// code store is a Chainer. With a code store that is not, the session is
+// stored first and deleted should the code turn out spent meanwhile (its
+// token was never shown to anyone).
+//
+// When the phone's user id is remembered and the code store is a Reader,
+// the user's cached record is read along with the check (one round trip on
+// Redis), for user to confirm the id without the database.
 func (s *Service) Login(ctx context.Context, e164, code string, user UserFunc) (Session, error) {
 	now := s.clock.Now()
 	hash := s.hash(e164, code)
@@ -169,50 +201,75 @@ func (s *Service) Login(ctx context.Context, e164, code string, user UserFunc) (
 	var (
 		res  otp.Result
 		read [][]byte
-		sess Session // opened with the verification, for remembered
 		err  error
 	)
-	if c, ok := s.codes.(otp.Chainer); ok && remembered > 0 {
-		var val []byte
-		if sess, val, err = s.newSession(remembered, now); err != nil {
-			return Session{}, err
-		}
-		res, read, err = c.VerifyThen(ctx, e164, hash, now,
-			otp.Then{Key: sessionKey(sess.Token), Value: val, TTL: SessionTTL, Get: keys})
+	if r, ok := s.codes.(otp.Reader); ok && remembered > 0 && len(keys) > 0 {
+		res, read, err = r.CheckRead(ctx, e164, hash, now, keys)
 	} else {
-		res, err = s.codes.Verify(ctx, e164, hash, now)
+		res, err = s.codes.Check(ctx, e164, hash, now)
 	}
 	if err != nil {
-		return Session{}, fmt.Errorf("auth: verify code: %w", err)
+		return Session{}, fmt.Errorf("auth: check code: %w", err)
 	}
-	switch res.Outcome {
-	case otp.OK:
-	case otp.WrongCode:
-		return Session{}, ErrCodeWrong
-	case otp.NoCode:
-		return Session{}, ErrCodeInvalid
-	case otp.Locked:
-		return Session{}, &LimitError{Locked: true, RetryAfter: res.RetryAfter, Reason: "phone locked after too many wrong codes"}
-	default:
-		return Session{}, fmt.Errorf("auth: verify code: unexpected outcome %d", res.Outcome)
+	if err := verifyError(res); err != nil {
+		return Session{}, err
 	}
 	uid, err := user(ctx, remembered, read)
-	if err == nil && uid <= 0 {
-		err = fmt.Errorf("auth: login: no user id for %s", phone.Mask(e164))
-	}
-	if sess.Token != "" && (err != nil || uid != sess.UserID) {
-		if derr := s.sessions.Del(ctx, sessionKey(sess.Token)); derr != nil && err == nil {
-			err = fmt.Errorf("auth: drop session of a stale user id: %w", derr)
-		}
-		sess = Session{}
-	}
 	if err != nil {
 		return Session{}, err
 	}
-	if sess.Token == "" {
-		return s.OpenSession(ctx, uid)
+	if uid <= 0 {
+		return Session{}, fmt.Errorf("auth: login: no user id for %s", phone.Mask(e164))
+	}
+	sess, val, err := s.newSession(uid, now)
+	if err != nil {
+		return Session{}, err
+	}
+	key := sessionKey(sess.Token)
+	if c, ok := s.codes.(otp.Chainer); ok {
+		res, err = c.VerifyThen(ctx, e164, hash, now, otp.Then{Key: key, Value: val, TTL: SessionTTL})
+		if err != nil {
+			return Session{}, fmt.Errorf("auth: verify code: %w", err)
+		}
+		if err := verifyError(res); err != nil {
+			return Session{}, err
+		}
+		return sess, nil
+	}
+	if err := s.sessions.Set(ctx, key, val, SessionTTL); err != nil {
+		return Session{}, fmt.Errorf("auth: store session: %w", err)
+	}
+	if res, err = s.codes.Verify(ctx, e164, hash, now); err != nil {
+		err = fmt.Errorf("auth: verify code: %w", err)
+	} else {
+		err = verifyError(res)
+	}
+	if err != nil {
+		if derr := s.sessions.Del(ctx, key); derr != nil {
+			s.log.WarnContext(ctx, "session of a failed login not deleted", "err", derr)
+		}
+		return Session{}, err
 	}
 	return sess, nil
+}
+
+// verifyError maps the outcome of a Check or Verify to the service's
+// errors (nil for OK). Between a login's Check and its Verify the code may
+// have been used by a concurrent login (1005), replaced by a resend (1004)
+// or burned by wrong codes (1007): the Verify's answer is the one given.
+func verifyError(res otp.Result) error {
+	switch res.Outcome {
+	case otp.OK:
+		return nil
+	case otp.WrongCode:
+		return ErrCodeWrong
+	case otp.NoCode:
+		return ErrCodeInvalid
+	case otp.Locked:
+		return &LimitError{Locked: true, RetryAfter: res.RetryAfter, Reason: "phone locked after too many wrong codes"}
+	default:
+		return fmt.Errorf("auth: verify code: unexpected outcome %d", res.Outcome)
+	}
 }
 
 // OpenSession makes a new session for user uid (a login, or the seeder's
@@ -392,17 +449,4 @@ func validToken(t string) bool {
 func sessionKey(token string) string {
 	h := sha256.Sum256([]byte(token))
 	return "sess:" + hex.EncodeToString(h[:])
-}
-
-// ValidCode reports whether code has the shape of a verification code.
-func ValidCode(code string) bool {
-	if len(code) != 6 {
-		return false
-	}
-	for i := 0; i < 6; i++ {
-		if code[i] < '0' || code[i] > '9' {
-			return false
-		}
-	}
-	return true
 }

@@ -1,6 +1,8 @@
-// Package kv is the key-value store behind the cache and the sessions:
-// an in-process implementation for the embedded path and a Redis one for
-// production. Both pass the same contract test (kvtest).
+// Package kv is the key-value store behind the caches, the sessions and the
+// rate limits: Redis for production; on the embedded path a SQLite one in
+// the database file for what must survive a restart (sessions, rate-limit
+// counters) and an in-process one for the caches. All pass the same
+// contract test (kvtest).
 package kv
 
 import (

@@ -19,8 +19,8 @@ const (
 	sweepSample = 32
 )
 
-// Memory is an in-process Store for the embedded path. Expiry is judged by
-// the injected clock; expired entries are removed when they are read and by
+// Memory is an in-process Store: the embedded path's caches (what it holds
+// is lost by a restart). Expiry is judged by the injected clock; expired entries are removed when they are read and by
 // a small sweep that runs on writes. It starts no goroutine. Values are
 // copied in and out, so callers may reuse their slices.
 type Memory struct {

@@ -27,17 +27,20 @@ func TestErrorsMaskThePhone(t *testing.T) {
 	errs := map[string]error{
 		"memory verify, cancelled": errOf(mem.Verify(cancelled, phone, hash, now)),
 		"memory issue, cancelled":  errOf(mem.Issue(cancelled, otp.IssueRequest{Phone: phone, CodeHash: hash, Now: now})),
+		"memory check, cancelled":  errOf(mem.Check(cancelled, phone, hash, now)),
 		"redis verify, down":       errOf(rs.Verify(context.Background(), phone, hash, now)),
+		"redis check, down":        errOf(rs.Check(context.Background(), phone, hash, now)),
 		"redis issue, down":        errOf(rs.Issue(context.Background(), otp.IssueRequest{Phone: phone, CodeHash: hash, Now: now})),
+		"redis verify then, down":  errOf(rs.VerifyThen(context.Background(), phone, hash, now, otp.Then{Key: "k", Value: []byte("v")})),
 	}
-	_, _, err := rs.VerifyThen(context.Background(), phone, hash, now, otp.Then{Key: "k", Value: []byte("v")})
-	errs["redis verify then, down"] = err
+	_, _, err := rs.CheckRead(context.Background(), phone, hash, now, []string{"k"})
+	errs["redis check read, down"] = err
 	for name, err := range errs {
 		if err == nil {
 			t.Errorf("%s: no error", name)
 			continue
 		}
-		if strings.Contains(err.Error(), "13812345678") {
+		if strings.Contains(err.Error(), "138123") {
 			t.Errorf("%s: the error names the phone in full: %v", name, err)
 		}
 	}

@@ -2,7 +2,6 @@ package otp
 
 import (
 	"context"
-	"crypto/subtle"
 	"sync"
 	"time"
 )
@@ -16,37 +15,15 @@ const sweepEvery = 1024
 // caller whose clock lags slightly behind another's still sees it.
 const sweepGrace = time.Minute
 
-// phoneState is everything the memory store knows about one phone.
-type phoneState struct {
-	codeHash  []byte    // nil: no code (never sent, consumed or burned)
-	codeExp   time.Time // the code is valid while now < codeExp
-	lastSend  time.Time // zero: never sent
-	dayKey    string    // day of dayCount
-	dayCount  int       // codes sent on dayKey
-	dayEnd    time.Time // end of dayKey (only used to know when to forget)
-	fails     int       // wrong attempts, valid while now < failExp
-	failExp   time.Time
-	lockUntil time.Time // locked while now < lockUntil
-}
-
-// forgetAt is the instant after which nothing in s matters any more.
-func (s *phoneState) forgetAt(p Policy) time.Time {
-	t := s.dayEnd
-	for _, u := range []time.Time{s.codeExp, s.lastSend.Add(p.Interval), s.failExp, s.lockUntil} {
-		if u.After(t) {
-			t = u
-		}
-	}
-	return t
-}
-
 type ipWindow struct {
 	ip    string
 	start int64 // unix seconds of the start of the hour window
 }
 
 // Memory is the in-process Store: one mutex over a map of per-phone state
-// and per-IP hour-window counters. Time comes only from the callers.
+// and per-IP hour-window counters, forgotten by a restart (the app uses it
+// only on a MySQL database without Redis; the embedded path has SQLite).
+// Time comes only from the callers.
 type Memory struct {
 	p Policy
 
@@ -73,53 +50,34 @@ func (m *Memory) Issue(ctx context.Context, req IssueRequest) (Result, error) {
 	defer m.mu.Unlock()
 	m.maybeSweep(now)
 
-	s := m.phones[req.Phone]
-	cur := s
-	if cur == nil {
-		cur = &phoneState{}
+	var cur phoneState
+	if s := m.phones[req.Phone]; s != nil {
+		cur = *s
 	}
-	if now.Before(cur.lockUntil) {
-		return Result{Outcome: Locked, RetryAfter: cur.lockUntil.Sub(now)}, nil
+	countIP := m.p.countsIP(req)
+	win := ipWindow{ip: req.IP, start: ipWindowStart(now).Unix()}
+	res := m.p.issue(&cur, req, m.ips[win], countIP)
+	if res.Outcome != OK {
+		return res, nil
 	}
-	if !cur.lastSend.IsZero() {
-		if next := cur.lastSend.Add(m.p.Interval); now.Before(next) {
-			return Result{Outcome: TooSoon, RetryAfter: next.Sub(now)}, nil
-		}
-	}
-	sentToday := 0
-	if cur.dayKey == req.DayKey {
-		sentToday = cur.dayCount
-	}
-	if sentToday >= m.p.DailyLimit {
-		return Result{Outcome: DailyLimit, RetryAfter: req.DayEnd.Sub(now)}, nil
-	}
-	var win ipWindow
-	countIP := m.p.IPLimit > 0 && req.IP != ""
-	if countIP {
-		start := now.Truncate(time.Hour)
-		win = ipWindow{ip: req.IP, start: start.Unix()}
-		if m.ips[win] >= m.p.IPLimit {
-			return Result{Outcome: IPLimit, RetryAfter: start.Add(time.Hour).Sub(now)}, nil
-		}
-	}
-
-	if s == nil {
-		s = cur
-		m.phones[req.Phone] = s
-	}
-	s.codeHash = append([]byte(nil), req.CodeHash...)
-	s.codeExp = now.Add(m.p.CodeTTL)
-	s.lastSend = now
-	s.dayKey, s.dayCount = req.DayKey, sentToday+1
-	s.dayEnd = req.DayEnd
+	m.phones[req.Phone] = &cur
 	if countIP {
 		m.ips[win]++
 	}
-	return Result{Outcome: OK}, nil
+	return res, nil
 }
 
 // Verify implements Store.
 func (m *Memory) Verify(ctx context.Context, phone string, codeHash []byte, now time.Time) (Result, error) {
+	return m.verify(ctx, phone, codeHash, now, true)
+}
+
+// Check implements Store.
+func (m *Memory) Check(ctx context.Context, phone string, codeHash []byte, now time.Time) (Result, error) {
+	return m.verify(ctx, phone, codeHash, now, false)
+}
+
+func (m *Memory) verify(ctx context.Context, phone string, codeHash []byte, now time.Time, consume bool) (Result, error) {
 	if err := checkVerify(ctx, phone); err != nil {
 		return Result{}, err
 	}
@@ -131,28 +89,8 @@ func (m *Memory) Verify(ctx context.Context, phone string, codeHash []byte, now 
 	if s == nil {
 		return Result{Outcome: NoCode}, nil
 	}
-	if now.Before(s.lockUntil) {
-		return Result{Outcome: Locked, RetryAfter: s.lockUntil.Sub(now)}, nil
-	}
-	if s.codeHash == nil || !now.Before(s.codeExp) {
-		return Result{Outcome: NoCode}, nil
-	}
-	if subtle.ConstantTimeCompare(s.codeHash, codeHash) == 1 {
-		s.codeHash, s.codeExp = nil, time.Time{}
-		s.fails, s.failExp = 0, time.Time{}
-		return Result{Outcome: OK}, nil
-	}
-	if !now.Before(s.failExp) {
-		s.fails = 0
-	}
-	s.fails++
-	s.failExp = now.Add(m.p.FailureTTL)
-	if s.fails >= m.p.MaxFailures {
-		s.codeHash, s.codeExp = nil, time.Time{}
-		s.lockUntil = now.Add(m.p.LockDuration)
-		return Result{Outcome: Locked, RetryAfter: m.p.LockDuration}, nil
-	}
-	return Result{Outcome: WrongCode}, nil
+	res, _ := m.p.verify(s, codeHash, now, consume)
+	return res, nil
 }
 
 // maybeSweep drops state that no longer matters, every so many calls.

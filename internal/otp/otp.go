@@ -1,6 +1,8 @@
 // Package otp keeps the state of SMS verification codes and enforces their
-// limits atomically: an in-process store for the embedded path, a Redis store
-// (Lua scripts) for production. Both pass the same contract test.
+// limits atomically: a SQLite store for the embedded path (in the database
+// file, so codes, counters and locks survive a restart), a Redis store (Lua
+// scripts) for production, and an in-process store. All pass the same
+// contract test (otptest).
 //
 // The store never sees a code, only its keyed hash (computed by the auth
 // service). All decisions are made inside one atomic step per call, so
@@ -34,7 +36,7 @@ func DefaultPolicy() Policy {
 // IssueRequest asks to record a newly generated code.
 type IssueRequest struct {
 	Phone    string    // E.164
-	IP       string    // client IP ("" = not counted)
+	IP       string    // what the per-IP limit counts: a client IP, or an IPv6 /64 ("" = not counted)
 	CodeHash []byte    // keyed hash of the code
 	Now      time.Time // injected clock
 	DayKey   string    // local calendar day, e.g. "2026-11-25" (server time zone)
@@ -82,31 +84,45 @@ type Result struct {
 // phone is locked for LockDuration, and the answer is Locked; below that,
 // WrongCode. The counter is not reset by a lock, so after a lock one more
 // wrong code locks again; only a successful Verify resets it.
+//
+// Check is Verify that consumes nothing on a match: OK leaves the code valid
+// and the failure counter as it was. Every other answer is Verify's, with
+// the same effects (a wrong code counts, and may burn the code and lock the
+// phone). A login checks the code, then does the work that can fail (the
+// database), and only then verifies, so a failure there leaves the code
+// usable (API.md §1: a request that fails with 503 consumed nothing).
 type Store interface {
 	Issue(ctx context.Context, req IssueRequest) (Result, error)
+	Check(ctx context.Context, phone string, codeHash []byte, now time.Time) (Result, error)
 	Verify(ctx context.Context, phone string, codeHash []byte, now time.Time) (Result, error)
 }
 
 // Then is what a successful verification also does in its atomic step: the
-// login stores the session it opens (so a code is never consumed without
+// login stores the session it opens, so a code is never consumed without
 // its session being stored, nor a session stored without its code being
-// consumed), and reads what its answer needs first.
+// consumed.
 type Then struct {
-	// Key, when not empty, is set to Value, expiring after TTL (<= 0: never).
+	// Key is set to Value, expiring after TTL (<= 0: never).
 	Key   string
 	Value []byte
 	TTL   time.Duration
-	// Get are keys read after the code was consumed (and Key set).
-	Get []string
 }
 
 // Chainer is a Store that does Then in the step of a successful Verify. The
-// keys of Then are those of the kv.Store on the same backend and key
-// prefix (the Redis store: one script on the same client and prefix).
+// key of Then is one of the kv.Store the store was made with (Redis: the
+// kv.Redis on the same client and prefix; SQLite: its kv.SQLite).
 type Chainer interface {
 	Store
-	// VerifyThen is Verify that, when the outcome is OK, also does then and
-	// returns the values of then.Get in order (nil for a missing key). Any
-	// other outcome does nothing more and returns no values.
-	VerifyThen(ctx context.Context, phone string, codeHash []byte, now time.Time, then Then) (Result, [][]byte, error)
+	// VerifyThen is Verify that, when the outcome is OK, also sets then.Key.
+	// Any other outcome sets nothing.
+	VerifyThen(ctx context.Context, phone string, codeHash []byte, now time.Time, then Then) (Result, error)
+}
+
+// Reader is a Store that reads keys along with a Check, in its round trip.
+type Reader interface {
+	Store
+	// CheckRead is Check that, when the outcome is OK, also returns the
+	// values of keys (of the kv.Store on the same backend and prefix) in
+	// order, nil for a missing key. Any other outcome returns no values.
+	CheckRead(ctx context.Context, phone string, codeHash []byte, now time.Time, keys []string) (Result, [][]byte, error)
 }

@@ -79,11 +79,15 @@ end
 return {OK, 0}
 `
 
-// verifyScript: KEYS[1] phone hash; with Then (VerifyThen): KEYS[2] the key
-// to set when ARGV[8] is "1", then the keys to read.
-// ARGV: now ms, code hash hex, max failures, lock ms, failure TTL ms,
-// interval ms, margin ms; with Then: "1" (set) or "0", TTL ms (0: none),
-// value.
+// verifyScript serves Verify, Check and their chained forms. KEYS[1] is
+// the phone hash; ARGV: now ms, code hash hex, max failures, lock ms,
+// failure TTL ms, interval ms, margin ms, mode:
+//   - "verify": a match consumes the code; with KEYS[2] (VerifyThen) it also
+//     sets KEYS[2] to ARGV[10], expiring after ARGV[9] ms (0: never);
+//   - "check": a match changes nothing; the values of KEYS[2..] (CheckRead)
+//     are read.
+//
+// Wrong codes count the same in both modes.
 // Returns {outcome, retry after ms}, followed on OK by the values read.
 //
 // The hash comparison is Lua string equality; it runs inside Redis on keyed
@@ -99,22 +103,23 @@ local interval = tonumber(ARGV[6])
 local margin = tonumber(ARGV[7])
 local ls, de = num(v[6]), num(v[7])
 if v[2] == ARGV[2] then
+  local out = {OK, 0}
+  if ARGV[8] == 'check' then
+    if #KEYS >= 2 then
+      local vals = redis.call('MGET', unpack(KEYS, 2))
+      for i = 1, #vals do out[#out + 1] = vals[i] end
+    end
+    return out
+  end
   redis.call('HDEL', key, 'h', 'ce', 'f', 'fe')
   expireAt(key, now, interval, margin, 0, ls, de, 0, lu)
-  local out = {OK, 0}
-  local first = 2
-  if ARGV[8] == '1' then
+  if #KEYS >= 2 then
     local ttl = tonumber(ARGV[9])
     if ttl > 0 then
       redis.call('SET', KEYS[2], ARGV[10], 'PX', ttl)
     else
       redis.call('SET', KEYS[2], ARGV[10])
     end
-    first = 3
-  end
-  if #KEYS >= first then
-    local vals = redis.call('MGET', unpack(KEYS, first))
-    for i = 1, #vals do out[#out + 1] = vals[i] end
   end
   return out
 end
@@ -136,8 +141,8 @@ return {WRONG, 0}
 
 // Redis is the production Store: all per-phone state lives in one hash
 // (prefix+"otp:{"+phone+"}") and each IP hour window in a counter
-// (prefix+"otp:ip:"+ip+":"+window start unix seconds). Issue and Verify are
-// each one Lua script, so every decision is atomic. Decisions compare
+// (prefix+"otp:ip:"+ip+":"+window start unix seconds). Issue, Check and
+// Verify are each one Lua script, so every decision is atomic. Decisions compare
 // against the caller's now (milliseconds), never Redis time; keys carry a
 // PEXPIRE so Redis forgets them once they no longer matter.
 type Redis struct {
@@ -148,7 +153,10 @@ type Redis struct {
 	verify *redis.Script
 }
 
-var _ Chainer = (*Redis)(nil)
+var (
+	_ Chainer = (*Redis)(nil)
+	_ Reader  = (*Redis)(nil)
+)
 
 // NewRedis returns a store keeping its state in client under prefix.
 func NewRedis(client redis.UniversalClient, prefix string, p Policy) *Redis {
@@ -187,60 +195,81 @@ func (r *Redis) Issue(ctx context.Context, req IssueRequest) (Result, error) {
 
 // Verify implements Store.
 func (r *Redis) Verify(ctx context.Context, phone string, codeHash []byte, now time.Time) (Result, error) {
-	if err := checkVerify(ctx, phone); err != nil {
-		return Result{}, err
-	}
-	res, err := r.run(ctx, r.verify, []string{r.phoneKey(phone)},
-		now.UnixMilli(), hex.EncodeToString(codeHash), r.p.MaxFailures,
-		r.p.LockDuration.Milliseconds(), r.p.FailureTTL.Milliseconds(),
-		r.p.Interval.Milliseconds(), keyMargin.Milliseconds())
-	if err != nil {
-		return Result{}, fmt.Errorf("otp: verify %s: %w", phonenum.Mask(phone), err)
-	}
-	return res, nil
+	res, _, err := r.verifyRun(ctx, phone, codeHash, now, "verify", nil)
+	return res, err
 }
 
-// VerifyThen implements Chainer: then runs inside the verification script,
-// so the answer comes in one round trip. Keys of then are prefixed like the
-// store's own. On a Redis Cluster (keys in other hash slots than the
-// phone's) then runs right after the script instead.
-func (r *Redis) VerifyThen(ctx context.Context, phone string, codeHash []byte, now time.Time, then Then) (Result, [][]byte, error) {
+// Check implements Store.
+func (r *Redis) Check(ctx context.Context, phone string, codeHash []byte, now time.Time) (Result, error) {
+	res, _, err := r.verifyRun(ctx, phone, codeHash, now, "check", nil)
+	return res, err
+}
+
+// CheckRead implements Reader: the keys are read inside the script, so the
+// answer comes in one round trip. Keys are prefixed like the store's own.
+// On a Redis Cluster (keys in other hash slots than the phone's) they are
+// read right after the script instead.
+func (r *Redis) CheckRead(ctx context.Context, phone string, codeHash []byte, now time.Time, keys []string) (Result, [][]byte, error) {
+	if _, cluster := r.c.(*redis.ClusterClient); cluster {
+		return r.checkReadApart(ctx, phone, codeHash, now, keys)
+	}
+	full := make([]string, len(keys))
+	for i, k := range keys {
+		full[i] = r.prefix + k
+	}
+	return r.verifyRun(ctx, phone, codeHash, now, "check", full)
+}
+
+// VerifyThen implements Chainer: then runs inside the verification script.
+// Its key is prefixed like the store's own. On a Redis Cluster (a key in
+// another hash slot than the phone's) it is set right after the script
+// instead.
+func (r *Redis) VerifyThen(ctx context.Context, phone string, codeHash []byte, now time.Time, then Then) (Result, error) {
+	if then.Key == "" {
+		return r.Verify(ctx, phone, codeHash, now)
+	}
 	if _, cluster := r.c.(*redis.ClusterClient); cluster {
 		return r.verifyThenApart(ctx, phone, codeHash, now, then)
 	}
+	ttl := int64(0)
+	if then.TTL > 0 {
+		ttl = max(then.TTL.Milliseconds(), 1)
+	}
+	value := then.Value
+	if value == nil {
+		value = []byte{}
+	}
+	res, _, err := r.verifyRun(ctx, phone, codeHash, now, "verify", []string{r.prefix + then.Key}, ttl, value)
+	return res, err
+}
+
+// verifyRun runs verifyScript in mode with the extra keys (already
+// prefixed) and arguments, and decodes its answer.
+func (r *Redis) verifyRun(ctx context.Context, phone string, codeHash []byte, now time.Time, mode string, keys []string, extra ...any) (Result, [][]byte, error) {
 	if err := checkVerify(ctx, phone); err != nil {
 		return Result{}, nil, err
 	}
-	keys := make([]string, 0, 2+len(then.Get))
-	keys = append(keys, r.phoneKey(phone))
-	set, ttl := "0", int64(0)
-	if then.Key != "" {
-		keys = append(keys, r.prefix+then.Key)
-		set = "1"
-		if then.TTL > 0 {
-			ttl = max(then.TTL.Milliseconds(), 1)
-		}
-	}
-	for _, k := range then.Get {
-		keys = append(keys, r.prefix+k)
-	}
-	v, err := r.verify.Run(ctx, r.c, keys,
-		now.UnixMilli(), hex.EncodeToString(codeHash), r.p.MaxFailures,
+	args := append([]any{now.UnixMilli(), hex.EncodeToString(codeHash), r.p.MaxFailures,
 		r.p.LockDuration.Milliseconds(), r.p.FailureTTL.Milliseconds(),
-		r.p.Interval.Milliseconds(), keyMargin.Milliseconds(), set, ttl, then.Value).Slice()
+		r.p.Interval.Milliseconds(), keyMargin.Milliseconds(), mode}, extra...)
+	v, err := r.verify.Run(ctx, r.c, append([]string{r.phoneKey(phone)}, keys...), args...).Slice()
 	if err != nil {
-		return Result{}, nil, fmt.Errorf("otp: verify %s: redis script: %w", phonenum.Mask(phone), backend.Classify(err))
+		return Result{}, nil, fmt.Errorf("otp: %s %s: redis script: %w", mode, phonenum.Mask(phone), backend.Classify(err))
 	}
-	res, vals, err := decodeThen(v, len(then.Get))
+	gets := 0
+	if mode == "check" {
+		gets = len(keys)
+	}
+	res, vals, err := decodeVerify(v, gets)
 	if err != nil {
-		return Result{}, nil, fmt.Errorf("otp: verify %s: %w", phonenum.Mask(phone), err)
+		return Result{}, nil, fmt.Errorf("otp: %s %s: %w", mode, phonenum.Mask(phone), err)
 	}
 	return res, vals, nil
 }
 
-// decodeThen decodes {outcome, retry after ms, values...}; values come
-// only with OK.
-func decodeThen(v []any, gets int) (Result, [][]byte, error) {
+// decodeVerify decodes {outcome, retry after ms, values...}; values come
+// only with OK (gets of them; nil when gets is 0).
+func decodeVerify(v []any, gets int) (Result, [][]byte, error) {
 	if len(v) < 2 {
 		return Result{}, nil, fmt.Errorf("redis script: unexpected answer %v", v)
 	}
@@ -250,7 +279,10 @@ func decodeThen(v []any, gets int) (Result, [][]byte, error) {
 		return Result{}, nil, fmt.Errorf("redis script: unexpected answer %v", v)
 	}
 	res := Result{Outcome: Outcome(o), RetryAfter: time.Duration(ms) * time.Millisecond}
-	if res.Outcome != OK {
+	if res.Outcome != OK || gets == 0 {
+		if len(v) != 2 {
+			return Result{}, nil, fmt.Errorf("redis script: unexpected answer %v", v)
+		}
 		return res, nil, nil
 	}
 	if len(v) != 2+gets {
@@ -270,24 +302,34 @@ func decodeThen(v []any, gets int) (Result, [][]byte, error) {
 }
 
 // verifyThenApart is VerifyThen in two round trips: the script, then (on
-// OK) the set and the reads in one pipeline.
-func (r *Redis) verifyThenApart(ctx context.Context, phone string, codeHash []byte, now time.Time, then Then) (Result, [][]byte, error) {
+// OK) the set.
+func (r *Redis) verifyThenApart(ctx context.Context, phone string, codeHash []byte, now time.Time, then Then) (Result, error) {
 	res, err := r.Verify(ctx, phone, codeHash, now)
+	if err != nil || res.Outcome != OK {
+		return res, err
+	}
+	if err := r.c.Set(ctx, r.prefix+then.Key, then.Value, max(then.TTL, 0)).Err(); err != nil {
+		return Result{}, fmt.Errorf("otp: verify %s: then: %w", phonenum.Mask(phone), backend.Classify(err))
+	}
+	return res, nil
+}
+
+// checkReadApart is CheckRead in two round trips: the script, then (on OK)
+// the reads in one pipeline.
+func (r *Redis) checkReadApart(ctx context.Context, phone string, codeHash []byte, now time.Time, keys []string) (Result, [][]byte, error) {
+	res, err := r.Check(ctx, phone, codeHash, now)
 	if err != nil || res.Outcome != OK {
 		return res, nil, err
 	}
-	gets := make([]*redis.StringCmd, len(then.Get))
+	gets := make([]*redis.StringCmd, len(keys))
 	_, err = r.c.Pipelined(ctx, func(p redis.Pipeliner) error {
-		if then.Key != "" {
-			p.Set(ctx, r.prefix+then.Key, then.Value, max(then.TTL, 0))
-		}
-		for i, k := range then.Get {
+		for i, k := range keys {
 			gets[i] = p.Get(ctx, r.prefix+k)
 		}
 		return nil
 	})
 	if err != nil && !errors.Is(err, redis.Nil) {
-		return Result{}, nil, fmt.Errorf("otp: verify %s: then: %w", phonenum.Mask(phone), backend.Classify(err))
+		return Result{}, nil, fmt.Errorf("otp: check %s: read: %w", phonenum.Mask(phone), backend.Classify(err))
 	}
 	vals := make([][]byte, len(gets))
 	for i, g := range gets {
@@ -295,7 +337,7 @@ func (r *Redis) verifyThenApart(ctx context.Context, phone string, codeHash []by
 		switch {
 		case errors.Is(err, redis.Nil):
 		case err != nil:
-			return Result{}, nil, fmt.Errorf("otp: verify %s: then: %w", phonenum.Mask(phone), backend.Classify(err))
+			return Result{}, nil, fmt.Errorf("otp: check %s: read: %w", phonenum.Mask(phone), backend.Classify(err))
 		default:
 			vals[i] = b
 		}

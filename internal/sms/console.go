@@ -3,6 +3,8 @@ package sms
 import (
 	"context"
 	"log/slog"
+
+	phonenum "github.com/swiper-social/swiper/internal/phone"
 )
 
 // Console is the development Sender: it logs the code instead of sending
@@ -23,10 +25,11 @@ func NewConsole(log *slog.Logger, sink func(phone, code string)) *Console {
 	return &Console{log: log, sink: sink}
 }
 
-// Send logs the code at Info level, with the phone masked.
+// Send logs the code at Info level, with the phone masked as phone.Mask
+// does (country code and last 4 digits: "+86*******5678").
 func (c *Console) Send(ctx context.Context, phone, code string) error {
 	c.log.LogAttrs(ctx, slog.LevelInfo, "sms (console provider): verification code",
-		slog.String("phone", MaskPhone(phone)),
+		slog.String("phone", phonenum.Mask(phone)),
 		slog.String("code", code),
 	)
 	if c.sink != nil {

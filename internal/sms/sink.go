@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"sync"
+
+	phonenum "github.com/swiper-social/swiper/internal/phone"
 )
 
 // Sink records sent codes in memory, for tests and end-to-end tests. It is
@@ -88,7 +90,7 @@ func (s *Sink) WaitN(ctx context.Context, phone string, n int) (string, error) {
 		select {
 		case <-changed:
 		case <-ctx.Done():
-			return "", fmt.Errorf("sms: sink: wait for code %d to %s: %w", n, MaskPhone(phone), ctx.Err())
+			return "", fmt.Errorf("sms: sink: wait for code %d to %s: %w", n, phonenum.Mask(phone), ctx.Err())
 		}
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	phonenum "github.com/swiper-social/swiper/internal/phone"
 )
 
 // DefaultYunzhixunURL is the ucpaas template SMS endpoint.
@@ -90,27 +92,27 @@ func (y *Yunzhixun) Send(ctx context.Context, phone, code string) error {
 	resp, err := y.client.Do(req)
 	if err != nil {
 		// *url.Error names the URL (no secret: they travel in the body).
-		return fmt.Errorf("sms: yunzhixun: send to %s: %w", MaskPhone(phone), err)
+		return fmt.Errorf("sms: yunzhixun: send to %s: %w", phonenum.Mask(phone), err)
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	if err != nil {
-		return fmt.Errorf("sms: yunzhixun: send to %s: read response: %w", MaskPhone(phone), err)
+		return fmt.Errorf("sms: yunzhixun: send to %s: read response: %w", phonenum.Mask(phone), err)
 	}
 	scrub := redactor(code, y.cfg.Token)
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("sms: yunzhixun: send to %s: HTTP %d: %s",
-			MaskPhone(phone), resp.StatusCode, scrub.Replace(snippet(raw)))
+			phonenum.Mask(phone), resp.StatusCode, scrub.Replace(snippet(raw)))
 	}
 	var out yunzhixunResponse
 	if err := json.Unmarshal(raw, &out); err != nil {
 		return fmt.Errorf("sms: yunzhixun: send to %s: decode response (HTTP 200): %s",
-			MaskPhone(phone), scrub.Replace(snippet(raw)))
+			phonenum.Mask(phone), scrub.Replace(snippet(raw)))
 	}
 	providerCode := strings.Trim(string(out.Code), `"`)
 	if providerCode != "000000" {
 		return fmt.Errorf("sms: yunzhixun: send to %s: provider code %s: %s",
-			MaskPhone(phone), scrub.Replace(providerCode), scrub.Replace(out.Msg))
+			phonenum.Mask(phone), scrub.Replace(providerCode), scrub.Replace(out.Msg))
 	}
 	return nil
 }
@@ -119,11 +121,11 @@ func (y *Yunzhixun) Send(ctx context.Context, phone, code string) error {
 // national digits for mainland China, "00" + country code + number otherwise.
 func yunzhixunMobile(phone string) (string, error) {
 	if !isE164(phone) {
-		return "", fmt.Errorf("sms: yunzhixun: phone %q is not E.164", MaskPhone(phone))
+		return "", fmt.Errorf("sms: yunzhixun: phone %q is not E.164", phonenum.Mask(phone))
 	}
 	if national, ok := strings.CutPrefix(phone, "+86"); ok {
 		if len(national) != 11 {
-			return "", fmt.Errorf("sms: yunzhixun: phone %s is not an 11-digit mainland number", MaskPhone(phone))
+			return "", fmt.Errorf("sms: yunzhixun: phone %s is not an 11-digit mainland number", phonenum.Mask(phone))
 		}
 		return national, nil
 	}

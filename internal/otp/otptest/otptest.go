@@ -90,6 +90,16 @@ func (r *rig) verifyFor(phone, code string) otp.Result {
 	return res
 }
 
+func (r *rig) checkFor(phone, code string) otp.Result {
+	r.t.Helper()
+	res, err := r.s.Check(context.Background(), phone, hash(code), r.clk.now)
+	if err != nil {
+		r.t.Fatalf("Check(%s): %v", phone, err)
+	}
+	return res
+}
+
+func (r *rig) check(code string) otp.Result  { r.t.Helper(); return r.checkFor(r.phone, code) }
 func (r *rig) issue(code string) otp.Result  { r.t.Helper(); return r.issueFor(r.phone, "", code) }
 func (r *rig) verify(code string) otp.Result { r.t.Helper(); return r.verifyFor(r.phone, code) }
 
@@ -135,6 +145,10 @@ func Run(t *testing.T, newStore func(t *testing.T, p otp.Policy) otp.Store) {
 	t.Run("ConcurrentIssueOnePhone", func(t *testing.T) { testConcurrentIssue(t, newStore) })
 	t.Run("ConcurrentWrongCodes", func(t *testing.T) { testConcurrentWrong(t, newStore) })
 	t.Run("ConcurrentRightCode", func(t *testing.T) { testConcurrentRight(t, newStore) })
+	t.Run("CheckConsumesNothing", func(t *testing.T) { testCheckConsumesNothing(t, newStore) })
+	t.Run("CheckCountsWrongCodes", func(t *testing.T) { testCheckCountsWrong(t, newStore) })
+	t.Run("CheckNoCodeAndLock", func(t *testing.T) { testCheckNoCodeAndLock(t, newStore) })
+	t.Run("ConcurrentChecks", func(t *testing.T) { testConcurrentChecks(t, newStore) })
 }
 
 func testSingleUse(t *testing.T, newStore NewStore) {
@@ -476,6 +490,74 @@ func testConcurrentRight(t *testing.T, newStore NewStore) {
 		return r.s.Verify(context.Background(), r.phone, hash("123456"), r.clk.now)
 	})
 	wantCounts(t, got, map[otp.Outcome]int{otp.OK: 1, otp.NoCode: 19})
+}
+
+func testCheckConsumesNothing(t *testing.T, newStore NewStore) {
+	r := newRig(t, newStore, nil)
+	want(t, "issue", r.issue("123456"), otp.OK, 0)
+	for i := range 3 {
+		want(t, fmt.Sprintf("check #%d", i+1), r.check("123456"), otp.OK, 0)
+	}
+	want(t, "verify after the checks", r.verify("123456"), otp.OK, 0)
+	want(t, "check after verify", r.check("123456"), otp.NoCode, 0)
+	want(t, "verify again", r.verify("123456"), otp.NoCode, 0)
+}
+
+func testCheckCountsWrong(t *testing.T, newStore NewStore) {
+	r := newRig(t, newStore, nil)
+	want(t, "issue", r.issue("123456"), otp.OK, 0)
+	for i := range r.p.MaxFailures - 2 {
+		want(t, fmt.Sprintf("wrong check #%d", i+1), r.check("000000"), otp.WrongCode, 0)
+	}
+	// A matching check does not reset the counter (only a Verify does) ...
+	want(t, "right check", r.check("123456"), otp.OK, 0)
+	want(t, fmt.Sprintf("wrong verify #%d", r.p.MaxFailures-1), r.verify("000000"), otp.WrongCode, 0)
+	// ... and the last wrong check burns the code and locks the phone.
+	want(t, fmt.Sprintf("wrong check #%d", r.p.MaxFailures), r.check("000000"), otp.Locked, r.p.LockDuration)
+	want(t, "right check while locked", r.check("123456"), otp.Locked, r.p.LockDuration)
+	want(t, "right verify while locked", r.verify("123456"), otp.Locked, r.p.LockDuration)
+	r.clk.advance(r.p.LockDuration)
+	want(t, "burned code after the lock", r.check("123456"), otp.NoCode, 0)
+}
+
+func testCheckNoCodeAndLock(t *testing.T, newStore NewStore) {
+	r := newRig(t, newStore, nil)
+	want(t, "never issued", r.check("123456"), otp.NoCode, 0)
+	want(t, "issue", r.issue("123456"), otp.OK, 0)
+	r.clk.advance(r.p.CodeTTL)
+	want(t, "expired", r.check("123456"), otp.NoCode, 0)
+	// NoCode answers count nothing.
+	for i := range 2 * r.p.MaxFailures {
+		want(t, fmt.Sprintf("expired wrong #%d", i+1), r.check("000000"), otp.NoCode, 0)
+	}
+	want(t, "reissue", r.issue("222222"), otp.OK, 0)
+	r.clk.advance(time.Minute)
+	want(t, "old code", r.check("123456"), otp.WrongCode, 0)
+	want(t, "new code", r.check("222222"), otp.OK, 0)
+	want(t, "new code verified", r.verify("222222"), otp.OK, 0)
+}
+
+// Concurrent checks of the right code all match; of the logins that then
+// verify it, exactly one consumes it. Concurrent wrong checks lock the phone
+// exactly as wrong verifies do.
+func testConcurrentChecks(t *testing.T, newStore NewStore) {
+	r := newRig(t, newStore, nil)
+	want(t, "issue", r.issue("123456"), otp.OK, 0)
+	got := parallel(t, 20, func(int) (otp.Result, error) {
+		return r.s.Check(context.Background(), r.phone, hash("123456"), r.clk.now)
+	})
+	wantCounts(t, got, map[otp.Outcome]int{otp.OK: 20})
+	got = parallel(t, 20, func(int) (otp.Result, error) {
+		return r.s.Verify(context.Background(), r.phone, hash("123456"), r.clk.now)
+	})
+	wantCounts(t, got, map[otp.Outcome]int{otp.OK: 1, otp.NoCode: 19})
+
+	r2 := newRig(t, newStore, nil)
+	want(t, "issue", r2.issue("123456"), otp.OK, 0)
+	got = parallel(t, 30, func(i int) (otp.Result, error) {
+		return r2.s.Check(context.Background(), r2.phone, hash(fmt.Sprintf("w%d", i)), r2.clk.now)
+	})
+	wantCounts(t, got, map[otp.Outcome]int{otp.WrongCode: r2.p.MaxFailures - 1, otp.Locked: 30 - (r2.p.MaxFailures - 1)})
 }
 
 // Bench measures issue+verify cycles on distinct phones (b.N of each).
