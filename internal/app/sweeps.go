@@ -9,16 +9,8 @@ package app
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
-	"os"
-	"path"
-	"path/filepath"
-	"strings"
 	"time"
 
-	"github.com/swiper-social/swiper/internal/blob"
-	"github.com/swiper-social/swiper/internal/profile"
 	"github.com/swiper-social/swiper/internal/tasks"
 )
 
@@ -79,61 +71,13 @@ func (a *App) sweepVIP(ctx context.Context, _ []byte) error {
 	return nil
 }
 
-// uploadPayload is the payload of profile.TaskUploadMedia (profile's
-// uploadTask): the sweep re-enqueues uploads with the same shape.
-type uploadPayload struct {
-	Key         string `json:"key"`
-	ContentType string `json:"content_type"`
-	Data        []byte `json:"data"`
-}
-
-// sweepMedia re-enqueues the upload of every image that is still served
-// locally although storage is Qiniu, once its local file is older than
-// retryAfter (its upload was never queued — Redis was down — or its retries
-// ran out). The task id is the one the upload path uses ("upload:"+key), so
-// an upload still queued or retrying is not duplicated.
+// sweepMedia queues again the Qiniu upload of the images still served
+// locally whose file is older than retryAfter (profile.RetryUploads).
 func (a *App) sweepMedia(ctx context.Context, retryAfter time.Duration) error {
-	keys, err := a.Store.LocalMediaKeys(ctx, "/media/", sweepBatch)
+	pending, queued, err := a.Profile.RetryUploads(ctx, retryAfter, sweepBatch)
 	if err != nil {
 		return err
 	}
-	now := time.Now()
-	queued := 0
-	for _, key := range keys {
-		if strings.Contains(key, "..") {
-			continue
-		}
-		fi, err := os.Stat(filepath.Join(a.Cfg.MediaDir, filepath.FromSlash(key)))
-		if err != nil || now.Sub(fi.ModTime()) < retryAfter {
-			continue // fresh (its upload is probably running) or gone
-		}
-		data, err := a.local.Get(ctx, key)
-		if errors.Is(err, blob.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		payload, _ := json.Marshal(uploadPayload{Key: key, ContentType: contentTypeOf(key), Data: data})
-		if err := a.queue.Enqueue(ctx, tasks.Task{Type: profile.TaskUploadMedia, Payload: payload,
-			ID: "upload:" + key, MaxRetry: 20, Timeout: time.Minute}); err != nil {
-			return err
-		}
-		queued++
-	}
-	a.Log.Info("periodic sweep ran", "task", TaskSweepMedia, "pending", len(keys), "queued", queued)
+	a.Log.Info("periodic sweep ran", "task", TaskSweepMedia, "pending", pending, "queued", queued)
 	return nil
-}
-
-func contentTypeOf(key string) string {
-	switch strings.ToLower(path.Ext(key)) {
-	case ".png":
-		return "image/png"
-	case ".gif":
-		return "image/gif"
-	case ".webp":
-		return "image/webp"
-	default:
-		return "image/jpeg"
-	}
 }

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"time"
 )
 
 // DefaultLocalBaseURL is where the HTTP server serves the media dir.
@@ -119,6 +120,29 @@ func (l *Local) Get(ctx context.Context, key string) ([]byte, error) {
 	}
 	return data, nil
 }
+
+// ModTime is when key was last written; ErrNotFound when it does not
+// exist.
+func (l *Local) ModTime(ctx context.Context, key string) (time.Time, error) {
+	if err := CheckKey(key); err != nil {
+		return time.Time{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return time.Time{}, fmt.Errorf("blob: local: stat %s: %w", key, err)
+	}
+	fi, err := l.root.Stat(key)
+	if errors.Is(err, fs.ErrNotExist) {
+		return time.Time{}, fmt.Errorf("blob: local: stat %s: %w", key, ErrNotFound)
+	}
+	if err != nil {
+		return time.Time{}, fmt.Errorf("blob: local: stat %s: %w", key, err)
+	}
+	return fi.ModTime(), nil
+}
+
+// FS is the store as a read-only file system (for serving), confined to the
+// root like every other access.
+func (l *Local) FS() fs.FS { return l.root.FS() }
 
 // Delete removes key; a missing key is not an error. Empty directories are
 // left in place.

@@ -3,10 +3,12 @@ package blob_test
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/swiper-social/swiper/internal/blob"
 )
@@ -79,6 +81,38 @@ func TestLocalSymlinkCannotEscape(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(outside, "planted.txt")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("a file was written outside the root: %v", err)
+	}
+	if _, err := l.ModTime(ctx, "link/secret.txt"); err == nil {
+		t.Error("ModTime through a symlink out of the root succeeded")
+	}
+	if _, err := fs.ReadFile(l.FS(), "link/secret.txt"); err == nil {
+		t.Error("FS read through a symlink out of the root succeeded")
+	}
+}
+
+// ModTime and FS reach the files Put wrote, and only keys CheckKey accepts
+// (ModTime) or fs.ValidPath names (FS).
+func TestLocalModTimeAndFS(t *testing.T) {
+	ctx := context.Background()
+	l := newLocal(t, t.TempDir(), "")
+	before := time.Now().Add(-time.Second)
+	if _, err := l.Put(ctx, "photos/p.jpg", []byte("jpeg"), "image/jpeg"); err != nil {
+		t.Fatal(err)
+	}
+	if mt, err := l.ModTime(ctx, "photos/p.jpg"); err != nil || mt.Before(before) {
+		t.Errorf("ModTime = %v, %v; want after %v", mt, err, before)
+	}
+	if _, err := l.ModTime(ctx, "photos/none.jpg"); !errors.Is(err, blob.ErrNotFound) {
+		t.Errorf("ModTime of a missing key: %v, want ErrNotFound", err)
+	}
+	if _, err := l.ModTime(ctx, "../x"); !errors.Is(err, blob.ErrInvalidKey) {
+		t.Errorf("ModTime of ../x: %v, want ErrInvalidKey", err)
+	}
+	if b, err := fs.ReadFile(l.FS(), "photos/p.jpg"); err != nil || string(b) != "jpeg" {
+		t.Errorf("FS read = %q, %v", b, err)
+	}
+	if _, err := l.FS().Open("../x"); err == nil {
+		t.Error("FS opened ../x")
 	}
 }
 

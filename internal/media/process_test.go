@@ -2,6 +2,7 @@ package media_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"hash/crc32"
@@ -174,6 +175,16 @@ func withEXIF(jpg, app1 []byte) []byte {
 	return append(out, jpg[2:]...)
 }
 
+// process runs Check then Process, as the upload path does.
+func process(r io.Reader, lim media.Limits) (media.Image, error) {
+	p := media.NewProcessor(lim)
+	u, err := p.Check(r)
+	if err != nil {
+		return media.Image{}, err
+	}
+	return p.Process(context.Background(), u)
+}
+
 func readTestdata(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", name))
@@ -233,7 +244,7 @@ func TestProcessAccepts(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := media.Process(bytes.NewReader(tt.in), media.DefaultLimits())
+			got, err := process(bytes.NewReader(tt.in), media.DefaultLimits())
 			if err != nil {
 				t.Fatalf("Process: %v", err)
 			}
@@ -277,7 +288,7 @@ func TestProcessRejects(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := media.Process(bytes.NewReader(tt.in), lim)
+			_, err := process(bytes.NewReader(tt.in), lim)
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("err = %v, want %v", err, tt.want)
 			}
@@ -297,7 +308,7 @@ func TestProcessPixelLimitBeforeDecode(t *testing.T) {
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	start := time.Now()
-	_, err := media.Process(bytes.NewReader(in), media.DefaultLimits())
+	_, err := process(bytes.NewReader(in), media.DefaultLimits())
 	elapsed := time.Since(start)
 	runtime.ReadMemStats(&after)
 	if !errors.Is(err, media.ErrTooManyPixels) {
@@ -334,7 +345,7 @@ func TestProcessTooLarge(t *testing.T) {
 	lim := media.Limits{MaxBytes: 4096, MaxPixels: 1 << 20, MaxSide: 64}
 
 	r := &countingReader{}
-	if _, err := media.Process(r, lim); !errors.Is(err, media.ErrTooLarge) {
+	if _, err := process(r, lim); !errors.Is(err, media.ErrTooLarge) {
 		t.Fatalf("endless body: err = %v, want ErrTooLarge", err)
 	}
 	if r.n > lim.MaxBytes+1 {
@@ -344,11 +355,11 @@ func TestProcessTooLarge(t *testing.T) {
 	// Exactly MaxBytes+1 bytes is too large; exactly MaxBytes is not.
 	img := encodePNG(t, solid(8, 8, color.White))
 	over := append(img, make([]byte, int(lim.MaxBytes)+1-len(img))...)
-	if _, err := media.Process(bytes.NewReader(over), lim); !errors.Is(err, media.ErrTooLarge) {
+	if _, err := process(bytes.NewReader(over), lim); !errors.Is(err, media.ErrTooLarge) {
 		t.Errorf("MaxBytes+1: err = %v, want ErrTooLarge", err)
 	}
 	exact := over[:lim.MaxBytes] // PNG followed by padding after IEND
-	if _, err := media.Process(bytes.NewReader(exact), lim); err != nil {
+	if _, err := process(bytes.NewReader(exact), lim); err != nil {
 		t.Errorf("exactly MaxBytes: err = %v, want nil", err)
 	}
 }
@@ -358,7 +369,7 @@ type failingReader struct{}
 func (failingReader) Read([]byte) (int, error) { return 0, errors.New("connection reset") }
 
 func TestProcessReadError(t *testing.T) {
-	_, err := media.Process(failingReader{}, media.DefaultLimits())
+	_, err := process(failingReader{}, media.DefaultLimits())
 	if err == nil || !strings.Contains(err.Error(), "connection reset") {
 		t.Fatalf("err = %v, want the read error", err)
 	}
@@ -373,7 +384,7 @@ func TestProcessStripsEXIFGPS(t *testing.T) {
 	if _, err := jpeg.Decode(bytes.NewReader(in)); err != nil {
 		t.Fatalf("input with EXIF does not decode: %v", err)
 	}
-	got, err := media.Process(bytes.NewReader(in), media.DefaultLimits())
+	got, err := process(bytes.NewReader(in), media.DefaultLimits())
 	if err != nil {
 		t.Fatalf("Process: %v", err)
 	}
@@ -403,7 +414,7 @@ func TestProcessEXIFOrientation(t *testing.T) {
 		}
 	}
 	in := withEXIF(encodeJPEG(t, src), exifAPP1(6))
-	got, err := media.Process(bytes.NewReader(in), media.DefaultLimits())
+	got, err := process(bytes.NewReader(in), media.DefaultLimits())
 	if err != nil {
 		t.Fatalf("Process: %v", err)
 	}
@@ -438,7 +449,7 @@ func TestProcessScaling(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := media.Process(bytes.NewReader(tt.in), tt.lim)
+			got, err := process(bytes.NewReader(tt.in), tt.lim)
 			if err != nil {
 				t.Fatalf("Process: %v", err)
 			}
@@ -463,16 +474,16 @@ func FuzzProcess(f *testing.F) {
 	f.Add([]byte("not an image"))
 
 	lim := media.Limits{MaxBytes: 1 << 16, MaxPixels: 1 << 16, MaxSide: 64}
-	sentinels := []error{media.ErrTooLarge, media.ErrUnsupported, media.ErrTooManyPixels, media.ErrUndecodable}
+	sentinels := []error{media.ErrTooLarge, media.ErrUnsupported, media.ErrTooManyPixels, media.ErrTooCostly, media.ErrUndecodable}
 	f.Fuzz(func(t *testing.T, in []byte) {
-		img, err := media.Process(bytes.NewReader(in), lim)
+		img, err := process(bytes.NewReader(in), lim)
 		if err != nil {
 			for _, s := range sentinels {
 				if errors.Is(err, s) {
 					return
 				}
 			}
-			t.Fatalf("error %v is none of the four sentinels", err)
+			t.Fatalf("error %v is none of the sentinels of Check and Process", err)
 		}
 		if len(img.Data) == 0 || img.Width < 1 || img.Height < 1 || img.Width > lim.MaxSide || img.Height > lim.MaxSide {
 			t.Fatalf("bad image: %s %dx%d, %d bytes", img.ContentType, img.Width, img.Height, len(img.Data))

@@ -40,7 +40,6 @@ import (
 type Object struct {
 	Data        []byte
 	ContentType string
-	PutAt       time.Time
 }
 
 // Server is a fake Kodo bucket. Its methods are safe for concurrent use.
@@ -49,7 +48,6 @@ type Server struct {
 	// bucket domain at once.
 	URL string
 
-	t                   testing.TB
 	accessKey, secretKy string
 	bucket              string
 	srv                 *httptest.Server
@@ -62,12 +60,12 @@ type Server struct {
 	rejected    int
 }
 
-// New starts a fake bucket accepting the given keys; it stops at the end
-// of the test.
+// New starts a fake bucket that accepts the given credentials; it stops at
+// the end of the test.
 func New(t testing.TB, accessKey, secretKey, bucket string) *Server {
 	t.Helper()
 	s := &Server{
-		t: t, accessKey: accessKey, secretKy: secretKey, bucket: bucket,
+		accessKey: accessKey, secretKy: secretKey, bucket: bucket,
 		objects: make(map[string]Object),
 	}
 	mux := http.NewServeMux()
@@ -107,23 +105,11 @@ func (s *Server) Object(key string) (Object, bool) {
 	return o, ok
 }
 
-// Keys returns the stored keys, sorted.
-func (s *Server) Keys() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	keys := make([]string, 0, len(s.objects))
-	for k := range s.objects {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
 // Put stores an object directly, bypassing the API (test setup).
 func (s *Server) Put(key string, data []byte, contentType string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.objects[key] = Object{Data: slices.Clone(data), ContentType: contentType, PutAt: time.Now()}
+	s.objects[key] = Object{Data: slices.Clone(data), ContentType: contentType}
 }
 
 // FailUploads makes the next n uploads answer 503 (to test retries).
@@ -213,7 +199,7 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 	if ct == "" || ct == "application/octet-stream" {
 		ct = http.DetectContentType(data)
 	}
-	s.objects[key[0]] = Object{Data: data, ContentType: ct, PutAt: time.Now()}
+	s.objects[key[0]] = Object{Data: data, ContentType: ct}
 	s.uploads++
 	s.mu.Unlock()
 
