@@ -190,19 +190,24 @@ func TestErrorResponses(t *testing.T) {
 	cases := map[string][]want{
 		"POST /api/v1/verification-codes":     {{400, []int{1000, 1001, 1002}}, {413, []int{4002}}, {429, []int{1006, 1007}}, {503, []int{5001}}},
 		"POST /api/v1/sessions":               {{400, []int{1000, 1001, 1002, 1004, 1005}}, {413, []int{4002}}, {429, []int{1007}}},
-		"PATCH /api/v1/users/me":              {{400, []int{1000, 1001}}, {413, []int{4002}}},
-		"PATCH /api/v1/users/me/profile":      {{400, []int{1001}}, {403, []int{3001}}, {413, []int{4002}}},
-		"PUT /api/v1/users/me/avatar":         {{400, []int{1000, 1001, 1011}}, {413, []int{1011, 4002}}, {415, []int{1011}}},
-		"POST /api/v1/users/me/photos":        {{400, []int{1011}}, {409, []int{1012}}, {413, []int{1011, 4002}}, {415, []int{1011}}},
-		"DELETE /api/v1/users/me/photos/{id}": {{400, []int{1001}}, {404, []int{4000}}},
-		"GET /api/v1/users/{id}":              {{400, []int{1001}}, {404, []int{1003}}},
+		"DELETE /api/v1/sessions/current":     {{400, []int{1001}}, {403, []int{4003}}},
+		"GET /api/v1/users/me":                {{400, []int{1001}}},
+		"PATCH /api/v1/users/me":              {{400, []int{1000, 1001}}, {403, []int{4003}}, {413, []int{4002}}, {429, []int{2008}}},
+		"GET /api/v1/users/me/profile":        {{400, []int{1001}}},
+		"PATCH /api/v1/users/me/profile":      {{400, []int{1001}}, {403, []int{3001, 4003}}, {413, []int{4002}}},
+		"PUT /api/v1/users/me/avatar":         {{400, []int{1000, 1001, 1011}}, {403, []int{4003}}, {413, []int{1011, 4002}}, {415, []int{1011}}, {429, []int{2008}}},
+		"POST /api/v1/users/me/photos":        {{400, []int{1011}}, {403, []int{4003}}, {409, []int{1012}}, {413, []int{1011, 4002}}, {415, []int{1011}}, {429, []int{2008}}},
+		"DELETE /api/v1/users/me/photos/{id}": {{400, []int{1001}}, {403, []int{4003}}, {404, []int{4000}}},
+		"GET /api/v1/users/{id}":              {{400, []int{1001}}, {404, []int{1003}}, {429, []int{2008}}},
 		"GET /api/v1/recommendations":         {{400, []int{1001}}},
-		"POST /api/v1/swipes":                 {{400, []int{1000, 1001, 2001}}, {403, []int{3001}}, {404, []int{1003}}, {409, []int{2002}}, {429, []int{2003}}},
-		"DELETE /api/v1/swipes/latest":        {{403, []int{3001}}, {404, []int{2004}}, {409, []int{2005}}, {429, []int{2006}}},
+		"POST /api/v1/swipes":                 {{400, []int{1000, 1001, 2001}}, {403, []int{3001, 4003}}, {404, []int{1003}}, {409, []int{2002}}, {429, []int{2003}}},
+		"DELETE /api/v1/swipes/latest":        {{400, []int{1001}}, {403, []int{3001, 4003}}, {404, []int{2004}}, {409, []int{2005, 2010}}, {429, []int{2006}}},
 		"GET /api/v1/likes/received":          {{400, []int{1001}}, {403, []int{3001}}},
 		"GET /api/v1/matches":                 {{400, []int{1001}}},
-		"DELETE /api/v1/matches/{user_id}":    {{400, []int{1001}}, {404, []int{2007}}},
+		"DELETE /api/v1/matches/{user_id}":    {{400, []int{1001}}, {403, []int{4003}}, {404, []int{2007}}},
 		"GET /api/v1/rank":                    {{400, []int{1001}}},
+		"GET /api/v1/vip":                     {{400, []int{1001}}},
+		"GET /api/v1/vip/plans":               {{400, []int{1001}}},
 	}
 	for key, wants := range cases {
 		method, path, _ := strings.Cut(key, " ")
@@ -223,6 +228,14 @@ func TestErrorResponses(t *testing.T) {
 		}
 		if strings.HasPrefix(r.path, "/api/") && r.path != "/api/v1/openapi.json" && !responseHasCodes(op.Responses.Status(503), 5001) {
 			t.Errorf("%s %s: 503 / 5001 missing", r.method, r.path)
+		}
+		// A query string that does not parse is 1001 on every route of
+		// the envelope; a state change with the cookie can be 4003.
+		if strings.HasPrefix(r.path, "/api/") && r.path != "/api/v1/openapi.json" && !responseHasCodes(op.Responses.Status(400), 1001) {
+			t.Errorf("%s %s: 400 / 1001 (query string) missing", r.method, r.path)
+		}
+		if !r.public && r.method != "GET" && !responseHasCodes(op.Responses.Status(403), 4003) {
+			t.Errorf("%s %s: 403 / 4003 missing", r.method, r.path)
 		}
 		for _, status := range []int{429, 503} {
 			resp := op.Responses.Status(status)
@@ -361,7 +374,13 @@ func TestSchemasAcceptAndReject(t *testing.T) {
 		{"RewindResultEnvelope", `{"code":0,"data":{"user":` + card + `,"action":"like"}}`, true},
 		{"LikesReceivedEnvelope", `{"code":0,"data":{"total":1,"users":[` + card + `]}}`, true},
 		{"MatchesPageEnvelope", `{"code":0,"data":{"total":0,"matches":[]}}`, true},
-		{"RankEnvelope", `{"code":0,"data":[{"rank":1,"score":-5,"user":` + card + `}]}`, true},
+		{"RankEnvelope", `{"code":0,"data":[{"rank":1,"score":5,"user":` + card + `}]}`, true},
+		{"RankEnvelope", `{"code":0,"data":[{"rank":1,"score":0,"user":` + card + `}]}`, false},
+		{"RankEnvelope", `{"code":0,"data":[{"rank":1,"score":-5,"user":` + card + `}]}`, false},
+		{"Error", `{"code":4003,"data":"cross-origin request refused"}`, true},
+		{"Error", `{"code":2008,"data":"slow down"}`, true},
+		{"Error", `{"code":2010,"data":"matched"}`, true},
+		{"Error", `{"code":1013,"data":"suspended"}`, true},
 		{"PlanListEnvelope", `{"code":0,"data":[{"level":0,"name":"非会员","permissions":[]},{"level":1,"name":"青铜会员","permissions":["vipflag","superlike"]},{"level":2,"name":"白银会员","permissions":["vipflag","superlike","rewind"]},{"level":3,"name":"黄金会员","permissions":["vipflag","superlike","rewind","who_liked_me","unlimited_like","any_location"]}]}`, true},
 	}
 	for _, c := range cases {

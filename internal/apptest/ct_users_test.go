@@ -507,8 +507,8 @@ func TestContractUserCard(t *testing.T) {
 }
 
 // openapi.yaml: "Asking for one's own id answers one's own Card"; the owner
-// always sees their own album (profile.AlbumVisible: "always the owner"),
-// even with only_matched on.
+// always sees their own album (profile.AlbumShown: "the owner always sees
+// it"), even with only_matched on.
 func TestContractOwnCardShowsOwnAlbum(t *testing.T) {
 	t.Parallel()
 	e := apptest.New(t)

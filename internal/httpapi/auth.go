@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/swiper-social/swiper/internal/auth"
-
 	"github.com/swiper-social/swiper/internal/input"
 	"github.com/swiper-social/swiper/internal/phone"
 	"github.com/swiper-social/swiper/internal/profile"
@@ -102,7 +101,8 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *server) logout(w http.ResponseWriter, r *http.Request) error {
-	if err := s.Auth.Logout(r.Context(), sessionToken(r)); err != nil {
+	token, _ := sessionToken(r)
+	if err := s.Auth.Logout(r.Context(), token); err != nil {
 		return err
 	}
 	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: "", Path: "/", MaxAge: -1, Expires: time.Unix(0, 0),

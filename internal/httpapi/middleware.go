@@ -4,10 +4,12 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -228,6 +230,48 @@ func fromTLS(r *http.Request, trusted []netip.Prefix) bool {
 	}
 	peer := peerAddr(r.RemoteAddr)
 	return peer.IsValid() && isTrusted(peer, trusted) && strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
+}
+
+// errCrossOrigin refuses a state change made with the session cookie from
+// another origin (4003).
+var errCrossOrigin = errors.New("httpapi: cross-origin request refused")
+
+// sameOrigin reports whether a request may change state with the session
+// cookie (API.md §1): safe methods always; otherwise its Origin must be the
+// server's own origin — the scheme (TLS, directly or per a trusted proxy,
+// as for the cookie's Secure flag) and the Host the request arrived for.
+// Without Origin, Sec-Fetch-Site must be same-origin or none; a request with
+// neither header is not from a browser and passes.
+func sameOrigin(r *http.Request, trusted []netip.Prefix) bool {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return true
+	}
+	if origin := r.Header.Values("Origin"); len(origin) > 0 {
+		scheme := "http"
+		if fromTLS(r, trusted) {
+			scheme = "https"
+		}
+		own := normalOrigin(scheme + "://" + r.Host)
+		return len(origin) == 1 && own != "" && normalOrigin(origin[0]) == own
+	}
+	site := r.Header.Values("Sec-Fetch-Site")
+	return len(site) == 0 || (len(site) == 1 && (site[0] == "same-origin" || site[0] == "none"))
+}
+
+// normalOrigin is an origin (scheme://host[:port]) lower-cased and without
+// its scheme's default port; "" when it is not one ("null" included).
+func normalOrigin(s string) string {
+	u, err := url.Parse(strings.ToLower(strings.TrimSpace(s)))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+		u.User != nil || u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" {
+		return ""
+	}
+	host := u.Host
+	if p := u.Port(); (u.Scheme == "http" && p == "80") || (u.Scheme == "https" && p == "443") {
+		host = strings.TrimSuffix(host, ":"+p)
+	}
+	return u.Scheme + "://" + host
 }
 
 func peerAddr(remote string) netip.Addr {

@@ -2,14 +2,16 @@ package httpapi
 
 import (
 	"context"
+	"io"
 	"io/fs"
 	"net/http"
-	"os"
 	"path"
 	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/swiper-social/swiper/internal/blob"
 )
 
 func (s *server) healthz(w http.ResponseWriter, r *http.Request) {
@@ -48,14 +50,51 @@ func (s *server) openapi(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(s.OpenAPIJSON)
 }
 
-// media serves uploaded images from the media dir (os.DirFS refuses paths
-// that leave it), never as anything but an image.
+// mediaType is the Content-Type an extension is served with at /media/;
+// "" for an extension that is not served.
+func mediaType(ext string) string {
+	switch ext {
+	case ".jpg", ".jpeg":
+		return "image/jpeg"
+	case ".png":
+		return "image/png"
+	case ".gif":
+		return "image/gif"
+	case ".webp":
+		return "image/webp"
+	}
+	return ""
+}
+
+// media serves uploaded images from the local media store: a path that is a
+// valid storage key (blob.CheckKey) with an image extension and names a
+// regular file, as that image type. Anything else — a directory, a
+// temporary file, a name the file system refuses — is 404 (4000), never a
+// listing and never a 500.
 func (s *server) media() http.Handler {
-	files := http.StripPrefix("/media/", http.FileServerFS(noDirFS{fsys: os.DirFS(s.MediaDir)}))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		key := strings.TrimPrefix(r.URL.Path, "/media/")
+		ct := mediaType(path.Ext(key))
+		if ct == "" || blob.CheckKey(key) != nil {
+			fail(w, http.StatusNotFound, codeNoRoute, "no such file")
+			return
+		}
+		f, err := s.Media.Open(key)
+		if err != nil {
+			fail(w, http.StatusNotFound, codeNoRoute, "no such file")
+			return
+		}
+		defer f.Close()
+		st, err := f.Stat()
+		rs, seekable := f.(io.ReadSeeker)
+		if err != nil || !st.Mode().IsRegular() || !seekable {
+			fail(w, http.StatusNotFound, codeNoRoute, "no such file")
+			return
+		}
+		w.Header().Set("Content-Type", ct)
 		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
 		w.Header().Set("Content-Security-Policy", "default-src 'none'")
-		files.ServeHTTP(w, r)
+		http.ServeContent(w, r, "", st.ModTime(), rs)
 	})
 }
 
@@ -92,24 +131,4 @@ func (s *server) web() http.Handler {
 		}
 		http.ServeContent(w, r, name, time.Time{}, strings.NewReader(string(b)))
 	})
-}
-
-// noDirFS hides directory listings.
-type noDirFS struct{ fsys fs.FS }
-
-func (n noDirFS) Open(name string) (fs.File, error) {
-	f, err := n.fsys.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	if st.IsDir() {
-		f.Close()
-		return nil, fs.ErrNotExist
-	}
-	return f, nil
 }

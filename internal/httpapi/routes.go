@@ -11,8 +11,8 @@ func New(d Deps) http.Handler {
 	mux := http.NewServeMux() // everything under /api/
 
 	// Auth
-	mux.Handle("POST /api/v1/verification-codes", s.handle(s.requestCode))
-	mux.Handle("POST /api/v1/sessions", s.handle(s.login))
+	mux.Handle("POST /api/v1/verification-codes", s.public(s.requestCode))
+	mux.Handle("POST /api/v1/sessions", s.public(s.login))
 	mux.Handle("DELETE /api/v1/sessions/current", s.requireUser(s.logout))
 
 	// Users and profile
@@ -36,7 +36,7 @@ func New(d Deps) http.Handler {
 
 	// VIP
 	mux.Handle("GET /api/v1/vip", s.requireUser(s.getVIP))
-	mux.Handle("GET /api/v1/vip/plans", s.handle(s.getPlans))
+	mux.Handle("GET /api/v1/vip/plans", s.public(s.getPlans))
 
 	mux.Handle("GET /api/v1/openapi.json", http.HandlerFunc(s.openapi))
 
@@ -46,7 +46,7 @@ func New(d Deps) http.Handler {
 	root.Handle("GET /healthz", http.HandlerFunc(s.healthz))
 	root.Handle("GET /readyz", http.HandlerFunc(s.readyz))
 	root.Handle("GET /metrics", s.metrics())
-	if s.MediaDir != "" {
+	if s.Media != nil {
 		root.Handle("GET /media/", s.media())
 	}
 	web := s.web()
@@ -62,7 +62,7 @@ func New(d Deps) http.Handler {
 		}
 	}))
 
-	return chain(jsonNotFound(root),
+	return chain(cleanAPIPaths(jsonNotFound(root)),
 		requestID(),
 		observe(s.Log, s.Metrics),
 		recoverPanics(s.Log),

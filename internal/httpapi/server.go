@@ -12,6 +12,7 @@ import (
 	"mime"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -37,8 +38,8 @@ type Deps struct {
 	Gatherer       prometheus.Gatherer
 	Metrics        *Metrics
 	OpenAPIJSON    []byte
-	MediaDir       string // served at /media/ when non-empty
-	Web            fs.FS  // the built web client, nil = none
+	Media          fs.FS // the local media store, served at /media/; nil = not served
+	Web            fs.FS // the built web client, nil = none
 	TrustedProxies []netip.Prefix
 	Activity       Toucher // records that an authenticated user was active
 	Log            *slog.Logger
@@ -72,31 +73,61 @@ func (s *server) handle(h handlerFunc) http.Handler {
 	})
 }
 
-// sessionToken is the bearer token, else the session cookie.
-func sessionToken(r *http.Request) string {
+// sessionToken is the bearer token, else the session cookie; byCookie says
+// which one it is.
+func sessionToken(r *http.Request) (token string, byCookie bool) {
 	if h := r.Header.Get("Authorization"); h != "" {
 		if t, ok := strings.CutPrefix(h, "Bearer "); ok {
-			return strings.TrimSpace(t)
+			return strings.TrimSpace(t), false
 		}
-		return ""
+		return "", false
 	}
 	if c, err := r.Cookie(cookieName); err == nil {
-		return c.Value
+		return c.Value, true
 	}
-	return ""
+	return "", false
 }
 
 // requireUser authenticates the request (1010 otherwise) before anything
-// else of the route runs.
+// else of the route runs, then refuses a cross-origin state change made
+// with the cookie (4003) and a query that does not parse (1001), in the
+// order of API.md §1.
 func (s *server) requireUser(h handlerFunc) http.Handler {
 	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
-		uid, err := s.Auth.Authenticate(r.Context(), sessionToken(r))
+		token, byCookie := sessionToken(r)
+		uid, err := s.Auth.Authenticate(r.Context(), token)
 		if err != nil {
 			return err
 		}
+		if byCookie && !sameOrigin(r, s.TrustedProxies) {
+			return errCrossOrigin
+		}
 		s.Activity.Touch(uid)
+		if err := checkQuery(r); err != nil {
+			return err
+		}
 		return h(w, r.WithContext(context.WithValue(r.Context(), userKey{}, uid)))
 	})
+}
+
+// public is a route without a session: only the query is checked before it.
+func (s *server) public(h handlerFunc) http.Handler {
+	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		if err := checkQuery(r); err != nil {
+			return err
+		}
+		return h(w, r)
+	})
+}
+
+// checkQuery refuses a query string that does not parse (1001): net/url
+// drops a pair it cannot parse (`limit=1000;`, `%zz`) from r.URL.Query(),
+// which would silently give the default.
+func checkQuery(r *http.Request) error {
+	if _, err := url.ParseQuery(r.URL.RawQuery); err != nil {
+		return input.Invalid("query", "the query string does not parse")
+	}
+	return nil
 }
 
 // readJSON reads a JSON body of at most 64 KiB with the JSON content type.
@@ -149,6 +180,24 @@ func (c *captureWriter) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
+// cleanAPIPaths answers a path under /api/ that is not in clean form (an
+// empty, "." or ".." segment, escaped or not: `/api//v1/x`, `/api/v1/./x`,
+// `/api/v1/x/%2e`) with 404 4000 in the envelope, where the mux would
+// redirect to the cleaned path with an HTML body.
+func cleanAPIPaths(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p, ok := strings.CutPrefix(r.URL.Path, "/api/"); ok {
+			for _, seg := range strings.Split(p, "/") {
+				if seg == "" || seg == "." || seg == ".." {
+					fail(w, http.StatusNotFound, codeNoRoute, "no such route")
+					return
+				}
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 // jsonNotFound answers unknown routes and methods with the API envelope.
 func jsonNotFound(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -166,7 +215,9 @@ func jsonNotFound(mux *http.ServeMux) http.Handler {
 		case http.StatusNotFound, 0:
 			fail(w, http.StatusNotFound, codeNoRoute, "no such route")
 		default:
-			// A redirect (e.g. path cleaning): let the mux answer for real.
+			// A redirect: path cleaning of a path outside /api/ (those
+			// under it never get here: cleanAPIPaths), or /x → /x/ of a
+			// subtree pattern. Let the mux answer for real.
 			mux.ServeHTTP(w, r)
 		}
 	})

@@ -57,7 +57,7 @@ func (s *server) patchProfile(w http.ResponseWriter, r *http.Request) error {
 }
 
 // filePart returns the reader of the multipart file field, streaming: the
-// image is never buffered beyond the limits media.Process enforces. The
+// image is never buffered beyond the file size media's Check enforces. The
 // whole body is capped at 9 MiB (4002 beyond).
 func filePart(w http.ResponseWriter, r *http.Request, field string) (io.Reader, func(), error) {
 	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
@@ -161,6 +161,10 @@ func (s *server) getUser(w http.ResponseWriter, r *http.Request) error {
 	}
 	c, err := s.Profile.Card(r.Context(), userID(r), id)
 	if err != nil {
+		return err
+	}
+	// Counted once the user is known: 1003 comes before 2008 (API.md §1).
+	if err := s.Profile.AllowView(r.Context(), userID(r)); err != nil {
 		return err
 	}
 	ok(w, c)

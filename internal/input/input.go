@@ -66,13 +66,6 @@ func (e *Errors) Invalid(field, why string) {
 	}
 }
 
-// Has reports whether field already has an error.
-func (e *Errors) Has(field string) bool {
-	_, a := e.missing[field]
-	_, b := e.invalid[field]
-	return a || b
-}
-
 // Err returns nil when nothing was recorded. Missing fields win (1000).
 func (e *Errors) Err(message string) error {
 	if len(e.missing) > 0 {
@@ -85,15 +78,11 @@ func (e *Errors) Err(message string) error {
 }
 
 // Object decodes a JSON object body into its raw fields, rejecting anything
-// that is not a single object and any field not in allowed.
+// that is not a single object and any field not in allowed (PATCH bodies).
 func Object(body []byte, allowed ...string) (map[string]json.RawMessage, error) {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	var m map[string]json.RawMessage
-	if err := dec.Decode(&m); err != nil || m == nil {
-		return nil, &Error{Message: "body must be a JSON object", Fields: map[string]string{"body": "must be a JSON object"}}
-	}
-	if dec.More() {
-		return nil, &Error{Message: "body must be a single JSON object", Fields: map[string]string{"body": "trailing data after the JSON object"}}
+	m, err := object(body)
+	if err != nil {
+		return nil, err
 	}
 	var errs Errors
 	for k := range m {
@@ -107,6 +96,18 @@ func Object(body []byte, allowed ...string) (map[string]json.RawMessage, error) 
 	}
 	if err := errs.Err("unknown fields"); err != nil {
 		return nil, err
+	}
+	return m, nil
+}
+
+// object decodes a body that is exactly one JSON object: only whitespace
+// may follow it (API.md §1: `{...}]` is 1001).
+func object(body []byte) (map[string]json.RawMessage, error) {
+	var m map[string]json.RawMessage
+	// Unmarshal, unlike a Decoder, checks the whole body: one value, then
+	// nothing but whitespace.
+	if err := json.Unmarshal(body, &m); err != nil || m == nil {
+		return nil, &Error{Message: "body must be a single JSON object", Fields: map[string]string{"body": "must be a single JSON object and nothing after it"}}
 	}
 	return m, nil
 }
@@ -159,23 +160,63 @@ func Bool(raw []byte) (bool, bool) {
 	return b, true
 }
 
-// Text validates a short display text: trimmed, min..max Unicode characters,
-// no control or format characters. It returns the trimmed text.
-func Text(s string, min, max int) (string, string) {
-	s = strings.TrimSpace(s)
+// nameMax is the longest nickname or city, in Unicode code points.
+const nameMax = 32
+
+// Name validates a nickname or a city (API.md §3) and returns it trimmed:
+// 1-nameMax Unicode code points, at least one of them visible (a letter,
+// digit, punctuation, symbol or emoji — not a blank, a filler such as
+// U+3164 or U+2800, a mark or a format character), and no control
+// character, line or paragraph separator or noncharacter anywhere, the
+// ends included. Format characters such as the zero-width joiner of emoji
+// sequences are allowed next to visible ones. On failure the second result
+// says why.
+func Name(s string) (string, string) {
 	if !utf8.ValidString(s) {
 		return "", "must be valid UTF-8"
 	}
-	n := utf8.RuneCountInString(s)
-	if n < min || n > max {
-		return "", fmt.Sprintf("must be %d-%d characters", min, max)
-	}
 	for _, r := range s {
-		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+		switch {
+		case unicode.Is(unicode.Cc, r):
+			return "", "must not contain control characters"
+		case unicode.In(r, unicode.Zl, unicode.Zp):
+			return "", "must not contain line or paragraph separators"
+		case unicode.Is(unicode.Noncharacter_Code_Point, r):
+			return "", "must not contain Unicode noncharacters"
+		case unicode.Is(unicode.Bidi_Control, r):
+			// Direction overrides and isolates are control characters of
+			// the bidirectional algorithm: in a name they reorder what is
+			// shown around it (spoofing), so they are refused as controls.
 			return "", "must not contain control characters"
 		}
 	}
-	return s, ""
+	s = strings.TrimSpace(s) // only blanks are left to trim
+	if n := utf8.RuneCountInString(s); n < 1 || n > nameMax {
+		return "", fmt.Sprintf("must be 1-%d characters", nameMax)
+	}
+	for _, r := range s {
+		if visible(r) {
+			return s, ""
+		}
+	}
+	return "", "must contain a visible character"
+}
+
+// visible reports whether r shows as something on its own: a letter, digit,
+// punctuation or symbol (emoji included) that is not a default-ignorable
+// filler, or a code point not yet assigned in Go's Unicode tables (most
+// likely a newer emoji). Blanks, marks, format characters and private-use
+// characters are not.
+func visible(r rune) bool {
+	switch {
+	case r == '\u2800', // braille pattern blank
+		unicode.Is(unicode.Other_Default_Ignorable_Code_Point, r), // Hangul fillers U+115F, U+1160, U+3164, U+FFA0, …
+		unicode.Is(unicode.Variation_Selector, r):
+		return false
+	case unicode.In(r, unicode.L, unicode.N, unicode.P, unicode.S):
+		return true
+	}
+	return !unicode.In(r, unicode.M, unicode.Z, unicode.C) // unassigned
 }
 
 // Date parses YYYY-MM-DD.
@@ -201,13 +242,9 @@ func Age(birth, on time.Time) int {
 // Fields decodes a JSON object body into its raw fields; unknown fields are
 // ignored (POST bodies), unlike Object (PATCH bodies).
 func Fields(body []byte) (map[string][]byte, error) {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	var m map[string]json.RawMessage
-	if err := dec.Decode(&m); err != nil || m == nil {
-		return nil, &Error{Message: "body must be a JSON object", Fields: map[string]string{"body": "must be a JSON object"}}
-	}
-	if dec.More() {
-		return nil, &Error{Message: "body must be a single JSON object", Fields: map[string]string{"body": "trailing data after the JSON object"}}
+	m, err := object(body)
+	if err != nil {
+		return nil, err
 	}
 	out := make(map[string][]byte, len(m))
 	for k, v := range m {

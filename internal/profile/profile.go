@@ -5,15 +5,11 @@ package profile
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math"
-	"strings"
+	"strconv"
 	"time"
 
 	"github.com/swiper-social/swiper/internal/blob"
@@ -23,25 +19,17 @@ import (
 	"github.com/swiper-social/swiper/internal/kv"
 	"github.com/swiper-social/swiper/internal/media"
 	"github.com/swiper-social/swiper/internal/phone"
+	"github.com/swiper-social/swiper/internal/ratelimit"
 	"github.com/swiper-social/swiper/internal/store"
 	"github.com/swiper-social/swiper/internal/tasks"
 	"github.com/swiper-social/swiper/internal/vip"
 )
 
-// MaxPhotos is the album size.
-const MaxPhotos = 6
-
-// Task types of this package.
-const (
-	TaskUploadMedia = "media:upload"
-	TaskDeleteMedia = "media:delete"
-)
-
 // Errors of the service.
 var (
-	ErrUserNotFound  = errors.New("profile: user not found")  // 1003
-	ErrPhotoNotFound = errors.New("profile: photo not found") // 4000
-	ErrAlbumFull     = errors.New("profile: photo album is full")
+	ErrUserNotFound  = errors.New("profile: user not found")      // 1003
+	ErrPhotoNotFound = errors.New("profile: photo not found")     // 4000
+	ErrAlbumFull     = errors.New("profile: photo album is full") // 1012, as an *AlbumFullError
 )
 
 // PermissionError is returned when the caller's VIP level lacks Permission (3001).
@@ -60,18 +48,24 @@ type Deps struct {
 	Store          *store.Store
 	Users          *cache.Cache[Record]
 	Profiles       *cache.Cache[store.Profile]
-	Local          blob.Storage // always: files served at /media/
+	Local          LocalStorage // always: files served at /media/
 	Remote         blob.Storage // nil unless SWIPER_STORAGE=qiniu
 	Queue          tasks.Queue
 	Clock          clock.Clock
 	TZ             *time.Location
-	Limits         media.Limits
+	Media          *media.Processor // uploaded images; nil = one with media.DefaultLimits
 	FreeDailyLikes int
 	Quotas         QuotaCounter // nil until the social module exists: nothing used
 	Log            *slog.Logger
 	// Changed, when set, is told after a user's or profile's change
 	// committed (the deck index of every replica catches up on it).
 	Changed func(ctx context.Context) error
+	// Limiter counts the "too many requests" limits of this module (2008);
+	// nil = no limits. The rules left zero get their defaults (New).
+	Limiter       *ratelimit.Limiter
+	LocationLimit ratelimit.Rule // changes of location per user (PATCH /users/me)
+	ViewLimit     ratelimit.Rule // Cards viewed per viewer (GET /users/{id})
+	UploadLimit   ratelimit.Rule // uploads per user, avatar and photos together (uploads.go)
 }
 
 // Service is the user module.
@@ -82,6 +76,19 @@ type Service struct {
 
 // New returns a Service.
 func New(d Deps) *Service {
+	// The defaults of API.md §3.
+	if d.LocationLimit == (ratelimit.Rule{}) {
+		d.LocationLimit = ratelimit.Rule{Name: "location", Max: 10, Per: time.Hour}
+	}
+	if d.ViewLimit == (ratelimit.Rule{}) {
+		d.ViewLimit = ratelimit.Rule{Name: "profile_views", Max: 300, Per: 10 * time.Minute}
+	}
+	if d.UploadLimit == (ratelimit.Rule{}) {
+		d.UploadLimit = ratelimit.Rule{Name: "uploads", Max: 20, Per: time.Hour}
+	}
+	if d.Media == nil {
+		d.Media = media.NewProcessor(media.DefaultLimits())
+	}
 	return &Service{d: d, phones: cache.NewRecent[string, int64](rememberedPhones)}
 }
 
@@ -245,7 +252,7 @@ func (s *Service) UpdateMe(ctx context.Context, id int64, body []byte) (Me, erro
 	if raw, ok := m["nickname"]; ok {
 		if v, ok := input.String(raw); !ok {
 			errs.Invalid("nickname", "must be a string")
-		} else if t, why := input.Text(v, 1, 32); why != "" {
+		} else if t, why := input.Name(v); why != "" {
 			errs.Invalid("nickname", why)
 		} else {
 			nickname = &t
@@ -275,7 +282,7 @@ func (s *Service) UpdateMe(ctx context.Context, id int64, body []byte) (Me, erro
 	if raw, ok := m["city"]; ok {
 		if v, ok := input.String(raw); !ok {
 			errs.Invalid("city", "must be a string")
-		} else if t, why := input.Text(v, 1, 32); why != "" {
+		} else if t, why := input.Name(v); why != "" {
 			errs.Invalid("city", why)
 		} else {
 			city = &t
@@ -313,13 +320,21 @@ func (s *Service) UpdateMe(ctx context.Context, id int64, body []byte) (Me, erro
 	if err := errs.Err("invalid user"); err != nil {
 		return Me{}, err
 	}
-	_, err = s.d.Store.UpdateUser(ctx, id, func(u *store.User) (string, error) {
-		datingCity := ""
+	if setLoc || clearLoc {
+		if err := s.allowLocationChange(ctx, id, setLoc, lat, lng); err != nil {
+			return Me{}, err
+		}
+	}
+	_, err = s.d.Store.UpdateUser(ctx, id, func(u *store.User) (store.Follow, error) {
+		var follow store.Follow
 		if nickname != nil {
 			u.Nickname = *nickname
 		}
-		if gender != nil {
+		if gender != nil && *gender != u.Gender {
 			u.Gender = *gender
+			// Until the owner first changes the profile, dating_gender
+			// follows gender (the store skips an edited profile).
+			follow.DatingGender = s.defaultProfile(*u).DatingGender
 		}
 		if birthday != nil {
 			u.Birthday = *birthday
@@ -327,7 +342,7 @@ func (s *Service) UpdateMe(ctx context.Context, id int64, body []byte) (Me, erro
 		if city != nil && *city != u.City {
 			u.City = *city
 			if !vip.Has(EffectiveLevel(*u, now), vip.PermAnyLocation) {
-				datingCity = *city
+				follow.DatingCity = *city
 			}
 		}
 		if setLoc {
@@ -337,7 +352,7 @@ func (s *Service) UpdateMe(ctx context.Context, id int64, body []byte) (Me, erro
 		if clearLoc {
 			u.CellLat, u.CellLng = nil, nil
 		}
-		return datingCity, nil
+		return follow, nil
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return Me{}, fmt.Errorf("%w: %d", ErrUserNotFound, id)
@@ -345,8 +360,43 @@ func (s *Service) UpdateMe(ctx context.Context, id int64, body []byte) (Me, erro
 	if err != nil {
 		return Me{}, err
 	}
-	s.invalidate(ctx, id, city != nil)
+	s.invalidate(ctx, id, city != nil || gender != nil) // the profile may have followed
 	return s.Me(ctx, id)
+}
+
+// allowLocationChange counts a change of user id's location (set, else
+// clear) against the location limit (2008: the limit keeps anyone from
+// moving around to locate others by their distance). Setting the cell the
+// user is already in, or clearing no location, changes nothing and is not
+// counted.
+func (s *Service) allowLocationChange(ctx context.Context, id int64, set bool, lat, lng float64) error {
+	if s.d.Limiter == nil {
+		return nil
+	}
+	r, err := s.record(ctx, id)
+	if err != nil {
+		return err
+	}
+	u := r.User
+	has := u.CellLat != nil && u.CellLng != nil
+	if set {
+		la, ln := SnapCell(lat, lng)
+		if has && *u.CellLat == la && *u.CellLng == ln {
+			return nil
+		}
+	} else if !has {
+		return nil
+	}
+	return s.d.Limiter.Allow(ctx, s.d.LocationLimit, strconv.FormatInt(id, 10))
+}
+
+// AllowView counts one Card viewed by viewer against the profile-view limit
+// (2008; GET /users/{id}).
+func (s *Service) AllowView(ctx context.Context, viewer int64) error {
+	if s.d.Limiter == nil {
+		return nil
+	}
+	return s.d.Limiter.Allow(ctx, s.d.ViewLimit, strconv.FormatInt(viewer, 10))
 }
 
 // SnapCell maps coordinates to their ~1 km cell (1/100 degree); only the
@@ -414,7 +464,7 @@ func (s *Service) UpdateProfile(ctx context.Context, id int64, body []byte) (Pro
 	if raw, ok := m["dating_city"]; ok {
 		if v, ok := input.String(raw); !ok {
 			errs.Invalid("dating_city", "must be a string")
-		} else if t, why := input.Text(v, 1, 32); why != "" {
+		} else if t, why := input.Name(v); why != "" {
 			errs.Invalid("dating_city", why)
 		} else {
 			datingCity = &t
@@ -430,8 +480,10 @@ func (s *Service) UpdateProfile(ctx context.Context, id int64, body []byte) (Pro
 	now := s.d.Clock.Now()
 	p, err := s.d.Store.UpdateProfile(ctx, id, s.defaultProfile(r.User), func(p *store.Profile) error {
 		if datingCity != nil && *datingCity != p.DatingCity {
-			// The VIP check reads the user inside the same transaction's view
-			// of time; the level itself is not changed by this request.
+			// The VIP check uses the user as read before the transaction
+			// (through the user cache, which every VIP change drops: a grant
+			// by another process too), at the request's time; the
+			// transaction locks the profile row only.
 			if *datingCity != r.User.City && !vip.Has(EffectiveLevel(r.User, now), vip.PermAnyLocation) {
 				return &PermissionError{Permission: vip.PermAnyLocation}
 			}
@@ -457,6 +509,9 @@ func (s *Service) UpdateProfile(ctx context.Context, id int64, body []byte) (Pro
 		setB(&p.Vibration, "vibration")
 		setB(&p.OnlyMatched, "only_matched")
 		setB(&p.AutoPlay, "auto_play")
+		if len(m) > 0 {
+			p.Edited = true // the owner's own choice: dating_gender stops following gender
+		}
 		var cross input.Errors
 		if p.MinDistance > p.MaxDistance {
 			cross.Invalid(pick(ints, "max_distance", "min_distance"), "must keep min_distance <= max_distance")
@@ -498,53 +553,16 @@ func (s *Service) Card(ctx context.Context, viewer, id int64) (Card, error) {
 			vu = &v.User
 		}
 	}
-	return s.CardOf(ctx, vu, r.User, r.Photos)
-}
-
-// CardOf builds the Card of u for viewer (nil = anonymous); the album is
-// included only when AlbumVisible says so.
-func (s *Service) CardOf(ctx context.Context, viewer *store.User, u store.User, photos []store.Photo) (Card, error) {
-	c := Card{ID: u.ID, Nickname: u.Nickname, Gender: u.Gender, Age: AgeOn(u.Birthday, s.d.Clock.Now(), s.d.TZ),
-		City: u.City, Avatar: u.Avatar, Photos: []Photo{}}
-	if viewer != nil {
-		c.DistanceKM = DistanceKM(*viewer, u)
-	}
-	vid := int64(0)
-	if viewer != nil {
-		vid = viewer.ID
-	}
-	visible, err := s.AlbumVisible(ctx, vid, u)
+	cards, err := s.cardsOf(ctx, vu, map[int64]Record{id: r})
 	if err != nil {
 		return Card{}, err
 	}
-	if visible {
-		c.Photos = photosOf(photos)
+	c, ok := cards[id]
+	if !ok { // deleted since
+		return Card{}, fmt.Errorf("%w: %d", ErrUserNotFound, id)
 	}
 	return c, nil
 }
-
-// AlbumVisible is the one place that decides whether viewer may see the
-// photo album of owner: always the owner, everyone when only_matched is
-// off, otherwise only matches.
-func (s *Service) AlbumVisible(ctx context.Context, viewer int64, owner store.User) (bool, error) {
-	if viewer == owner.ID {
-		return AlbumShown(true, true, false), nil
-	}
-	p, err := s.storedProfile(ctx, owner)
-	if err != nil {
-		return false, err
-	}
-	if AlbumShown(false, p.OnlyMatched, false) || viewer <= 0 {
-		return AlbumShown(false, p.OnlyMatched, false), nil
-	}
-	matched, err := s.d.Store.Matched(ctx, viewer, owner.ID)
-	return AlbumShown(false, p.OnlyMatched, matched), err
-}
-
-// AlbumShown is the album rule itself, for callers that already know the
-// facts (the deck): the owner always sees it, everyone does when
-// only_matched is off, otherwise only matches.
-func AlbumShown(self, onlyMatched, matched bool) bool { return self || !onlyMatched || matched }
 
 // DistanceKM is the whole-km distance between the cells of a and b (at
 // least 1), or nil unless both have a location.
@@ -566,187 +584,4 @@ func CellDistanceKM(lat1, lng1, lat2, lng2 int32) int {
 	h := math.Sin(dp/2)*math.Sin(dp/2) + math.Cos(p1)*math.Cos(p2)*math.Sin(dl/2)*math.Sin(dl/2)
 	d := int(math.Round(2 * r * math.Asin(math.Min(1, math.Sqrt(h)))))
 	return max(d, 1)
-}
-
-// SetAvatar processes an uploaded image and makes it the avatar. The answer
-// carries the locally served URL; with Qiniu the upload runs as a task.
-func (s *Service) SetAvatar(ctx context.Context, id int64, r io.Reader) (string, error) {
-	img, key, url, err := s.storeImage(ctx, "avatars", r)
-	if err != nil {
-		return "", err
-	}
-	old, err := s.d.Store.SetAvatar(ctx, id, url, key)
-	if err != nil {
-		s.deleteLater(ctx, key)
-		if errors.Is(err, store.ErrNotFound) {
-			return "", fmt.Errorf("%w: %d", ErrUserNotFound, id)
-		}
-		return "", err
-	}
-	s.invalidate(ctx, id, false)
-	s.uploadLater(ctx, key, img)
-	if old != "" {
-		s.deleteLater(ctx, old)
-	}
-	return url, nil
-}
-
-// AddPhoto processes an uploaded image and appends it to the album.
-func (s *Service) AddPhoto(ctx context.Context, id int64, r io.Reader) (Photo, error) {
-	// A bad image is an input error and wins over a full album (API.md §1
-	// order), so the image is checked first; the store re-checks the album
-	// size under a lock.
-	img, err := media.Process(r, s.d.Limits)
-	if err != nil {
-		return Photo{}, err
-	}
-	rec, err := s.record(ctx, id)
-	if err != nil {
-		return Photo{}, err
-	}
-	if len(rec.Photos) >= MaxPhotos {
-		return Photo{}, ErrAlbumFull
-	}
-	key, url, err := s.putImage(ctx, "photos", img)
-	if err != nil {
-		return Photo{}, err
-	}
-	p, err := s.d.Store.AddPhoto(ctx, store.Photo{UserID: id, URL: url, StorageKey: key, CreatedAt: s.d.Clock.Now()}, MaxPhotos)
-	if err != nil {
-		s.deleteLater(ctx, key)
-		if errors.Is(err, store.ErrFull) {
-			return Photo{}, ErrAlbumFull
-		}
-		return Photo{}, err
-	}
-	s.invalidate(ctx, id, false)
-	s.uploadLater(ctx, key, img)
-	return Photo{ID: p.ID, URL: p.URL, Position: p.Position}, nil
-}
-
-// DeletePhoto removes one of the owner's photos and renumbers the rest.
-func (s *Service) DeletePhoto(ctx context.Context, id, photoID int64) error {
-	p, err := s.d.Store.DeletePhoto(ctx, id, photoID)
-	if errors.Is(err, store.ErrNotFound) {
-		return ErrPhotoNotFound
-	}
-	if err != nil {
-		return err
-	}
-	s.invalidate(ctx, id, false)
-	s.deleteLater(ctx, p.StorageKey)
-	return nil
-}
-
-func (s *Service) storeImage(ctx context.Context, dir string, r io.Reader) (media.Image, string, string, error) {
-	img, err := media.Process(r, s.d.Limits)
-	if err != nil {
-		return media.Image{}, "", "", err
-	}
-	key, url, err := s.putImage(ctx, dir, img)
-	return img, key, url, err
-}
-
-// putImage stores a processed image locally under a random name.
-func (s *Service) putImage(ctx context.Context, dir string, img media.Image) (key, url string, err error) {
-	b := make([]byte, 16)
-	if _, err := rand.Read(b); err != nil {
-		return "", "", fmt.Errorf("profile: random name: %w", err)
-	}
-	key = dir + "/" + hex.EncodeToString(b) + img.Ext
-	url, err = s.d.Local.Put(ctx, key, img.Data, img.ContentType)
-	if err != nil {
-		return "", "", fmt.Errorf("profile: store image: %w", err)
-	}
-	return key, url, nil
-}
-
-type uploadTask struct {
-	Key         string `json:"key"`
-	ContentType string `json:"content_type"`
-	Data        []byte `json:"data"`
-}
-
-type deleteTask struct {
-	Key string `json:"key"`
-}
-
-// uploadLater queues the CDN upload of a stored image (Qiniu only). A
-// failure to queue leaves the local URL in place, which keeps working.
-func (s *Service) uploadLater(ctx context.Context, key string, img media.Image) {
-	if s.d.Remote == nil {
-		return
-	}
-	payload, _ := json.Marshal(uploadTask{Key: key, ContentType: img.ContentType, Data: img.Data})
-	if err := s.d.Queue.Enqueue(ctx, tasks.Task{Type: TaskUploadMedia, Payload: payload, ID: "upload:" + key, MaxRetry: 20, Timeout: time.Minute}); err != nil {
-		s.d.Log.ErrorContext(ctx, "queue media upload failed; the local copy stays in use", "key", key, "err", err)
-	}
-}
-
-func (s *Service) deleteLater(ctx context.Context, key string) {
-	payload, _ := json.Marshal(deleteTask{Key: key})
-	if err := s.d.Queue.Enqueue(ctx, tasks.Task{Type: TaskDeleteMedia, Payload: payload, ID: "delete:" + key, MaxRetry: 10}); err != nil {
-		s.d.Log.WarnContext(ctx, "queue media delete failed", "key", key, "err", err)
-	}
-}
-
-// UploadHandler uploads an image to the remote storage and switches every
-// row that uses it to the remote URL. Idempotent: a retry re-uploads the
-// same bytes under the same key and re-applies the same URL.
-func (s *Service) UploadHandler() tasks.Handler {
-	return func(ctx context.Context, payload []byte) error {
-		var t uploadTask
-		if err := json.Unmarshal(payload, &t); err != nil || t.Key == "" {
-			return fmt.Errorf("profile: upload task: bad payload: %w", tasks.ErrSkipRetry)
-		}
-		inUse, err := s.d.Store.KeyInUse(ctx, t.Key)
-		if err != nil {
-			return err
-		}
-		if !inUse {
-			return nil // replaced or deleted before the upload ran
-		}
-		url, err := s.d.Remote.Put(ctx, t.Key, t.Data, t.ContentType)
-		if err != nil {
-			return fmt.Errorf("profile: upload %s: %w", t.Key, err)
-		}
-		ids, err := s.d.Store.MediaURLChanged(ctx, t.Key, url)
-		if err != nil {
-			return err
-		}
-		for _, id := range ids {
-			s.invalidate(ctx, id, false)
-		}
-		if err := s.d.Local.Delete(ctx, t.Key); err != nil {
-			s.d.Log.WarnContext(ctx, "local copy not removed", "key", t.Key, "err", err)
-		}
-		return nil
-	}
-}
-
-// DeleteHandler removes an image that no row uses any more, from both
-// storages. Idempotent.
-func (s *Service) DeleteHandler() tasks.Handler {
-	return func(ctx context.Context, payload []byte) error {
-		var t deleteTask
-		if err := json.Unmarshal(payload, &t); err != nil || t.Key == "" || strings.Contains(t.Key, "..") {
-			return fmt.Errorf("profile: delete task: bad payload: %w", tasks.ErrSkipRetry)
-		}
-		inUse, err := s.d.Store.KeyInUse(ctx, t.Key)
-		if err != nil {
-			return err
-		}
-		if inUse {
-			return nil
-		}
-		if err := s.d.Local.Delete(ctx, t.Key); err != nil {
-			return err
-		}
-		if s.d.Remote != nil {
-			if err := s.d.Remote.Delete(ctx, t.Key); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
 }

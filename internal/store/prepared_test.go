@@ -22,10 +22,10 @@ func TestUserAndPhotos(t *testing.T) {
 	if err := st.SetVIP(ctx, ids[0], 2, &exp); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.UpdateUser(ctx, ids[0], func(u *store.User) (string, error) {
+	if _, err := st.UpdateUser(ctx, ids[0], func(u *store.User) (store.Follow, error) {
 		lat, lng := int32(3990), int32(11640)
 		u.CellLat, u.CellLng = &lat, &lng
-		return "", nil
+		return store.Follow{}, nil
 	}); err != nil {
 		t.Fatal(err)
 	}

@@ -42,6 +42,7 @@ type Profile struct {
 	Vibration    bool   `bun:"vibration"`
 	OnlyMatched  bool   `bun:"only_matched"`
 	AutoPlay     bool   `bun:"auto_play"`
+	Edited       bool   `bun:"edited"` // the owner changed it once: dating_gender no longer follows gender
 }
 
 // Register inserts u with profile p unless a user with u.Phone exists, and
@@ -103,17 +104,23 @@ func (s *Store) UserByPhone(ctx context.Context, phone string) (User, error) {
 	return u, nil
 }
 
+// Follow is what of a user's profile follows a change of the user, in the
+// same transaction.
+type Follow struct {
+	DatingCity   string // non-empty: the profile's new dating_city
+	DatingGender string // non-empty: the new dating_gender, unless the profile is Edited
+}
+
 // UpdateUser locks the user row, lets change modify it (an error aborts with
-// nothing written) and writes the editable columns back. When change returns
-// a non-empty dating city, the profile's dating_city is set in the same
-// transaction.
-func (s *Store) UpdateUser(ctx context.Context, id int64, change func(u *User) (datingCity string, err error)) (User, error) {
+// nothing written) and writes the editable columns back, and the profile
+// columns that follow them.
+func (s *Store) UpdateUser(ctx context.Context, id int64, change func(u *User) (Follow, error)) (User, error) {
 	var u User
 	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		if err := s.forUpdate(tx.NewSelect().Model(&u).Where("id = ?", id)).Scan(ctx); err != nil {
 			return err
 		}
-		city, err := change(&u)
+		f, err := change(&u)
 		if err != nil {
 			return err
 		}
@@ -122,9 +129,15 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, change func(u *User) (
 			WherePK().Exec(ctx); err != nil {
 			return err
 		}
-		if city != "" {
-			if _, err := tx.NewUpdate().Model((*Profile)(nil)).Set("dating_city = ?", city).
+		if f.DatingCity != "" {
+			if _, err := tx.NewUpdate().Model((*Profile)(nil)).Set("dating_city = ?", f.DatingCity).
 				Where("user_id = ?", id).Exec(ctx); err != nil {
+				return err
+			}
+		}
+		if f.DatingGender != "" {
+			if _, err := tx.NewUpdate().Model((*Profile)(nil)).Set("dating_gender = ?", f.DatingGender).
+				Where("user_id = ? AND NOT edited AND dating_gender <> ?", id, f.DatingGender).Exec(ctx); err != nil {
 				return err
 			}
 		}
@@ -241,4 +254,14 @@ func (s *Store) TouchActiveMany(ctx context.Context, ids []int64, at time.Time) 
 		return fmt.Errorf("store: touch %d users: %w", len(ids), classify(err))
 	}
 	return nil
+}
+
+// MaxUserID returns the highest user id (0 without users): the seeder
+// numbers new users after it.
+func (s *Store) MaxUserID(ctx context.Context) (int64, error) {
+	var id int64
+	if err := s.db.NewSelect().Model((*User)(nil)).ColumnExpr("COALESCE(MAX(id), 0)").Scan(ctx, &id); err != nil {
+		return 0, fmt.Errorf("store: max user id: %w", classify(err))
+	}
+	return id, nil
 }
