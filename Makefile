@@ -7,7 +7,7 @@ export CGO_ENABLED ?= 1
 SWIPER_TEST_MYSQL_URL ?= mysql://swiper:swiper@127.0.0.1:3306/test
 SWIPER_TEST_REDIS_URL ?= redis://127.0.0.1:6379/14
 
-.PHONY: run build test lint test-embedded test-production test-web test-topology bench bench-1m bench-topology fuzz
+.PHONY: run build test services lint test-galera test-embedded test-production test-web test-topology bench bench-1m bench-topology fuzz
 
 run:
 	$(GO) run ./cmd/swiper serve
@@ -16,11 +16,18 @@ build:
 	$(GO) build -o bin/swiper ./cmd/swiper
 
 ## test: everything CI checks — lint, the Go suite on both paths, the web client.
-test: lint test-embedded test-production test-web test-topology
+## It first prepares the machine (scripts/test-services.sh): packages, Redis,
+## MariaDB and its test user; whatever it cannot provide stops it with one line.
+test: services
+	$(MAKE) lint test-embedded test-production test-galera test-web test-topology
+
+services:
+	@bash scripts/test-services.sh
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	@$(GO) mod tidy -diff >/dev/null || { echo "go.mod/go.sum are not tidy: run 'go mod tidy'"; exit 1; }
 
 ## The whole Go suite on SQLite + in-process adapters (Redis adapter
 ## contract tests still run against the real Redis).
@@ -32,6 +39,11 @@ test-embedded:
 test-production:
 	SWIPER_TEST_BACKEND=production SWIPER_TEST_REDIS_URL=$(SWIPER_TEST_REDIS_URL) SWIPER_TEST_MYSQL_URL=$(SWIPER_TEST_MYSQL_URL) \
 		$(GO) test -race -count=1 -timeout 20m ./...
+
+## The swipe path on a private 3-node MariaDB Galera cluster (test/galera),
+## writes sent to different nodes: crossing likes, like and rewind quotas.
+test-galera:
+	SWIPER_GALERA=1 SWIPER_TEST_REDIS_URL=$(SWIPER_TEST_REDIS_URL) $(GO) test -race -count=1 -timeout 10m -v ./test/galera/
 
 ## The production topology on loopback (test/topology): Debian's nginx from
 ## deploy/nginx.conf → two `swiper serve --workers=0` → private MariaDB and

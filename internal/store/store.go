@@ -1,31 +1,23 @@
 // Package store is Swiper's one database implementation (bun) for SQLite
-// and MySQL/MariaDB. Dialect differences live in dialect.go; schema changes
-// are embedded goose migrations per dialect.
+// and MySQL/MariaDB. Every difference between the two (connection setup,
+// SQL spelled differently, features only one has) lives in dialect.go;
+// schema changes are embedded goose migrations per dialect.
 package store
 
 import (
 	"context"
-	"database/sql"
-	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"os"
-	"path/filepath"
+	"math/rand/v2"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
-	_ "github.com/ncruces/go-sqlite3/driver"
 	"github.com/pressly/goose/v3"
-	"github.com/pressly/goose/v3/lock"
 	"github.com/uptrace/bun"
-	"github.com/uptrace/bun/dialect/mysqldialect"
-	"github.com/uptrace/bun/dialect/sqlitedialect"
 
 	"github.com/swiper-social/swiper/internal/backend"
-	"github.com/swiper-social/swiper/internal/config"
 )
 
 // Errors of the store. Driver errors are translated at this boundary.
@@ -45,46 +37,25 @@ type Store struct {
 	dialect string
 	stmts   preparedStmts // prepared.go
 	sql     hotSQL
+	count   queryCounter // every statement sent (counter.go)
+	changes changeWatch  // out-of-band writes (changes.go)
 }
 
 // Open connects to the database named by dialect and dsn (see config.Config.Database).
 func Open(ctx context.Context, dialect, dsn string) (*Store, error) {
-	var db, rc *bun.DB
-	switch dialect {
-	case config.SQLite:
-		if dir := filepath.Dir(dsn); dir != "." && dir != "" {
-			if err := os.MkdirAll(dir, 0o750); err != nil {
-				return nil, fmt.Errorf("store: create %s: %w", dir, err)
-			}
-		}
-		sqldb, err := sql.Open("sqlite3", "file:"+dsn+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate")
-		if err != nil {
-			return nil, fmt.Errorf("store: open sqlite: %w", err)
-		}
-		sqldb.SetMaxOpenConns(8)
-		sqldb.SetMaxIdleConns(8)
-		sqldb.SetConnMaxIdleTime(0)
-		db = bun.NewDB(sqldb, sqlitedialect.New())
-	case config.MySQL:
-		sqldb, err := sql.Open("mysql", dsn)
-		if err != nil {
-			return nil, fmt.Errorf("store: open mysql: %w", err)
-		}
-		sqldb.SetMaxOpenConns(64)
-		sqldb.SetMaxIdleConns(64)
-		sqldb.SetConnMaxLifetime(30 * time.Minute)
-		db = bun.NewDB(sqldb, mysqldialect.New())
-		if rc, err = openReadCommitted(dsn); err != nil {
-			db.Close()
-			return nil, err
-		}
-	default:
-		return nil, fmt.Errorf("store: unknown dialect %q", dialect)
-	}
-	if rc == nil {
-		rc = db
+	db, rc, err := openPools(dialect, dsn)
+	if err != nil {
+		return nil, err
 	}
 	s := &Store{db: db, rc: rc, dialect: dialect}
+	if s.changes.db, err = openWatch(dialect, dsn); err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.db.AddQueryHook(&s.count)
+	if rc != db {
+		s.rc.AddQueryHook(&s.count)
+	}
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if err := s.Ping(pctx); err != nil {
@@ -96,15 +67,12 @@ func Open(ctx context.Context, dialect, dsn string) (*Store, error) {
 
 // Close closes the connection pools.
 func (s *Store) Close() error {
-	err := s.db.Close()
+	err := errors.Join(s.changes.close(), s.db.Close())
 	if s.rc != s.db {
 		err = errors.Join(err, s.rc.Close())
 	}
 	return err
 }
-
-// DB exposes the bun handle to sibling packages' tests and the seeder.
-func (s *Store) DB() *bun.DB { return s.db }
 
 // Dialect returns config.SQLite or config.MySQL.
 func (s *Store) Dialect() string { return s.dialect }
@@ -124,15 +92,9 @@ func (s *Store) Migrate(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("store: migrations: %w", err)
 	}
-	gd := goose.DialectSQLite3
-	var opts []goose.ProviderOption
-	if s.dialect == config.MySQL {
-		gd = goose.DialectMySQL
-		locker, err := lock.NewMySQLTableLocker(lock.WithTableLockTimeout(500*time.Millisecond, 600))
-		if err != nil {
-			return fmt.Errorf("store: migration lock: %w", err)
-		}
-		opts = append(opts, goose.WithLocker(locker))
+	gd, opts, err := s.gooseDialect()
+	if err != nil {
+		return err
 	}
 	p, err := goose.NewProvider(gd, s.db.DB, sub, opts...)
 	if err != nil {
@@ -166,59 +128,23 @@ func (s *Store) inReadCommittedTx(ctx context.Context, fn func(ctx context.Conte
 }
 
 func (s *Store) runTx(ctx context.Context, db *bun.DB, fn func(ctx context.Context, tx bun.Tx) error) error {
+	// Deadlocks, and on a multi-writer cluster (Galera) the commits refused
+	// by certification, are retried with a growing, jittered pause: many
+	// requests on one hot row (one user's quota) would otherwise collide
+	// again in step. What still fails is a 503 (classify), having written
+	// nothing.
 	var err error
-	for attempt := 0; attempt < 5; attempt++ {
+	for attempt := 0; attempt < 10; attempt++ {
 		err = db.RunInTx(ctx, nil, fn)
 		if err == nil || !isRetryable(err) {
 			return classify(err)
 		}
+		pause := time.Duration(attempt+1)*5*time.Millisecond + rand.N(5*time.Millisecond)
 		select {
 		case <-ctx.Done():
 			return classify(err)
-		case <-time.After(time.Duration(attempt+1) * 5 * time.Millisecond):
+		case <-time.After(pause):
 		}
 	}
 	return classify(err)
-}
-
-// openReadCommitted opens the MySQL pool of inReadCommittedTx. Its
-// connections are few: one process runs one swipe batch at a time.
-func openReadCommitted(dsn string) (*bun.DB, error) {
-	cfg, err := mysql.ParseDSN(dsn)
-	if err != nil {
-		return nil, fmt.Errorf("store: mysql dsn: %w", err)
-	}
-	base, err := mysql.NewConnector(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("store: mysql: %w", err)
-	}
-	sqldb := sql.OpenDB(sessionConnector{base, "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED"})
-	sqldb.SetMaxOpenConns(8)
-	sqldb.SetMaxIdleConns(8)
-	sqldb.SetConnMaxLifetime(30 * time.Minute)
-	return bun.NewDB(sqldb, mysqldialect.New()), nil
-}
-
-// sessionConnector runs a statement on each new connection (portable
-// across MySQL and MariaDB, unlike the names of their session variables).
-type sessionConnector struct {
-	driver.Connector
-	setup string
-}
-
-func (c sessionConnector) Connect(ctx context.Context) (driver.Conn, error) {
-	conn, err := c.Connector.Connect(ctx)
-	if err != nil {
-		return nil, err
-	}
-	ex, ok := conn.(driver.ExecerContext)
-	if !ok {
-		conn.Close()
-		return nil, errors.New("store: the mysql driver cannot set up a session")
-	}
-	if _, err := ex.ExecContext(ctx, c.setup, nil); err != nil {
-		conn.Close()
-		return nil, fmt.Errorf("store: %s: %w", c.setup, err)
-	}
-	return conn, nil
 }

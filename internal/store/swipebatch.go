@@ -11,8 +11,6 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
-
-	"github.com/swiper-social/swiper/internal/config"
 )
 
 // SwipeReq is one swipe of a SwipeBatch.
@@ -272,7 +270,8 @@ func (s *Store) swipeBatch(ctx context.Context, tx bun.Tx, reqs []SwipeReq, out 
 	}
 
 	// The reverse likes in the database of the accepted likes, read locked
-	// now that this batch's likes are in (see above).
+	// now that this batch's likes are in (see above), after writing each
+	// like's pair row (see appendLikePairs).
 	var backs []swipePair
 	for _, i := range swipes {
 		w := reqs[i].Swipe
@@ -282,6 +281,10 @@ func (s *Store) swipeBatch(ctx context.Context, tx bun.Tx, reqs []SwipeReq, out 
 		}
 	}
 	if len(backs) > 0 {
+		buf = s.appendLikePairs(buf[:0], backs)
+		if _, err := tx.ExecContext(ctx, string(buf)); err != nil {
+			return err
+		}
 		slices.SortFunc(backs, comparePairs)
 		buf = s.appendPairLookup(buf[:0], "swiper_id, swiped_id, action", "swipes", "swiper_id", "swiped_id", backs)
 		liked := map[swipePair]bool{}
@@ -379,6 +382,31 @@ func (s *Store) swipeBatch(ctx context.Context, tx bun.Tx, reqs []SwipeReq, out 
 	return err
 }
 
+// appendLikePairs appends the upsert of the like_pairs rows of the likes
+// whose reverse likes are read next (backs holds those reverse pairs). Both
+// of two crossing likes write this one row, which is what makes them match
+// exactly once on any engine: a single server makes the second wait for the
+// first's commit, a multi-writer cluster (Galera, TiDB) refuses the second
+// commit and the batch is retried; either way the later like then reads the
+// earlier one (migration 00008).
+func (s *Store) appendLikePairs(buf []byte, backs []swipePair) []byte {
+	keys := make([]swipePair, 0, len(backs))
+	for _, b := range backs {
+		a, c := pair(b.from, b.to)
+		keys = append(keys, swipePair{a, c})
+	}
+	slices.SortFunc(keys, comparePairs)
+	keys = slices.Compact(keys)
+	buf = append(buf, "INSERT INTO like_pairs (user_a, user_b, likes) VALUES "...)
+	for i, k := range keys {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = append(appendInts(append(buf, '('), k.from, k.to, 1), ')')
+	}
+	return append(buf, s.upsertAdd([]string{"user_a", "user_b"}, "likes")...)
+}
+
 // scanRows runs a query and calls row for each row with its Scan.
 func scanRows(ctx context.Context, tx bun.Tx, query string, row func(scan func(...any) error) error) error {
 	rows, err := tx.QueryContext(ctx, query)
@@ -418,7 +446,7 @@ const (
 // MySQL takes each part's FOR UPDATE inside its parentheses.
 func (s *Store) appendBatchLookup(buf []byte, ids []int64, pairs []swipePair, quotas []quotaKey) []byte {
 	open, closed := "", ""
-	if s.dialect == config.MySQL {
+	if s.parenthesizedUnionParts() {
 		open, closed = "(", ")"
 	}
 	buf = append(buf, open...)
