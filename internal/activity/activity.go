@@ -39,13 +39,21 @@ func New(w Writer, clk clock.Clock, every time.Duration, log *slog.Logger) *Trac
 func (t *Tracker) Touch(id int64) {
 	now := t.clock.Now()
 	t.mu.Lock()
-	if last, ok := t.seen[id]; !ok || now.Sub(last) >= time.Minute {
+	if last, ok := t.seen[id]; (!ok || now.Sub(last) >= time.Minute) && len(t.pending) < MaxPending {
 		t.pending[id] = struct{}{}
 	}
 	t.mu.Unlock()
 }
 
-// Flush writes the pending stamps.
+// MaxPending bounds the users kept for the next flush (touches beyond it,
+// and ids whose write failed beyond it, are dropped: "last active" is a
+// hint, and a bounded backlog keeps a long database outage from growing
+// memory without end).
+const MaxPending = 1_000_000
+
+// Flush writes the pending stamps. The ids of a write that failed are
+// kept for the next flush (within MaxPending), so that a "will retry"
+// retries them.
 func (t *Tracker) Flush(ctx context.Context) error {
 	now := t.clock.Now()
 	t.mu.Lock()
@@ -56,20 +64,42 @@ func (t *Tracker) Flush(ctx context.Context) error {
 	ids := make([]int64, 0, len(t.pending))
 	for id := range t.pending {
 		ids = append(ids, id)
-		t.seen[id] = now
 	}
 	t.pending = map[int64]struct{}{}
-	if len(t.seen) > 1_000_000 { // bound memory; a repeat write is harmless
-		t.seen = map[int64]time.Time{}
-	}
 	t.mu.Unlock()
 	for start := 0; start < len(ids); start += 1000 {
 		end := min(start+1000, len(ids))
 		if err := t.w.TouchActiveMany(ctx, ids[start:end], now); err != nil {
+			t.retry(ids[start:])
 			return err
 		}
+		t.written(ids[start:end], now)
 	}
 	return nil
+}
+
+// written records the stamps of ids as written at now.
+func (t *Tracker) written(ids []int64, now time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.seen)+len(ids) > MaxPending { // bound memory; a repeat write is harmless
+		t.seen = map[int64]time.Time{}
+	}
+	for _, id := range ids {
+		t.seen[id] = now
+	}
+}
+
+// retry puts ids back for the next flush, as far as MaxPending allows.
+func (t *Tracker) retry(ids []int64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, id := range ids {
+		if len(t.pending) >= MaxPending {
+			return
+		}
+		t.pending[id] = struct{}{}
+	}
 }
 
 // Run flushes every interval until ctx is done, then flushes once more.

@@ -2,6 +2,7 @@ package activity
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"sort"
@@ -63,5 +64,66 @@ func TestRunFlushesAtShutdown(t *testing.T) {
 	<-done
 	if len(r.calls) != 1 || r.calls[0][0] != 42 {
 		t.Fatalf("calls %v", r.calls)
+	}
+}
+
+// failing fails its first n writes, then records like rec.
+type failing struct {
+	rec
+	fails int
+}
+
+func (f *failing) TouchActiveMany(ctx context.Context, ids []int64, at time.Time) error {
+	f.mu.Lock()
+	if f.fails > 0 {
+		f.fails--
+		f.mu.Unlock()
+		return errors.New("database down")
+	}
+	f.mu.Unlock()
+	return f.rec.TouchActiveMany(ctx, ids, at)
+}
+
+// A flush that failed ("will retry") keeps its ids: the next flush writes
+// them, and they are not taken for written meanwhile.
+func TestFailedFlushKeepsIDs(t *testing.T) {
+	f := &failing{fails: 1}
+	clk := clock.NewFake(time.Now())
+	tr := New(f, clk, time.Hour, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	for i := range 2500 {
+		tr.Touch(int64(i))
+	}
+	if err := tr.Flush(context.Background()); err == nil {
+		t.Fatal("the failed write was not reported")
+	}
+	tr.Touch(7) // not written yet: still pending, not "fresh"
+	if err := tr.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	got := map[int64]bool{}
+	for _, c := range f.calls {
+		for _, id := range c {
+			got[id] = true
+		}
+	}
+	if len(got) != 2500 {
+		t.Fatalf("%d of 2500 users written after the retry", len(got))
+	}
+}
+
+// The backlog kept for retries is bounded.
+func TestPendingIsBounded(t *testing.T) {
+	f := &failing{fails: 1 << 30}
+	tr := New(f, clock.NewFake(time.Now()), time.Hour, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	for i := range MaxPending + 10 {
+		tr.Touch(int64(i))
+	}
+	_ = tr.Flush(context.Background())
+	tr.Touch(-1)
+	tr.mu.Lock()
+	n := len(tr.pending)
+	tr.mu.Unlock()
+	if n > MaxPending {
+		t.Fatalf("%d pending, more than %d", n, MaxPending)
 	}
 }

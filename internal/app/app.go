@@ -37,6 +37,7 @@ import (
 	"github.com/swiper-social/swiper/internal/otp"
 	"github.com/swiper-social/swiper/internal/profile"
 	"github.com/swiper-social/swiper/internal/rank"
+	"github.com/swiper-social/swiper/internal/ratelimit"
 	"github.com/swiper-social/swiper/internal/sms"
 	"github.com/swiper-social/swiper/internal/social"
 	"github.com/swiper-social/swiper/internal/store"
@@ -70,7 +71,8 @@ type App struct {
 
 	opts    Options
 	redis   *redis.Client
-	kv      kv.Store
+	kv      kv.Store // sessions, rate limits: Redis, or embedded the SQLite file (embedded.go)
+	caches  kv.Store // the user caches: a.kv on Redis, in memory embedded
 	queue   tasks.Queue
 	mux     *tasks.Mux
 	inproc  *tasks.InProcess
@@ -85,10 +87,10 @@ type App struct {
 	deckState *deckstate.Retrying
 	users     *cache.Cache[profile.Record]
 	profiles  *cache.Cache[store.Profile]
+	limiter   *ratelimit.Limiter // the 2008 limits of every module
 
 	// periodic tasks (sweeps.go in this package)
 	periodic []tasks.Periodic
-	local    *blob.Local
 }
 
 // New builds the application: it opens the database (and migrates it),
@@ -97,8 +99,14 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	if opts.Clock == nil {
 		opts.Clock = clock.Real{}
 	}
+	if opts.RedisPrefix == "" {
+		opts.RedisPrefix = redisPrefix(cfg)
+	}
 	if opts.QueueName == "" {
 		opts.QueueName = "swiper"
+		if cfg.RedisNamespace != "" {
+			opts.QueueName = cfg.RedisNamespace + "-swiper"
+		}
 	}
 	if opts.HTTPClient == nil {
 		opts.HTTPClient = &http.Client{Timeout: 30 * time.Second}
@@ -120,6 +128,15 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		return nil, fmt.Errorf("app: database: %w", err)
 	}
 	a.closers = append(a.closers, a.Store.Close)
+	for kind, n := range map[string]func(store.QueryCounts) int64{
+		"read":  func(c store.QueryCounts) int64 { return c.Reads },
+		"write": func(c store.QueryCounts) int64 { return c.Writes },
+		"other": func(c store.QueryCounts) int64 { return c.Other },
+	} {
+		a.Registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "swiper_db_statements_total",
+			Help: "Statements sent to the database, by kind (read, write, other: transaction control).", ConstLabels: prometheus.Labels{"kind": kind}},
+			func() float64 { return float64(n(a.Store.Queries())) }))
+	}
 	if err := a.Store.Migrate(ctx, log); err != nil {
 		return nil, fmt.Errorf("app: %w", err)
 	}
@@ -138,6 +155,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		}
 		a.closers = append(a.closers, a.redis.Close)
 		a.kv = kv.NewRedis(a.redis, opts.RedisPrefix)
+		a.caches = a.kv
 		codes = otp.NewRedis(a.redis, opts.RedisPrefix, policy)
 		a.connOpt, err = tasks.RedisConnOpt(cfg.RedisURL)
 		if err != nil {
@@ -147,9 +165,15 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		a.closers = append(a.closers, a.asynqQ.Close)
 		a.queue = a.asynqQ
 	} else {
-		mem := kv.NewMemory(opts.Clock)
-		a.kv = mem
+		a.kv = kv.NewMemory(opts.Clock)
+		a.caches = a.kv
 		codes = otp.NewMemory(policy)
+		if dialect == config.SQLite {
+			// What must survive a restart lives in the database file.
+			if a.kv, codes, err = a.embeddedState(ctx, dsn, policy); err != nil {
+				return nil, err
+			}
+		}
 		a.inproc = tasks.NewInProcess(a.mux, tasks.InProcessOptions{Workers: 4, Log: log})
 		a.queue = a.inproc
 	}
@@ -163,10 +187,13 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		return nil, fmt.Errorf("app: %w", err)
 	}
 
-	local, err := blob.NewLocal(cfg.MediaDir, "/media")
+	// The media dir is reached only through local (os.Root): the store,
+	// the media sweep and the /media/ file server.
+	local, err := blob.NewLocal(cfg.MediaDir, blob.DefaultLocalBaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("app: media dir: %w", err)
 	}
+	a.closers = append(a.closers, local.Close)
 	var remote blob.Storage
 	if cfg.Storage == "qiniu" {
 		q := cfg.Qiniu
@@ -185,17 +212,35 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	}
 	a.deckState = deckstate.NewRetrying(ds, 100_000, log)
 
+	// The "too many requests" limits (2008) of every module, on the kv
+	// store: shared by the replicas through Redis on the production path.
+	a.limiter = ratelimit.New(a.kv, opts.Clock, "")
+
 	cm := cache.NewMetrics(a.Registry)
-	users, profiles := profile.NewCaches(a.kv, cm, CacheTTL(cfg), log)
+	users, profiles := profile.NewCaches(a.caches, cm, CacheTTL(cfg), log)
 	a.users, a.profiles = users, profiles
+	if a.Store.FollowsOutsideWrites() {
+		// Operator commands (`swiper vip grant`) write the database from
+		// another process: the caches drop the users they changed on the
+		// next read (store.UsersChanged).
+		if _, err := a.Store.UsersChanged(ctx); err != nil { // starts following
+			return nil, fmt.Errorf("app: %w", err)
+		}
+		w := cache.NewWatch(a.Store.UsersChanged, log)
+		users.Follow(w)
+		profiles.Follow(w)
+	}
 	// Quota reads of concurrent Me answers share statements (closed after
 	// the HTTP server drained, before the database).
 	quotas := profile.NewSharedQuotas(a.Store, func(t time.Time) string { return social.Day(t, cfg.Timezone) })
 	a.closers = append(a.closers, func() error { quotas.Close(); return nil })
 	a.Profile = profile.New(profile.Deps{
 		Store: a.Store, Users: users, Profiles: profiles, Local: local, Remote: remote, Queue: a.queue,
-		Clock: opts.Clock, TZ: cfg.Timezone, Limits: media.DefaultLimits(), FreeDailyLikes: cfg.FreeDailyLikes, Log: log,
-		Quotas: quotas, Changed: a.deckState.Changed,
+		Clock: opts.Clock, TZ: cfg.Timezone, Media: media.NewProcessor(media.DefaultLimits()), FreeDailyLikes: cfg.FreeDailyLikes, Log: log,
+		Quotas: quotas, Changed: a.deckState.Changed, Limiter: a.limiter,
+		UploadLimit:   ratelimit.Rule{Name: "uploads", Max: int64(cfg.UploadsPerHour), Per: time.Hour},
+		LocationLimit: ratelimit.Rule{Name: "location", Max: int64(cfg.LocationsPerHour), Per: time.Hour},
+		ViewLimit:     ratelimit.Rule{Name: "profile_views", Max: int64(cfg.ViewsPer10Min), Per: 10 * time.Minute},
 	})
 	// Social: the hot rank is a Redis sorted set on the production path
 	// (rebuilt from the scores table when missing), the table itself embedded.
@@ -211,6 +256,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	// Serve); SWIPER_DECK=sql falls back to the SQL deck query.
 	if cfg.Deck != "sql" {
 		a.Deck = deck.New(a.Store, opts.Clock.Now)
+		a.closers = append(a.closers, func() error { a.Deck.Close(); return nil }) // before the database
 	}
 	// Swipes share transactions: one goroutine commits whatever queued
 	// while the previous batch committed (closed after the HTTP server
@@ -251,7 +297,6 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	a.mux.Handle(auth.TaskSendSMS, a.Auth.SMSHandler(sender))
 	a.mux.Handle(profile.TaskUploadMedia, a.Profile.UploadHandler())
 	a.mux.Handle(profile.TaskDeleteMedia, a.Profile.DeleteHandler())
-	a.local = local
 	a.registerSweeps(remote != nil) // periodic tasks: sweeps.go
 
 	a.Activity = activity.New(a.Store, opts.Clock, 10*time.Second, log)
@@ -265,7 +310,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	}
 	a.Handler = httpapi.New(httpapi.Deps{
 		Auth: a.Auth, Profile: a.Profile, Social: a.Social, Ready: ready, Gatherer: a.Registry,
-		Metrics: httpapi.NewMetrics(a.Registry), OpenAPIJSON: openapiJSON, MediaDir: cfg.MediaDir,
+		Metrics: httpapi.NewMetrics(a.Registry), OpenAPIJSON: openapiJSON, Media: local.FS(),
 		Web: opts.Web, TrustedProxies: cfg.TrustedProxies, Activity: a.Activity, Log: log,
 	})
 	return a, nil
@@ -296,7 +341,7 @@ func (a *App) RunWorkers(ctx context.Context, concurrency int) error {
 	pwg.Add(1)
 	go func() { defer pwg.Done(); a.runPeriodic(pctx) }()
 	if a.inproc != nil {
-		return a.inproc.Run(ctx)
+		return a.inproc.RunWorkers(ctx, concurrency)
 	}
 	w := tasks.NewAsynqWorker(a.connOpt, a.opts.QueueName, a.mux, tasks.WorkerOptions{Concurrency: concurrency, Log: a.Log})
 	err := w.Run(ctx)
@@ -381,7 +426,10 @@ func (a *App) Serve(ctx context.Context, ln net.Listener, workers int) error {
 
 func (a *App) banner(addr string, workers int) {
 	dialect, _, _ := a.Cfg.Database()
-	mode := "embedded (in-process cache, sessions, rate limits and task queue)"
+	mode := "embedded (sessions, codes and rate limits in the database file; in-process cache and task queue)"
+	if dialect != config.SQLite {
+		mode = "in-process (cache, sessions, codes, rate limits and task queue: a restart forgets them)"
+	}
 	if a.redis != nil {
 		mode = "Redis (cache, sessions, rate limits) + asynq task queue"
 	}
@@ -401,7 +449,9 @@ func (a *App) banner(addr string, workers int) {
 
 // CacheTTL is how long cached users and profiles live: long with Redis,
 // where every process invalidates the shared cache; short embedded, where
-// another process (`swiper vip grant`) cannot reach the server's memory.
+// the cache lives in the server's memory (what another process, such as
+// `swiper vip grant`, changes shows at once all the same: the caches
+// follow store.UsersChanged).
 func CacheTTL(cfg config.Config) time.Duration {
 	if cfg.RedisURL != "" {
 		return time.Hour
@@ -409,8 +459,17 @@ func CacheTTL(cfg config.Config) time.Duration {
 	return 5 * time.Second
 }
 
-// InvalidateUser drops the cached copies of user id after an out-of-band
-// write (the CLI). Embedded caches expire by themselves within CacheTTL.
+// redisPrefix is the prefix of every Redis key of the deployment.
+func redisPrefix(cfg config.Config) string {
+	if cfg.RedisNamespace == "" {
+		return ""
+	}
+	return cfg.RedisNamespace + ":"
+}
+
+// InvalidateUser drops the cached copies of user id in Redis after an
+// out-of-band write (the CLI). Embedded, the server's own caches drop them
+// on its next request (they follow store.UsersChanged).
 func InvalidateUser(ctx context.Context, cfg config.Config, log *slog.Logger, id int64) error {
 	if cfg.RedisURL == "" {
 		return nil
@@ -420,7 +479,7 @@ func InvalidateUser(ctx context.Context, cfg config.Config, log *slog.Logger, id
 		return err
 	}
 	defer rc.Close()
-	users, profiles := profile.NewCaches(kv.NewRedis(rc, ""), cache.NewMetrics(prometheus.NewRegistry()), CacheTTL(cfg), log)
+	users, profiles := profile.NewCaches(kv.NewRedis(rc, redisPrefix(cfg)), cache.NewMetrics(prometheus.NewRegistry()), CacheTTL(cfg), log)
 	if err := users.Invalidate(ctx, id); err != nil {
 		return err
 	}

@@ -183,9 +183,10 @@ func ctCookie(h http.Header, name string) *http.Cookie {
 
 // ctRegisterVIP registers phone (E.164) directly and grants it a VIP level
 // until the fake time + d, before its first login: nothing of the user is
-// cached yet, so the login and every later read see the level at once (the
-// embedded cache would otherwise keep the old row for up to 5 s, Redis for an
-// hour, as an out-of-band write does not invalidate).
+// cached yet, so the login and every later read see the level at once (on
+// the production path Redis would otherwise keep the old row for up to an
+// hour: a write through the store does not drop it; embedded, the server
+// follows the database's commits, see store.UsersChanged).
 func ctRegisterVIP(t testing.TB, e *apptest.Env, e164 string, level int, d time.Duration) int64 {
 	t.Helper()
 	ctx := context.Background()

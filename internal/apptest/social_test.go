@@ -156,7 +156,7 @@ func soVipOf(t testing.TB, e *apptest.Env, u soUser) soVipStatus {
 func soCount(t testing.TB, e *apptest.Env, query string, args ...any) int {
 	t.Helper()
 	var n int
-	if err := e.App.Store.DB().NewRaw(query, args...).Scan(context.Background(), &n); err != nil {
+	if err := e.DB().NewRaw(query, args...).Scan(context.Background(), &n); err != nil {
 		t.Fatal(err)
 	}
 	return n
@@ -551,8 +551,10 @@ func TestSocialRewind(t *testing.T) {
 		t.Fatalf("quotas: %+v", v)
 	}
 
-	// b0 liked a first, a likes b0: a match; rewinding it removes the match,
-	// the score, the quota use; b0 may come back.
+	// b0 liked a first, a superlikes b0: a match. A swipe that made a match
+	// cannot be rewound (2010): the match stays and no rewind is used.
+	// Unmatching is the way out; then rewinding it removes the score and
+	// the quota use, and b0 may come back.
 	soExpect(t, soSwipe(e, bs[0], a.ID, "like"), 200, 0)
 	soExpect(t, soSwipe(e, a, bs[1].ID, "dislike"), 200, 0)
 	e.Clock.Advance(time.Second)
@@ -565,6 +567,14 @@ func TestSocialRewind(t *testing.T) {
 		t.Fatalf("likes left %d", *v.Quotas.LikesLeftToday)
 	}
 	e.Clock.Advance(300 * time.Second) // exactly at the window's end: still allowed
+	soExpect(t, soDelete(e, a, "/api/v1/swipes/latest"), 409, 2010)
+	if total, _ := soMatches(t, e, bs[0], ""); total != 1 {
+		t.Fatalf("the match went with the refused rewind")
+	}
+	if v := soVipOf(t, e, a); *v.Quotas.LikesLeftToday != 99 || v.Quotas.RewindsLeftToday != 3 {
+		t.Fatalf("quotas after the refused rewind: %+v", v)
+	}
+	soExpect(t, soDelete(e, a, fmt.Sprintf("/api/v1/matches/%d", bs[0].ID)), 200, 0)
 	r = soDelete(e, a, "/api/v1/swipes/latest")
 	soExpect(t, r, 200, 0)
 	var rw struct {
@@ -574,12 +584,6 @@ func TestSocialRewind(t *testing.T) {
 	r.Decode(t, &rw)
 	if rw.User.ID != bs[0].ID || rw.Action != "superlike" {
 		t.Fatalf("rewind: %s", r.Body)
-	}
-	if n := soCount(t, e, "SELECT COUNT(*) FROM matches"); n != 0 {
-		t.Fatalf("match survived the rewind")
-	}
-	if total, _ := soMatches(t, e, bs[0], ""); total != 0 {
-		t.Fatalf("b0 still sees the match")
 	}
 	v := soVipOf(t, e, a)
 	if *v.Quotas.LikesLeftToday != 100 || v.Quotas.RewindsLeftToday != 2 {
@@ -812,7 +816,8 @@ func TestSocialRank(t *testing.T) {
 	for _, u := range us {
 		soVIP(t, e, u, 3)
 	}
-	// scores: u1 = 10 (two likes), u2 = 7 (superlike), u3 = 5, u4 = 5 (tie: lower id first), u5 = -5
+	// scores: u1 = 10 (two likes), u2 = 7 (superlike), u3 = 5, u4 = 5 (tie:
+	// lower id first), u5 = -5 (not ranked: only positive scores are)
 	soExpect(t, soSwipe(e, us[0], us[1].ID, "like"), 200, 0)
 	soExpect(t, soSwipe(e, us[6], us[1].ID, "like"), 200, 0)
 	soExpect(t, soSwipe(e, us[0], us[2].ID, "superlike"), 200, 0)
@@ -835,7 +840,7 @@ func TestSocialRank(t *testing.T) {
 	want := []struct {
 		id    int64
 		score int64
-	}{{us[1].ID, 10}, {us[2].ID, 7}, {us[3].ID, 5}, {us[4].ID, 5}, {us[5].ID, -5}}
+	}{{us[1].ID, 10}, {us[2].ID, 7}, {us[3].ID, 5}, {us[4].ID, 5}}
 	if len(es) != len(want) {
 		t.Fatalf("rank: %+v", es)
 	}
@@ -857,12 +862,16 @@ func TestSocialRank(t *testing.T) {
 	if len(es) != 3 || es[2].User.ID != us[3].ID {
 		t.Fatalf("after rewinds: %+v", es)
 	}
-	// 0 is a score too: u5 liked then disliked.
+	// 0 is not ranked: u5 liked then disliked; a like more and u5 is.
 	soExpect(t, soSwipe(e, us[0], us[5].ID, "like"), 200, 0)
 	soExpect(t, soSwipe(e, us[6], us[5].ID, "dislike"), 200, 0)
+	if es = get(""); len(es) != 3 {
+		t.Fatalf("zero score ranked: %+v", es)
+	}
+	soExpect(t, soSwipe(e, us[7], us[5].ID, "like"), 200, 0)
 	es = get("")
-	if len(es) != 4 || es[3].User.ID != us[5].ID || es[3].Score != 0 {
-		t.Fatalf("zero score: %+v", es)
+	if len(es) != 4 || es[3].User.ID != us[5].ID || es[3].Score != 5 {
+		t.Fatalf("positive again: %+v", es)
 	}
 }
 
@@ -939,7 +948,7 @@ func TestSocialRecommendations(t *testing.T) {
 		default:
 			band[u.ID] = 2
 		}
-		if _, err := e.App.Store.DB().NewUpdate().Table("users").Set("active_at = ?", at).Where("id = ?", u.ID).Exec(ctx); err != nil {
+		if _, err := e.DB().NewUpdate().Table("users").Set("active_at = ?", at).Where("id = ?", u.ID).Exec(ctx); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -985,9 +994,12 @@ func TestSocialRecommendations(t *testing.T) {
 	if len(deck) != 28 {
 		t.Fatalf("deck has %d, want 28", len(deck))
 	}
-	// Rewound: back in the deck.
+	// Rewound: back in the deck (after unmatching: the like that made the
+	// match cannot be rewound while the match stands).
 	soVIP(t, e, me, 2)
-	soExpect(t, soDelete(e, me, "/api/v1/swipes/latest"), 200, 0) // the like of sl (match removed)
+	soExpect(t, soDelete(e, me, "/api/v1/swipes/latest"), 409, 2010)
+	soExpect(t, soDelete(e, me, fmt.Sprintf("/api/v1/matches/%d", sl.ID)), 200, 0)
+	soExpect(t, soDelete(e, me, "/api/v1/swipes/latest"), 200, 0) // the like of sl
 	deck = soDeck(t, e, me, 1)
 	if len(deck) != 1 || deck[0].ID != sl.ID || !deck[0].SuperlikedMe {
 		t.Fatalf("rewound superliker not back first: %+v", deck)
@@ -1130,6 +1142,7 @@ func TestSocialNoPrivateData(t *testing.T) {
 	bodies = append(bodies, soGet(e, other, "/api/v1/matches"))
 	bodies = append(bodies, soGet(e, me, "/api/v1/rank"))
 	bodies = append(bodies, soGet(e, other, "/api/v1/rank"))
+	bodies = append(bodies, soSwipe(e, me, third.ID, "dislike")) // a swipe without a match: rewindable
 	bodies = append(bodies, soDelete(e, me, "/api/v1/swipes/latest"))
 	bodies = append(bodies, soGet(e, me, "/api/v1/vip"))
 	secrets := []string{other.Phone, strings.TrimPrefix(other.Phone, "+86"), "1993-07-08", "39.95", "116.45", "3996", "11646",

@@ -41,6 +41,7 @@ type Cache[T any] struct {
 	hits   prometheus.Counter
 	misses prometheus.Counter
 	log    *slog.Logger
+	watch  *Watch // nil: only this process writes what is cached
 }
 
 // New returns a cache whose keys start with name.
@@ -76,6 +77,9 @@ func (c *Cache[T]) Keys(id int64) []string {
 // Get reads them): a hit needs no other round trip.
 func (c *Cache[T]) GetRead(ctx context.Context, id int64, vals [][]byte, load func(ctx context.Context) (T, error)) (T, error) {
 	vk, gk := c.keys(id)
+	if c.watch.Check(ctx) {
+		vals = nil // possibly read before an entry was dropped: read again
+	}
 	if len(vals) != 2 {
 		var err error
 		if vals, err = c.kv.MGet(ctx, vk, gk); err != nil {
@@ -112,6 +116,7 @@ func (c *Cache[T]) GetRead(ctx context.Context, id int64, vals [][]byte, load fu
 // For a row just created, whose first read would otherwise go to the
 // database.
 func (c *Cache[T]) Prime(ctx context.Context, id int64, v T) {
+	c.watch.Check(ctx)
 	vk, gk := c.keys(id)
 	if _, err := c.kv.Get(ctx, gk); !errors.Is(err, kv.ErrNotFound) {
 		if err != nil {

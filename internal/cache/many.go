@@ -14,6 +14,7 @@ func (c *Cache[T]) GetMany(ctx context.Context, ids []int64, load func(ctx conte
 	if len(ids) == 0 {
 		return out, nil
 	}
+	c.watch.Check(ctx)
 	keys := make([]string, 0, 2*len(ids))
 	for _, id := range ids {
 		vk, gk := c.keys(id)

@@ -165,8 +165,10 @@ type Index struct {
 
 // New returns an empty index reading src; now is the clock of the bands.
 func New(src Source, now func() time.Time) *Index {
-	return &Index{src: src, now: now, byID: map[int64]int32{}, buckets: map[bkey]*bucket{},
+	ix := &Index{src: src, now: now, byID: map[int64]int32{}, buckets: map[bkey]*bucket{},
 		cities: map[string]uint32{}, names: []string{""}}
+	ix.sync.init()
+	return ix
 }
 
 // cityID interns a city name (0 is ""); call with mu held for writing.
@@ -441,10 +443,8 @@ type Card struct {
 	HasPhotos   bool
 }
 
-// Cards returns the indexed users among ids, by id.
-func (ix *Index) Cards(ids []int64) map[int64]Card { return ix.cardsAt(ids, nil) }
-
-// cardsAt is Cards, with the positions of ids where known (a walk's).
+// cardsAt returns the indexed users among ids, by id, with the positions
+// of ids where known (a walk's; see Walker.Cards).
 func (ix *Index) cardsAt(ids []int64, at map[int64]int32) map[int64]Card {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()

@@ -2,6 +2,7 @@ package deck
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -9,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/swiper-social/swiper/internal/backend"
 	"github.com/swiper-social/swiper/internal/store"
 )
 
@@ -30,7 +32,32 @@ type syncState struct {
 	flights sync.Mutex
 	running bool
 	next    *flight      // the catch-up that starts after the running one
+	closed  bool         // Close was called: no catch-up starts any more
 	version atomic.Int64 // the deck-state version the index caught up with (Version)
+
+	// The catch-ups of Fresh run under life, which Close cancels, and are
+	// counted in flying, which Close waits for: none outlives the index
+	// (nor the database it reads, closed after it).
+	life   context.Context
+	stop   context.CancelFunc
+	flying sync.WaitGroup
+}
+
+// ErrClosed answers Fresh after Close.
+var ErrClosed = backend.Unavailable(errors.New("deck: index closed"))
+
+func (s *syncState) init() { s.life, s.stop = context.WithCancel(context.Background()) }
+
+// Close cancels the catch-ups running for Fresh and waits for them to end;
+// Fresh then fails with ErrClosed. Call it when shutting down, before the
+// database closes.
+func (ix *Index) Close() {
+	s := &ix.sync
+	s.flights.Lock()
+	s.closed = true
+	s.flights.Unlock()
+	s.stop()
+	s.flying.Wait()
 }
 
 type flight struct {
@@ -165,6 +192,10 @@ func (ix *Index) syncOnce(ctx context.Context) error {
 func (ix *Index) Fresh(ctx context.Context) error {
 	s := &ix.sync
 	s.flights.Lock()
+	if s.closed {
+		s.flights.Unlock()
+		return ErrClosed
+	}
 	if s.next == nil {
 		s.next = &flight{done: make(chan struct{})}
 	}
@@ -172,6 +203,7 @@ func (ix *Index) Fresh(ctx context.Context) error {
 	if !s.running {
 		s.running = true
 		s.next = nil
+		s.flying.Add(1) // before Close can wait: it sets closed under flights first
 		s.flights.Unlock()
 		ix.fly(f)
 	} else {
@@ -185,13 +217,15 @@ func (ix *Index) Fresh(ctx context.Context) error {
 	}
 }
 
-// fly runs flight f, then the one queued behind it (in another goroutine).
+// fly runs flight f (counted in flying), then the one queued behind it (in
+// another goroutine), unless the index was closed.
 func (ix *Index) fly(f *flight) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	s := &ix.sync
+	defer s.flying.Done()
+	ctx, cancel := context.WithTimeout(s.life, time.Minute)
 	f.err = ix.syncOnce(ctx)
 	cancel()
 	close(f.done)
-	s := &ix.sync
 	s.flights.Lock()
 	g := s.next
 	s.next = nil
@@ -200,6 +234,14 @@ func (ix *Index) fly(f *flight) {
 		s.flights.Unlock()
 		return
 	}
+	if s.closed {
+		s.running = false
+		s.flights.Unlock()
+		g.err = ErrClosed
+		close(g.done)
+		return
+	}
+	s.flying.Add(1) // flying is at least 1 here (this flight)
 	s.flights.Unlock()
 	go ix.fly(g)
 }

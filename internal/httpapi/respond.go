@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -82,6 +83,17 @@ func retryAfter(w http.ResponseWriter, d time.Duration) {
 	w.Header().Set("Retry-After", strconv.Itoa(secs))
 }
 
+// byteSize writes n bytes in MiB or KiB when it is a whole number of them.
+func byteSize(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return strconv.FormatInt(n>>20, 10) + " MiB"
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return strconv.FormatInt(n>>10, 10) + " KiB"
+	}
+	return strconv.FormatInt(n, 10) + " bytes"
+}
+
 // errTooLarge is returned by body readers when the limit is exceeded.
 var errTooLarge = errors.New("httpapi: request body too large")
 
@@ -94,6 +106,8 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	var perm *profile.PermissionError
 	var quota *social.QuotaError
 	var rate *ratelimit.Error
+	var imgLimit *media.LimitError
+	var albumFull *profile.AlbumFullError
 	switch {
 	case errors.As(err, &inErr):
 		code := codeInvalid
@@ -104,6 +118,8 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 			code = inErr.Code
 		}
 		writeJSON(w, http.StatusBadRequest, envelope{Code: code, Data: inErr.Message, Errors: inErr.Fields})
+	case errors.Is(err, errCrossOrigin):
+		fail(w, http.StatusForbidden, codeCrossOrigin, "cross-origin request refused")
 	case errors.Is(err, errTooLarge):
 		fail(w, http.StatusRequestEntityTooLarge, codeTooLarge, "request body too large")
 	case errors.Is(err, auth.ErrUnauthenticated):
@@ -119,20 +135,32 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		} else {
 			fail(w, http.StatusTooManyRequests, codeTooOften, "verification codes requested too often: "+limit.Reason)
 		}
-	case errors.Is(err, media.ErrTooLarge):
-		fail(w, http.StatusRequestEntityTooLarge, codeBadImage, "image rejected: file over 8 MiB")
+	case errors.As(err, &imgLimit):
+		switch {
+		case errors.Is(imgLimit.Err, media.ErrTooLarge):
+			fail(w, http.StatusRequestEntityTooLarge, codeBadImage, "image rejected: file over "+byteSize(imgLimit.Limit))
+		case errors.Is(imgLimit.Err, media.ErrTooManyPixels) && imgLimit.Value == 0:
+			fail(w, http.StatusBadRequest, codeBadImage, "image rejected: it has no pixels")
+		case errors.Is(imgLimit.Err, media.ErrTooManyPixels):
+			fail(w, http.StatusBadRequest, codeBadImage, "image rejected: over "+
+				strconv.FormatFloat(float64(imgLimit.Limit)/1e6, 'f', -1, 64)+" megapixels")
+		default: // media.ErrTooCostly
+			fail(w, http.StatusBadRequest, codeBadImage, "image rejected: decoding it would need over "+
+				byteSize(imgLimit.Limit)+" of memory (16-bit and progressive images need more per pixel)")
+		}
 	case errors.Is(err, media.ErrUnsupported):
 		fail(w, http.StatusUnsupportedMediaType, codeBadImage, "image rejected: not a JPEG, PNG, WebP or GIF")
-	case errors.Is(err, media.ErrTooManyPixels):
-		fail(w, http.StatusBadRequest, codeBadImage, "image rejected: over 40 megapixels")
 	case errors.Is(err, media.ErrUndecodable):
 		fail(w, http.StatusBadRequest, codeBadImage, "image rejected: cannot be decoded")
+	case errors.Is(err, media.ErrBusy):
+		retryAfter(w, retryUnavailable*time.Second)
+		fail(w, http.StatusServiceUnavailable, codeUnavailable, "too many images are being processed; try again")
 	case errors.Is(err, profile.ErrUserNotFound):
 		fail(w, http.StatusNotFound, codeUserNotFound, "user not found")
 	case errors.Is(err, profile.ErrPhotoNotFound):
 		fail(w, http.StatusNotFound, codeNoRoute, "photo not found")
-	case errors.Is(err, profile.ErrAlbumFull):
-		fail(w, http.StatusConflict, codeAlbumFull, "photo album is full (6 photos)")
+	case errors.As(err, &albumFull):
+		fail(w, http.StatusConflict, codeAlbumFull, "photo album is full ("+strconv.Itoa(albumFull.Max)+" photos)")
 	case errors.As(err, &perm):
 		fail(w, http.StatusForbidden, codeNeedsVIP, "your VIP level lacks the permission "+perm.Permission)
 	// Social (codes in social.go)
@@ -153,7 +181,9 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	case errors.Is(err, social.ErrNothingToRewind):
 		fail(w, http.StatusNotFound, codeNothingToUndo, "nothing to rewind")
 	case errors.Is(err, social.ErrRewindTooOld):
-		fail(w, http.StatusConflict, codeRewindTooOld, "the latest swipe is older than the rewind window (300 s)")
+		fail(w, http.StatusConflict, codeRewindTooOld, fmt.Sprintf("the latest swipe is older than the rewind window (%d s)", int(social.RewindWindow/time.Second)))
+	case errors.Is(err, social.ErrRewindMatched):
+		fail(w, http.StatusConflict, codeRewindMatched, "the latest swipe made a match: it cannot be rewound (unmatch instead)")
 	case errors.Is(err, social.ErrNotMatched):
 		fail(w, http.StatusNotFound, codeNotMatched, "you are not matched with this user")
 	// end of social

@@ -14,6 +14,7 @@ import (
 	"github.com/swiper-social/swiper/internal/kv"
 	"github.com/swiper-social/swiper/internal/profile"
 	"github.com/swiper-social/swiper/internal/store"
+	"github.com/swiper-social/swiper/internal/store/storetest"
 )
 
 type loginRig struct {
@@ -119,11 +120,11 @@ func TestLoginMeStaleMapping(t *testing.T) {
 
 	// a's phone moves to another number, and b is deleted, behind the
 	// service's back.
-	if _, err := r.st.DB().NewUpdate().Table("users").Set("phone = ?", "+8613800000009").
+	if _, err := storetest.DB(t, r.st).NewUpdate().Table("users").Set("phone = ?", "+8613800000009").
 		Where("id = ?", a.ID).Exec(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.st.DB().NewDelete().Table("users").Where("id = ?", b.ID).Exec(ctx); err != nil {
+	if _, err := storetest.DB(t, r.st).NewDelete().Table("users").Where("id = ?", b.ID).Exec(ctx); err != nil {
 		t.Fatal(err)
 	}
 	for _, id := range []int64{a.ID, b.ID} {

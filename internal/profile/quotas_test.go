@@ -210,7 +210,7 @@ func TestSharedQuotasStore(t *testing.T) {
 	ctx := context.Background()
 	rows := []store.DailyQuota{{UserID: 1, Day: "2026-12-07", Likes: 4, Rewinds: 2},
 		{UserID: 2, Day: "2026-12-07", Likes: 9}, {UserID: 1, Day: "2026-12-06", Likes: 100}}
-	if _, err := st.DB().NewInsert().Model(&rows).Exec(ctx); err != nil {
+	if _, err := storetest.DB(t, st).NewInsert().Model(&rows).Exec(ctx); err != nil {
 		t.Fatal(err)
 	}
 	q := shared(t, st)

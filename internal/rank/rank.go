@@ -35,11 +35,12 @@ type Board interface {
 	// Added is Applied for many score changes at once (a batch of swipes),
 	// none of which leaves a user without a score.
 	Added(ctx context.Context, deltas []Entry) error
-	// Top returns up to n entries, highest score first, ties by lower id.
+	// Top returns up to n entries with a positive score, highest first,
+	// ties by lower id.
 	Top(ctx context.Context, n int) ([]Entry, error)
 }
 
-// TopFunc reads the n best entries from the source of truth.
+// TopFunc reads the n best positive entries from the source of truth.
 type TopFunc func(ctx context.Context, n int) ([]Entry, error)
 
 // ScanFunc reads up to n entries with user id > after, by user id.
@@ -212,9 +213,9 @@ func (r *Redis) rebuild(ctx context.Context) error {
 	return nil
 }
 
-// Top reads the set: the best n+slack members, plus the lowest ids of the
-// lowest score among them (ZREVRANGE orders ties by higher id first), then
-// sorts in Go.
+// Top reads the set: the best n+slack members with a positive score, plus
+// the lowest ids of the lowest score among them (ZREVRANGE orders ties by
+// higher id first), then sorts in Go.
 func (r *Redis) Top(ctx context.Context, n int) ([]Entry, error) {
 	if n <= 0 {
 		return nil, nil
@@ -223,7 +224,8 @@ func (r *Redis) Top(ctx context.Context, n int) ([]Entry, error) {
 		return nil, err
 	}
 	window := int64(n + 16)
-	zs, err := r.rc.ZRevRangeWithScores(ctx, r.key, 0, window-1).Result()
+	// Positive scores only: the rank lists nobody at 0 or below.
+	zs, err := r.rc.ZRevRangeByScoreWithScores(ctx, r.key, &redis.ZRangeBy{Min: "(0", Max: "+inf", Count: window}).Result()
 	if err != nil {
 		return nil, fmt.Errorf("rank: top: %w", backend.Classify(err))
 	}

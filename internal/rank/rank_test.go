@@ -38,8 +38,14 @@ func (s *source) all() []rank.Entry {
 	return es
 }
 
+// top is the table's TopFunc: positive scores only.
 func (s *source) top(_ context.Context, n int) ([]rank.Entry, error) {
-	es := s.all()
+	var es []rank.Entry
+	for _, e := range s.all() {
+		if e.Score > 0 {
+			es = append(es, e)
+		}
+	}
 	rank.Sort(es)
 	return es[:min(n, len(es))], nil
 }
@@ -109,7 +115,8 @@ func contract(t *testing.T, newBoard func(*testing.T, *source) (rank.Board, func
 		}
 	}
 	expect(3, rank.Entry{1, 10}, rank.Entry{2, 10}, rank.Entry{3, 5})
-	expect(10, rank.Entry{1, 10}, rank.Entry{2, 10}, rank.Entry{3, 5}, rank.Entry{5, 0}, rank.Entry{4, -5})
+	// Only positive scores are ranked (API.md GET /rank).
+	expect(10, rank.Entry{1, 10}, rank.Entry{2, 10}, rank.Entry{3, 5})
 
 	// A committed change: the table first, then the board is told.
 	apply := func(id, delta int64, gone bool) {
@@ -128,7 +135,7 @@ func contract(t *testing.T, newBoard func(*testing.T, *source) (rank.Board, func
 	apply(3, 5, false)
 	expect(4, rank.Entry{6, 12}, rank.Entry{1, 10}, rank.Entry{2, 10}, rank.Entry{3, 10})
 	apply(4, 5, true) // its only swipe rewound: no score any more
-	expect(10, rank.Entry{6, 12}, rank.Entry{1, 10}, rank.Entry{2, 10}, rank.Entry{3, 10}, rank.Entry{5, 0})
+	expect(10, rank.Entry{6, 12}, rank.Entry{1, 10}, rank.Entry{2, 10}, rank.Entry{3, 10})
 
 	// Concurrent changes converge.
 	var wg sync.WaitGroup
@@ -149,7 +156,7 @@ func contract(t *testing.T, newBoard func(*testing.T, *source) (rank.Board, func
 		}()
 	}
 	wg.Wait()
-	expect(10, rank.Entry{6, 12}, rank.Entry{1, 10}, rank.Entry{2, 10}, rank.Entry{3, 10}, rank.Entry{5, 0}, rank.Entry{7, 0})
+	expect(10, rank.Entry{6, 12}, rank.Entry{1, 10}, rank.Entry{2, 10}, rank.Entry{3, 10})
 
 	// Many changes at once (a batch of swipes).
 	src.mu.Lock()
@@ -160,7 +167,21 @@ func contract(t *testing.T, newBoard func(*testing.T, *source) (rank.Board, func
 	if err := b.Added(ctx, []rank.Entry{{6, 5}, {8, 9}, {5, -5}}); err != nil {
 		t.Fatal(err)
 	}
-	expect(10, rank.Entry{6, 17}, rank.Entry{1, 10}, rank.Entry{2, 10}, rank.Entry{3, 10}, rank.Entry{8, 9}, rank.Entry{7, 0}, rank.Entry{5, -5})
+	expect(10, rank.Entry{6, 17}, rank.Entry{1, 10}, rank.Entry{2, 10}, rank.Entry{3, 10}, rank.Entry{8, 9})
+	// A user who climbs back above 0 shows again.
+	src.mu.Lock()
+	src.scores[4] = 1
+	src.mu.Unlock()
+	if err := b.Applied(ctx, 4, 1, false); err != nil {
+		t.Fatal(err)
+	}
+	expect(10, rank.Entry{6, 17}, rank.Entry{1, 10}, rank.Entry{2, 10}, rank.Entry{3, 10}, rank.Entry{8, 9}, rank.Entry{4, 1})
+	src.mu.Lock()
+	src.scores[4] = 0
+	src.mu.Unlock()
+	if err := b.Applied(ctx, 4, -1, false); err != nil {
+		t.Fatal(err)
+	}
 	if err := b.Added(ctx, nil); err != nil {
 		t.Fatal(err)
 	}

@@ -144,11 +144,13 @@ func (s *Service) deckExcluded(ctx context.Context, me int64, ids []int64) (map[
 }
 
 // deckCards builds the Cards of the superlikers sl (flagged) and of picked,
-// in order, from the index; a superliker the index does not hold (no
-// profile row) is read from the database. Visible albums of users who have
-// photos come from the user cache. A deck only holds users the viewer is not matched with
-// (superlikers are not swiped by the viewer, so not matched either), so
-// profile.AlbumShown is asked with matched=false.
+// in order, with profile.NewCard from the index's fields; a superliker the
+// index does not hold (no profile row) is read from the database. Visible
+// albums of users who have photos come from the user cache. A deck only
+// holds users the viewer is not matched with (superlikers are not swiped
+// by the viewer, so not matched either), and the superlikers are every
+// user in it who superliked the viewer (they come first, and the walk
+// leaves them out).
 func (s *Service) deckCards(ctx context.Context, q deck.Query, w *deck.Walker, sl, picked []int64) ([]profile.Card, error) {
 	all := append(append(make([]int64, 0, len(sl)+len(picked)), sl...), picked...)
 	cards := w.Cards(all)
@@ -182,6 +184,10 @@ func (s *Service) deckCards(ctx context.Context, q deck.Query, w *deck.Walker, s
 	if err != nil {
 		return nil, err
 	}
+	viewer := store.User{ID: q.Viewer}
+	if q.HasLoc {
+		viewer.CellLat, viewer.CellLng = &q.Lat, &q.Lng
+	}
 	clockNow := s.d.Clock.Now()
 	out := make([]profile.Card, 0, len(all))
 	for i, id := range all {
@@ -189,18 +195,12 @@ func (s *Service) deckCards(ctx context.Context, q deck.Query, w *deck.Walker, s
 		if !ok {
 			continue // gone since
 		}
-		card := profile.Card{ID: id, Nickname: c.Nickname, Gender: c.Gender, Age: profile.AgeOn(c.Birthday, clockNow, s.d.TZ),
-			City: c.City, Avatar: c.Avatar, SuperlikedMe: i < len(sl), Photos: []profile.Photo{}}
-		if q.HasLoc && c.HasLoc {
-			d := profile.CellDistanceKM(q.Lat, q.Lng, c.Lat, c.Lng)
-			card.DistanceKM = &d
+		u := store.User{ID: id, Nickname: c.Nickname, Gender: c.Gender, Birthday: c.Birthday, City: c.City, Avatar: c.Avatar}
+		if c.HasLoc {
+			u.CellLat, u.CellLng = &c.Lat, &c.Lng
 		}
-		if profile.AlbumShown(false, c.OnlyMatched, false) {
-			for _, p := range photos[id] {
-				card.Photos = append(card.Photos, profile.Photo{ID: p.ID, URL: p.URL, Position: p.Position})
-			}
-		}
-		out = append(out, card)
+		out = append(out, profile.NewCard(&viewer, profile.CardFacts{User: u, Photos: photos[id], OnlyMatched: c.OnlyMatched,
+			SuperlikedMe: i < len(sl)}, clockNow, s.d.TZ))
 	}
 	return out, nil
 }
@@ -225,9 +225,9 @@ func (s *Service) deckQueryOf(ctx context.Context, me int64, now time.Time) (dec
 			self.HasLoc, self.Lat, self.Lng = true, *u.CellLat, *u.CellLng
 		}
 	}
-	local := now.In(s.d.TZ)
-	cutoff := func(years int) int32 { // born on or before this day ⇔ at least `years` old
-		return int32((local.Year()-years)*10000 + int(local.Month())*100 + local.Day())
+	cutoff := func(years int) int32 {
+		y, m, d := bornCutoff(now, s.d.TZ, years)
+		return int32(y*10000 + int(m)*100 + d)
 	}
 	b := self.Birthday
 	return deck.Query{
@@ -239,10 +239,27 @@ func (s *Service) deckQueryOf(ctx context.Context, me int64, now time.Time) (dec
 	}, nil
 }
 
-// deckMask is the shuffle of viewer's deck on day.
+// deckMask is the shuffle of the index walk of viewer's deck on day, from
+// deckSeed.
 func deckMask(viewer int64, day string) uint32 {
-	h := sha256.Sum256([]byte("deck:" + strconv.FormatInt(viewer, 10) + ":" + day))
+	h := deckSeed(viewer, day)
 	return binary.BigEndian.Uint32(h[:4])
+}
+
+// deckSeed is the one seed of the in-band shuffle of viewer's deck on day:
+// the index walk (deckMask) and the SQL deck (shuffle) both derive theirs
+// from it.
+func deckSeed(viewer int64, day string) [sha256.Size]byte {
+	return sha256.Sum256([]byte("deck:" + strconv.FormatInt(viewer, 10) + ":" + day))
+}
+
+// bornCutoff is the latest birthday of someone at least years old on the
+// local day (in tz) of now: born on or before it ⇔ at least years old. Both
+// decks (index and SQL) bound ages with it; it may name a day that does
+// not exist (February 29 of a common year), which compares correctly.
+func bornCutoff(now time.Time, tz *time.Location, years int) (year int, month time.Month, day int) {
+	local := now.In(tz)
+	return local.Year() - years, local.Month(), local.Day()
 }
 
 // birthCode is YYYY-MM-DD as YYYYMMDD (0 when not a date).

@@ -5,13 +5,11 @@ package social
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math"
-	"strconv"
 	"time"
 
 	"github.com/swiper-social/swiper/internal/backend"
@@ -31,8 +29,9 @@ var (
 	ErrSelfSwipe       = errors.New("social: you cannot swipe yourself")            // 2001
 	ErrAlreadySwiped   = errors.New("social: already swiped this user")             // 2002
 	ErrNothingToRewind = errors.New("social: nothing to rewind")                    // 2004
-	ErrRewindTooOld    = errors.New("social: the latest swipe is older than 300 s") // 2005
+	ErrRewindTooOld    = errors.New("social: the latest swipe is older than the rewind window") // 2005
 	ErrNotMatched      = errors.New("social: not matched with this user")           // 2007
+	ErrRewindMatched   = errors.New("social: the latest swipe made a match")        // 2010
 )
 
 // QuotaError is a daily quota used up: likes (2003) or rewinds (2006).
@@ -247,15 +246,7 @@ func (s *Service) Swipe(ctx context.Context, me, target int64, action string) (S
 	if err != nil {
 		return SwipeResult{}, err
 	}
-	other, err := s.user(ctx, target)
-	if err != nil {
-		return SwipeResult{}, err
-	}
-	photos, err := s.d.Store.Photos(ctx, target)
-	if err != nil {
-		return SwipeResult{}, err
-	}
-	card, err := s.d.Profile.CardOf(ctx, &viewer, other, photos)
+	card, err := s.card(ctx, viewer, target)
 	if err != nil {
 		return SwipeResult{}, err
 	}
@@ -351,9 +342,14 @@ func (s *Service) Rewind(ctx context.Context, me int64) (RewindResult, error) {
 		return RewindResult{}, &profile.PermissionError{Permission: vip.PermRewind}
 	}
 	dayOf := func(t time.Time) string { return Day(t, s.d.TZ) }
-	rw, err := s.d.Store.Rewind(ctx, me, Day(now, s.d.TZ), profile.RewindsPerDay, dayOf, ScoreOf, func(sw store.Swipe) error {
+	rw, err := s.d.Store.Rewind(ctx, me, Day(now, s.d.TZ), profile.RewindsPerDay, dayOf, ScoreOf, func(sw store.Swipe, matched bool) error {
 		if now.Sub(sw.CreatedAt) > RewindWindow {
 			return ErrRewindTooOld
+		}
+		// A like that is part of a match stays: rewinding it would let a
+		// user probe silently whether someone liked them.
+		if matched && store.IsLike(sw.Action) {
+			return ErrRewindMatched
 		}
 		return nil
 	})
@@ -367,67 +363,38 @@ func (s *Service) Rewind(ctx context.Context, me int64) (RewindResult, error) {
 	}
 	s.rankApplied(ctx, rw.Swipe.SwipedID, rw.ScoreDelta, rw.ScoreSwipes == 0)
 	s.deckRewound(ctx, rw.Swipe)
-	cards, err := s.cardsByID(ctx, viewer, []int64{rw.Swipe.SwipedID}, true)
+	card, err := s.card(ctx, viewer, rw.Swipe.SwipedID)
 	if err != nil {
 		return RewindResult{}, err
-	}
-	card, ok := cards[rw.Swipe.SwipedID]
-	if !ok {
-		return RewindResult{}, fmt.Errorf("%w: %d", profile.ErrUserNotFound, rw.Swipe.SwipedID)
 	}
 	return RewindResult{User: card, Action: actionName(rw.Swipe.Action)}, nil
 }
 
-// cards builds the Cards of users for viewer, in order; superliked marks
-// the users shown with superliked_me.
-func (s *Service) cards(ctx context.Context, viewer store.User, users []store.User, superliked map[int64]bool) ([]profile.Card, error) {
-	ids := make([]int64, len(users))
-	for i, u := range users {
-		ids[i] = u.ID
-	}
-	photos, err := s.d.Store.PhotosOf(ctx, ids)
+// card builds the Card of user id for viewer (profile.Cards).
+func (s *Service) card(ctx context.Context, viewer store.User, id int64) (profile.Card, error) {
+	cards, err := s.d.Profile.Cards(ctx, &viewer, []int64{id})
 	if err != nil {
-		return nil, err
+		return profile.Card{}, err
 	}
-	out := make([]profile.Card, 0, len(users))
-	for _, u := range users {
-		c, err := s.d.Profile.CardOf(ctx, &viewer, u, photos[u.ID])
-		if err != nil {
-			return nil, err
-		}
-		c.SuperlikedMe = superliked[u.ID]
-		out = append(out, c)
+	c, ok := cards[id]
+	if !ok {
+		return profile.Card{}, fmt.Errorf("%w: %d", profile.ErrUserNotFound, id)
 	}
-	return out, nil
+	return c, nil
 }
 
-// cardsByID builds the Cards of the existing users among ids, by id. With
-// lookSuperliked, superliked_me is set from the swipes; otherwise false
-// (e.g. matches: I swiped them).
-func (s *Service) cardsByID(ctx context.Context, viewer store.User, ids []int64, lookSuperliked bool) (map[int64]profile.Card, error) {
-	users, err := s.d.Store.Users(ctx, ids)
+// cardList builds the Cards of the existing users among ids for viewer, in
+// the order of ids, in a fixed number of round trips (profile.Cards).
+func (s *Service) cardList(ctx context.Context, viewer store.User, ids []int64) ([]profile.Card, error) {
+	cards, err := s.d.Profile.Cards(ctx, &viewer, ids)
 	if err != nil {
 		return nil, err
 	}
-	list := make([]store.User, 0, len(users))
+	out := make([]profile.Card, 0, len(ids))
 	for _, id := range ids {
-		if u, ok := users[id]; ok {
-			list = append(list, u)
+		if c, ok := cards[id]; ok {
+			out = append(out, c)
 		}
-	}
-	superliked := map[int64]bool{}
-	if lookSuperliked {
-		if superliked, err = s.d.Store.SuperlikedBy(ctx, viewer.ID, ids); err != nil {
-			return nil, err
-		}
-	}
-	cs, err := s.cards(ctx, viewer, list, superliked)
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[int64]profile.Card, len(cs))
-	for _, c := range cs {
-		out[c.ID] = c
 	}
 	return out, nil
 }
@@ -458,22 +425,10 @@ func (s *Service) LikesReceived(ctx context.Context, me int64, limit int, page i
 		return LikesPage{}, err
 	}
 	ids := make([]int64, len(ls))
-	superliked := map[int64]bool{}
 	for i, l := range ls {
 		ids[i] = l.UserID
-		superliked[l.UserID] = l.Action == store.ActionSuperlike
 	}
-	users, err := s.d.Store.Users(ctx, ids)
-	if err != nil {
-		return LikesPage{}, err
-	}
-	list := make([]store.User, 0, len(ids))
-	for _, id := range ids {
-		if u, ok := users[id]; ok {
-			list = append(list, u)
-		}
-	}
-	cs, err := s.cards(ctx, viewer, list, superliked)
+	cs, err := s.cardList(ctx, viewer, ids)
 	if err != nil {
 		return LikesPage{}, err
 	}
@@ -494,7 +449,7 @@ func (s *Service) Matches(ctx context.Context, me int64, limit int, page int64, 
 	for i, m := range ms {
 		ids[i] = m.UserID
 	}
-	cards, err := s.cardsByID(ctx, viewer, ids, false)
+	cards, err := s.d.Profile.Cards(ctx, &viewer, ids)
 	if err != nil {
 		return MatchesPage{}, err
 	}
@@ -519,15 +474,15 @@ func (s *Service) Unmatch(ctx context.Context, me, other int64) error {
 	return err
 }
 
-// Rank returns the top limit of the hot rank; users that no longer exist
-// are skipped.
+// Rank returns the top limit of the hot rank: only existing users with a
+// positive score. Users that no longer exist are skipped, reading further
+// down the board when some were (up to 16 times limit entries).
 func (s *Service) Rank(ctx context.Context, me int64, limit int) ([]RankEntry, error) {
 	viewer, err := s.user(ctx, me)
 	if err != nil {
 		return nil, err
 	}
-	var kept []rank.Entry
-	var users map[int64]store.User
+	var out []RankEntry
 	for n := limit; ; n *= 2 {
 		es, err := s.d.Rank.Top(ctx, n)
 		if err != nil {
@@ -537,37 +492,22 @@ func (s *Service) Rank(ctx context.Context, me int64, limit int) ([]RankEntry, e
 		for i, e := range es {
 			ids[i] = e.UserID
 		}
-		if users, err = s.d.Store.Users(ctx, ids); err != nil {
+		cards, err := s.d.Profile.Cards(ctx, &viewer, ids)
+		if err != nil {
 			return nil, err
 		}
-		kept = kept[:0]
+		out = out[:0]
 		for _, e := range es {
-			if _, ok := users[e.UserID]; ok {
-				kept = append(kept, e)
+			c, ok := cards[e.UserID]
+			if !ok || e.Score <= 0 || len(out) == limit {
+				continue
 			}
-		}
-		if len(kept) >= limit || len(es) < n || n >= 16*limit {
-			break
-		}
-	}
-	if len(kept) > limit {
-		kept = kept[:limit]
-	}
-	ids := make([]int64, len(kept))
-	for i, e := range kept {
-		ids[i] = e.UserID
-	}
-	cards, err := s.cardsByID(ctx, viewer, ids, true)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]RankEntry, 0, len(kept))
-	for _, e := range kept {
-		if c, ok := cards[e.UserID]; ok {
 			out = append(out, RankEntry{Rank: len(out) + 1, Score: e.Score, User: c})
 		}
+		if len(out) >= limit || len(es) < n || n >= 16*limit {
+			return out, nil
+		}
 	}
-	return out, nil
 }
 
 // Recommendations builds my deck (API.md §3 Recommendations): the users who
@@ -600,10 +540,10 @@ func (s *Service) deckFromSQL(ctx context.Context, me int64, limit int) ([]profi
 		return nil, err
 	}
 	shown := make(map[int64]bool, len(sl))
-	picked := make([]store.User, 0, limit)
+	picked := make([]int64, 0, limit)
 	for _, id := range sl {
-		if u, ok := slUsers[id]; ok {
-			picked = append(picked, u)
+		if _, ok := slUsers[id]; ok {
+			picked = append(picked, id)
 			shown[id] = true
 		}
 	}
@@ -612,9 +552,11 @@ func (s *Service) deckFromSQL(ctx context.Context, me int64, limit int) ([]profi
 		if err != nil {
 			return nil, err
 		}
-		picked = append(picked, more...)
+		for _, u := range more {
+			picked = append(picked, u.ID)
+		}
 	}
-	return s.cards(ctx, viewer, picked, shown)
+	return s.cardList(ctx, viewer, picked)
 }
 
 // candidates pages through the deck query until need users pass the exact
@@ -659,9 +601,9 @@ func DeckQuery(viewer store.User, prefs profile.Profile, now time.Time, tz *time
 	if prefs.DatingGender == "any" {
 		genders = []string{"male", "female"}
 	}
-	local := now.In(tz)
-	cutoff := func(years int) string { // born on or before this day ⇔ at least `years` old
-		return fmt.Sprintf("%04d-%02d-%02d", local.Year()-years, int(local.Month()), local.Day())
+	cutoff := func(years int) string {
+		y, m, d := bornCutoff(now, tz, years)
+		return fmt.Sprintf("%04d-%02d-%02d", y, m, d)
 	}
 	q := store.DeckQuery{
 		Viewer: viewer.ID, ViewerGender: viewer.Gender, ViewerAge: profile.AgeOn(viewer.Birthday, now, tz),
@@ -675,9 +617,10 @@ func DeckQuery(viewer store.User, prefs profile.Profile, now time.Time, tz *time
 	return q
 }
 
-// shuffle derives the per-viewer, per-day parameters of the in-band order.
+// shuffle derives the per-viewer, per-day parameters of the in-band order
+// of the SQL deck from deckSeed.
 func shuffle(viewer int64, day string) [4]int64 {
-	h := sha256.Sum256([]byte("deck:" + strconv.FormatInt(viewer, 10) + ":" + day))
+	h := deckSeed(viewer, day)
 	u := func(i int) uint64 { return binary.BigEndian.Uint64(h[i*8:]) }
 	const p, q = 1000000007, 998244353
 	return [4]int64{1 + int64(u(0)%(p-1)), int64(u(1) % p), 1 + int64(u(2)%(q-1)), int64(u(3) % q)}

@@ -15,7 +15,7 @@ import (
 // arguments; the database parses it once per connection instead of on
 // every call (SQLite spends most of such a small read parsing it), and bun
 // scans the rows as usual. They run on database/sql directly, so bun's
-// query hooks do not see them.
+// query hooks do not see them (queryPrepared counts them itself).
 type preparedStmts struct {
 	mu sync.Mutex
 	m  map[string]*sql.Stmt
@@ -46,6 +46,7 @@ func (s *Store) queryPrepared(ctx context.Context, query string, dest any, args 
 	if err != nil {
 		return err
 	}
+	s.count.reads.Add(1) // bun's hooks do not see it
 	rows, err := st.QueryContext(ctx, args...)
 	if err != nil {
 		return err

@@ -9,10 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
 	"github.com/uptrace/bun"
-
-	"github.com/swiper-social/swiper/internal/config"
 )
 
 // Swipe actions as stored in swipes.action.
@@ -89,18 +86,6 @@ func (s *Store) ensureRows(ctx context.Context, quota *DailyQuota, scoreOf int64
 	return nil
 }
 
-// Swipe records sw alone: a SwipeBatch of one. It reports whether sw
-// created the match of the two users; the error wraps ErrNotFound (unknown
-// swiped user), ErrConflict (already swiped) or ErrFull (likeLimit >= 0 and
-// the like quota of day used up; likeLimit < 0 counts without a limit).
-func (s *Store) Swipe(ctx context.Context, sw Swipe, day string, likeLimit int, scoreDelta int64) (bool, error) {
-	out, err := s.SwipeBatch(ctx, []SwipeReq{{Swipe: sw, Day: day, LikeLimit: likeLimit, ScoreDelta: scoreDelta}})
-	if err != nil {
-		return false, err
-	}
-	return out[0].Matched, out[0].Err
-}
-
 type matchRow struct {
 	bun.BaseModel `bun:"table:matches"`
 
@@ -124,13 +109,14 @@ type Rewound struct {
 }
 
 // Rewind undoes the latest swipe of userID in one transaction. check sees
-// the swipe under the lock and may refuse it (its error is returned as is).
+// the swipe and whether its two users are matched, both under the lock,
+// and may refuse it (its error is returned as is; nothing is used).
 // The rewind uses one of maxRewinds of day (ErrFull when used up); the
 // swipe, scoreOf(its action) on the swiped user's score, its use of the like
 // quota (on the local day dayOf(its time)) and the match between the two are
 // removed. ErrNotFound when userID has no swipe.
 func (s *Store) Rewind(ctx context.Context, userID int64, day string, maxRewinds int,
-	dayOf func(time.Time) string, scoreOf func(action int8) int64, check func(Swipe) error) (Rewound, error) {
+	dayOf func(time.Time) string, scoreOf func(action int8) int64, check func(sw Swipe, matched bool) error) (Rewound, error) {
 	if err := s.ensureRows(ctx, &DailyQuota{UserID: userID, Day: day}, 0); err != nil {
 		return Rewound{}, fmt.Errorf("store: rewind: %w", err)
 	}
@@ -141,7 +127,13 @@ func (s *Store) Rewind(ctx context.Context, userID int64, day string, maxRewinds
 			Where("swiper_id = ?", userID).OrderExpr("id DESC").Limit(1)).Scan(ctx); err != nil {
 			return err // sql.ErrNoRows → ErrNotFound
 		}
-		if err := check(sw); err != nil {
+		a, b := pair(sw.SwiperID, sw.SwipedID)
+		var matched []int64
+		if err := s.forUpdate(tx.NewSelect().Model((*matchRow)(nil)).Column("user_a").
+			Where("user_a = ? AND user_b = ?", a, b)).Scan(ctx, &matched); err != nil {
+			return err
+		}
+		if err := check(sw, len(matched) > 0); err != nil {
 			return err
 		}
 		res, err := tx.NewUpdate().Model((*DailyQuota)(nil)).Set("rewinds = rewinds + 1").
@@ -173,9 +165,10 @@ func (s *Store) Rewind(ctx context.Context, userID int64, day string, maxRewinds
 				return err
 			}
 		}
-		a, b := pair(sw.SwiperID, sw.SwipedID)
-		if _, err := tx.NewDelete().Model((*matchRow)(nil)).Where("user_a = ? AND user_b = ?", a, b).Exec(ctx); err != nil {
-			return err
+		if len(matched) > 0 { // check let it go
+			if _, err := tx.NewDelete().Model((*matchRow)(nil)).Where("user_a = ? AND user_b = ?", a, b).Exec(ctx); err != nil {
+				return err
+			}
 		}
 		out = Rewound{Swipe: sw, ScoreDelta: delta}
 		if len(left) > 0 {
@@ -214,27 +207,6 @@ func (s *Store) Superlikers(ctx context.Context, userID int64, limit int) ([]int
 		return nil, fmt.Errorf("store: superlikers of %d: %w", userID, classify(err))
 	}
 	return ids, nil
-}
-
-// SuperlikedBy returns which of ids superliked userID without userID having
-// swiped them.
-func (s *Store) SuperlikedBy(ctx context.Context, userID int64, ids []int64) (map[int64]bool, error) {
-	out := map[int64]bool{}
-	if len(ids) == 0 {
-		return out, nil
-	}
-	var got []int64
-	err := s.db.NewSelect().TableExpr("swipes AS s").Column("s.swiper_id").
-		Where("s.swiped_id = ? AND s.action = ? AND s.swiper_id IN (?)", userID, ActionSuperlike, bun.In(ids)).
-		Where("NOT EXISTS (SELECT 1 FROM swipes AS m WHERE m.swiper_id = ? AND m.swiped_id = s.swiper_id)", userID).
-		Scan(ctx, &got)
-	if err != nil {
-		return nil, fmt.Errorf("store: superliked by: %w", classify(err))
-	}
-	for _, id := range got {
-		out[id] = true
-	}
-	return out, nil
 }
 
 // DeckQuery selects recommendation candidates (API.md §3 Recommendations);
@@ -404,11 +376,11 @@ func (s *Store) Unmatch(ctx context.Context, a, b int64) error {
 	return nil
 }
 
-// TopScores returns the n best scores (ties by lower user id) of users that
-// received at least one swipe.
+// TopScores returns the n best positive scores (ties by lower user id): the
+// hot rank lists only users with a positive score.
 func (s *Store) TopScores(ctx context.Context, n int) ([]Score, error) {
 	var sc []Score
-	if err := s.db.NewSelect().Model(&sc).Where("swipes > 0").OrderExpr("score DESC, user_id ASC").Limit(int64(n)).Scan(ctx); err != nil {
+	if err := s.db.NewSelect().Model(&sc).Where("swipes > 0 AND score > 0").OrderExpr("score DESC, user_id ASC").Limit(int64(n)).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("store: top scores: %w", classify(err))
 	}
 	return sc, nil
@@ -455,12 +427,12 @@ var swipeIndexes = [][2]string{
 	{"ix_swipes_latest", "swiper_id, id"},
 }
 
-// BulkLoadSwipes runs load, which inserts many swipes. On MySQL, when the
-// table is empty (a fresh seed), the secondary indexes are dropped first
-// and rebuilt afterwards, whatever load returns: a sorted index build is
-// several times faster than maintaining a random-order index row by row.
+// BulkLoadSwipes runs load, which inserts many swipes. Where the database
+// can (canRebuildIndexes), when the table is empty (a fresh seed), the
+// secondary indexes are dropped first and rebuilt afterwards, whatever load
+// returns.
 func (s *Store) BulkLoadSwipes(ctx context.Context, load func(ctx context.Context) error) error {
-	if s.dialect != config.MySQL {
+	if !s.canRebuildIndexes() {
 		return load(ctx)
 	}
 	var some []int64
@@ -470,49 +442,49 @@ func (s *Store) BulkLoadSwipes(ctx context.Context, load func(ctx context.Contex
 	if len(some) > 0 {
 		return load(ctx)
 	}
-	drop, add := "ALTER TABLE swipes", "ALTER TABLE swipes"
-	for i, ix := range swipeIndexes {
-		sep := " "
-		if i > 0 {
-			sep = ", "
-		}
-		drop += sep + "DROP INDEX " + ix[0]
-		add += sep + "ADD KEY " + ix[0] + " (" + ix[1] + ")"
-	}
-	if _, err := s.db.ExecContext(ctx, drop); err != nil {
+	if _, err := s.db.ExecContext(ctx, dropIndexesSQL("swipes", swipeIndexes)); err != nil {
 		return fmt.Errorf("store: bulk load: %w", classify(err))
 	}
 	err := load(ctx)
-	if aerr := s.rebuildSwipeIndexes(context.WithoutCancel(ctx), add); aerr != nil {
+	add := addIndexesSQL("swipes", swipeIndexes)
+	if aerr := s.rebuildSwipeIndexes(ctx, add, 2*time.Second); aerr != nil {
 		err = errors.Join(err, fmt.Errorf("store: bulk load: rebuild indexes (run: %s): %w", add, aerr))
 	}
 	return err
 }
 
-// rebuildSwipeIndexes runs the ALTER that adds the indexes back. On a big
-// table it outlasts the driver's read timeout (readTimeout in the DSN): the
-// server goes on building, so a timed-out ALTER is followed until the
-// indexes show up (or an hour passes).
-func (s *Store) rebuildSwipeIndexes(ctx context.Context, add string) error {
-	_, err := s.db.ExecContext(ctx, add)
-	if err == nil {
-		return nil
-	}
-	var me *mysql.MySQLError
-	if errors.As(err, &me) { // the server refused it: nothing is running
+// rebuildSwipeIndexes runs the ALTER that adds the indexes back, even when
+// ctx is done (a load that was cancelled must not leave the table without
+// them). On a big table it outlasts the driver's read timeout (readTimeout
+// in the DSN): the server goes on building, so a timed-out ALTER is
+// followed, every poll, until the indexes show up, an hour passes or ctx
+// is done.
+func (s *Store) rebuildSwipeIndexes(ctx context.Context, add string, poll time.Duration) error {
+	_, err := s.db.ExecContext(context.WithoutCancel(ctx), add)
+	if err == nil || serverRefused(err) { // refused: nothing is running
 		return err
 	}
-	deadline := time.Now().Add(time.Hour)
-	for time.Now().Before(deadline) {
-		time.Sleep(2 * time.Second)
+	names := make([]string, len(swipeIndexes))
+	for i, ix := range swipeIndexes {
+		names[i] = ix[0]
+	}
+	deadline := time.NewTimer(time.Hour)
+	defer deadline.Stop()
+	tick := time.NewTicker(poll)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return errors.Join(err, fmt.Errorf("stopped waiting for the server to build the indexes: %w", ctx.Err()))
+		case <-deadline.C:
+			return err
+		case <-tick.C:
+		}
 		var n int
-		if qerr := s.db.NewRaw("SELECT COUNT(DISTINCT index_name) FROM information_schema.statistics "+
-			"WHERE table_schema = DATABASE() AND table_name = 'swipes' AND index_name IN (?)",
-			bun.In([]string{swipeIndexes[0][0], swipeIndexes[1][0]})).Scan(ctx, &n); qerr == nil && n == len(swipeIndexes) {
+		if qerr := s.db.NewRaw(indexesPresentSQL, "swipes", bun.In(names)).Scan(ctx, &n); qerr == nil && n == len(swipeIndexes) {
 			return nil
 		}
 	}
-	return err
 }
 
 // SeedBatch is what one seed transaction inserts.
@@ -713,13 +685,13 @@ func (s *Store) DeckChanged(ctx context.Context, since DeckStamps, overlap time.
 	var ids []int64
 	next := since
 	back := ""
-	if overlap > 0 && s.dialect == config.MySQL {
+	if overlap > 0 && s.stampsAreTimes() {
 		// MySQL stamps are times, and a transaction can commit after a later
 		// one: a poll also reads again what was written in the last overlap
 		// of the database's clock. (SQLite stamps are a sequence of its one
 		// writer: they show in order.)
 		var dbNow any
-		if err := s.db.QueryRowContext(ctx, "SELECT NOW(6)").Scan(&dbNow); err != nil {
+		if err := s.db.QueryRowContext(ctx, dbNowSQL).Scan(&dbNow); err != nil {
 			return nil, since, fmt.Errorf("store: deck changes: %w", classify(err))
 		}
 		back = s.stampMinus(stampText(dbNow), overlap)
@@ -821,12 +793,10 @@ func (s *Store) DeckExcluded(ctx context.Context, viewer int64, ids []int64) (ma
 	if len(ids) == 0 {
 		return out, nil
 	}
-	pk := " FORCE INDEX (PRIMARY)" // not the (swiper_id, id) index: it reads the whole history
-	if s.dialect != config.MySQL {
-		pk = ""
-	}
 	var got []int64
-	err := s.db.NewRaw("SELECT swiped_id FROM swipes"+pk+" WHERE swiper_id = ? AND swiped_id IN (?) "+
+	// By the primary key, not the (swiper_id, id) index: that reads the
+	// whole history.
+	err := s.db.NewRaw("SELECT swiped_id FROM swipes"+s.byPrimaryKey()+" WHERE swiper_id = ? AND swiped_id IN (?) "+
 		"UNION ALL SELECT user_b FROM matches WHERE user_a = ? AND user_b IN (?) "+
 		"UNION ALL SELECT user_a FROM matches WHERE user_b = ? AND user_a IN (?)",
 		viewer, bun.In(ids), viewer, bun.In(ids), viewer, bun.In(ids)).Scan(ctx, &got)
@@ -835,6 +805,40 @@ func (s *Store) DeckExcluded(ctx context.Context, viewer int64, ids []int64) (ma
 	}
 	for _, id := range got {
 		out[id] = true
+	}
+	return out, nil
+}
+
+// CardFact is what decides a Card of a user beyond the user's row: the
+// album setting of their profile, and what lies between them and the
+// viewer.
+type CardFact struct {
+	ID           int64 `bun:"id"`
+	OnlyMatched  bool  `bun:"only_matched"`  // the album is for matches only (true without a profile row, as its default)
+	Matched      bool  `bun:"matched"`       // the viewer and the user are matched
+	SuperlikedMe bool  `bun:"superliked_me"` // the user superliked the viewer
+}
+
+// CardFacts reads the facts of the existing users among ids for viewer (0:
+// anonymous), in one statement whatever the number of ids: the matched and
+// superliked flags are primary-key probes.
+func (s *Store) CardFacts(ctx context.Context, viewer int64, ids []int64) (map[int64]CardFact, error) {
+	out := make(map[int64]CardFact, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var rows []CardFact
+	err := s.db.NewRaw("SELECT u.id, COALESCE(p.only_matched, 1) AS only_matched, "+
+		"(EXISTS (SELECT 1 FROM matches AS m WHERE m.user_a = ? AND m.user_b = u.id) OR "+
+		"EXISTS (SELECT 1 FROM matches AS m WHERE m.user_b = ? AND m.user_a = u.id)) AS matched, "+
+		"EXISTS (SELECT 1 FROM swipes AS s WHERE s.swiper_id = u.id AND s.swiped_id = ? AND s.action = ?) AS superliked_me "+
+		"FROM users AS u LEFT JOIN profiles AS p ON p.user_id = u.id WHERE u.id IN (?)",
+		viewer, viewer, viewer, ActionSuperlike, bun.In(ids)).Scan(ctx, &rows)
+	if err != nil {
+		return nil, fmt.Errorf("store: card facts for %d: %w", viewer, classify(err))
+	}
+	for _, r := range rows {
+		out[r.ID] = r
 	}
 	return out, nil
 }

@@ -69,13 +69,13 @@ func TestSwipeAndRewind(t *testing.T) {
 
 	dayOf := func(time.Time) string { return "2026-01-01" }
 	scoreOf := func(int8) int64 { return 5 }
-	ok := func(store.Swipe) error { return nil }
+	ok := func(store.Swipe, bool) error { return nil }
 	rw, err := st.Rewind(ctx, a, "2026-01-01", 1, dayOf, scoreOf, ok)
 	if err != nil || rw.Swipe.SwipedID != ids[3] || rw.ScoreSwipes != 0 {
 		t.Fatalf("rewind: %+v %v", rw, err)
 	}
 	refuse := errors.New("refused")
-	if _, err := st.Rewind(ctx, a, "2026-01-01", 5, dayOf, scoreOf, func(store.Swipe) error { return refuse }); !errors.Is(err, refuse) {
+	if _, err := st.Rewind(ctx, a, "2026-01-01", 5, dayOf, scoreOf, func(store.Swipe, bool) error { return refuse }); !errors.Is(err, refuse) {
 		t.Fatalf("check error: %v", err)
 	}
 	if _, err := st.Rewind(ctx, a, "2026-01-01", 1, dayOf, scoreOf, ok); !errors.Is(err, store.ErrFull) {

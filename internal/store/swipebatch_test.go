@@ -273,7 +273,7 @@ func TestSwipeBatchLatest(t *testing.T) {
 		t.Fatal(err)
 	}
 	dayOf := func(time.Time) string { return day }
-	rw, err := st.Rewind(ctx, a, day, 3, dayOf, func(int8) int64 { return 5 }, func(store.Swipe) error { return nil })
+	rw, err := st.Rewind(ctx, a, day, 3, dayOf, func(int8) int64 { return 5 }, func(store.Swipe, bool) error { return nil })
 	if err != nil || rw.Swipe.SwipedID != ids[1] {
 		t.Fatalf("rewound %+v %v, want the swipe of %d", rw.Swipe, err, ids[1])
 	}
