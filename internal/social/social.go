@@ -26,12 +26,12 @@ import (
 
 // Errors of the service; the HTTP layer maps them to API codes.
 var (
-	ErrSelfSwipe       = errors.New("social: you cannot swipe yourself")            // 2001
-	ErrAlreadySwiped   = errors.New("social: already swiped this user")             // 2002
-	ErrNothingToRewind = errors.New("social: nothing to rewind")                    // 2004
+	ErrSelfSwipe       = errors.New("social: you cannot swipe yourself")                        // 2001
+	ErrAlreadySwiped   = errors.New("social: already swiped this user")                         // 2002
+	ErrNothingToRewind = errors.New("social: nothing to rewind")                                // 2004
 	ErrRewindTooOld    = errors.New("social: the latest swipe is older than the rewind window") // 2005
-	ErrNotMatched      = errors.New("social: not matched with this user")           // 2007
-	ErrRewindMatched   = errors.New("social: the latest swipe made a match")        // 2010
+	ErrNotMatched      = errors.New("social: not matched with this user")                       // 2007
+	ErrRewindMatched   = errors.New("social: the latest swipe made a match")                    // 2010
 )
 
 // QuotaError is a daily quota used up: likes (2003) or rewinds (2006).
