@@ -1,7 +1,10 @@
 // Package activity records when users were last active without a database
 // write per request: touches are collected in memory and flushed in one
 // statement per interval (and at shutdown). "Recently active" ordering of
-// the deck needs minute precision at most.
+// the deck needs minute precision at most. A stamp is not a change of the
+// user's row (store.TouchActiveMany leaves updated_at alone): the deck
+// indexes read activity once a minute (deck.Index.RefreshActivity) rather
+// than every replica re-reading the row of every active user.
 package activity
 
 import (

@@ -9,7 +9,9 @@
 // fresh from users.updated_at / profiles.updated_at (Fresh before every
 // deck, Poll in the background for late commits), and what it proposes is
 // verified against the database by the caller. Several replicas can share
-// one database: each one's index follows the same stamps.
+// one database: each one's index follows the same stamps. Activity does not
+// stamp a row: the bands follow users.active_at, read once a minute for the
+// users active since (RefreshActivity), and time (Reband).
 package deck
 
 import (
@@ -144,6 +146,7 @@ type Source interface {
 	DeckRowsOf(ctx context.Context, ids []int64) ([]store.DeckRow, error)
 	DeckStampsNow(ctx context.Context) (store.DeckStamps, error)
 	DeckChanged(ctx context.Context, since store.DeckStamps, overlap time.Duration) ([]int64, store.DeckStamps, error)
+	DeckActiveSince(ctx context.Context, since time.Time) ([]store.DeckActive, error)
 }
 
 // Index is the in-memory deck index. Safe for concurrent use.
@@ -333,9 +336,39 @@ func (ix *Index) apply(cs []change) {
 	}
 }
 
-// Reband moves the users whose activity band changed with time (nothing
-// else moves them: a new activity stamp arrives as a row change). The scan
-// runs under the read lock; only the moves take the write lock.
+// activate records activity stamps read from the database (users active
+// since the last look): a stamp newer than the entry's moves it up to the
+// band it falls in (down, only time moves a user: Reband). Unknown ids (a
+// user registered since the last catch-up) are left to the catch-up. mu
+// held for writing.
+func (ix *Index) activate(acts []store.DeckActive, now int64) {
+	var cs []change
+	for _, a := range acts {
+		p, ok := ix.byID[a.ID]
+		if !ok {
+			continue
+		}
+		e := &ix.entries[p]
+		t := a.ActiveAt.Unix()
+		if t <= e.active {
+			continue
+		}
+		e.active = t
+		b := bandOf(t, now)
+		if b == e.band {
+			continue
+		}
+		from, nf := e.keys()
+		e.band = b
+		to, nt := e.keys()
+		cs = append(cs, change{pos: p, tag: e.tag, from: from, nf: nf, to: to, nt: nt})
+	}
+	ix.apply(cs)
+}
+
+// Reband moves the users whose activity band changed with time (activity
+// moves them up: activate). The scan runs under the read lock; only the
+// moves take the write lock.
 func (ix *Index) Reband(now time.Time) {
 	t := now.Unix()
 	ix.mu.RLock()

@@ -22,6 +22,8 @@ type fakeSource struct {
 	clock  int
 	reads  int // DeckChanged calls
 	checks int // DeckStampsNow calls
+	rowsOf int // rows re-read by DeckRowsOf
+	acts   int // DeckActiveSince calls
 }
 
 func newFake() *fakeSource {
@@ -36,6 +38,30 @@ func (f *fakeSource) put(r store.DeckRow) {
 	f.clock++
 	f.rows[r.ID] = r
 	f.stamp[r.ID] = f.clock
+}
+
+// touch records activity as the store does: active_at moves, the row's
+// stamp does not.
+func (f *fakeSource) touch(id int64, at time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if r, ok := f.rows[id]; ok && r.ActiveAt.Before(at) {
+		r.ActiveAt = at
+		f.rows[id] = r
+	}
+}
+
+func (f *fakeSource) DeckActiveSince(_ context.Context, since time.Time) ([]store.DeckActive, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.acts++
+	var out []store.DeckActive
+	for id, r := range f.rows {
+		if r.ActiveAt.After(since) {
+			out = append(out, store.DeckActive{ID: id, ActiveAt: r.ActiveAt})
+		}
+	}
+	return out, nil
 }
 
 func (f *fakeSource) del(id int64) {
@@ -75,6 +101,7 @@ func (f *fakeSource) DeckRowsOf(_ context.Context, ids []int64) ([]store.DeckRow
 			out = append(out, r)
 		}
 	}
+	f.rowsOf += len(out)
 	return out, nil
 }
 
@@ -306,12 +333,8 @@ func TestIncrementalEqualsRebuild(t *testing.T) {
 				id := int64(1 + rng.IntN(int(next-1)))
 				row := randomRow(rng, id, now)
 				f.put(row)
-			case r < 7: // active now
-				id := int64(1 + rng.IntN(int(next-1)))
-				if row, ok := f.rows[id]; ok {
-					row.ActiveAt = now
-					f.put(row)
-				}
+			case r < 7: // active now: no stamp, read by RefreshActivity
+				f.touch(int64(1+rng.IntN(int(next-1))), now)
 			case r < 9: // registered
 				f.put(randomRow(rng, next, now))
 				next++
@@ -320,6 +343,9 @@ func TestIncrementalEqualsRebuild(t *testing.T) {
 			}
 		}
 		if err := ix.Fresh(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := ix.RefreshActivity(ctx); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -22,6 +22,24 @@ const LoadChunk = 50_000
 // when it commits, so a slow one can reveal rows older than the newest.
 const Overlap = 5 * time.Second
 
+// Activity does not stamp a user's row (store.TouchActiveMany): a user
+// being active would otherwise make every replica re-read their row. Run
+// reads instead, at most every ActivityEvery, the ids and stamps of the
+// users active since its last look (one range of an index) and moves them
+// up a band; time moves them down (Reband). ActivityOverlap is how far
+// before its last look it reads: a stamp is the writer's time of its flush,
+// which commits a moment later.
+const (
+	ActivityEvery   = time.Minute
+	ActivityOverlap = 30 * time.Second
+)
+
+// LoadWait is how long a deck (Fresh) or a readiness check (Ping) waits
+// for the first load of the index before giving up with ErrLoading: a big
+// population takes minutes to load, and a replica answers no deck from an
+// index that is not loaded.
+const LoadWait = 2 * time.Second
+
 // syncState serialises the catch-ups and coalesces the requests waiting
 // for one (Fresh).
 type syncState struct {
@@ -34,6 +52,8 @@ type syncState struct {
 	next    *flight      // the catch-up that starts after the running one
 	closed  bool         // Close was called: no catch-up starts any more
 	version atomic.Int64 // the deck-state version the index caught up with (Version)
+	seen    time.Time    // the index's time of its last look at activity (work held)
+	load    *flight      // the first load running in the background (startLoad; flights held)
 
 	// The catch-ups of Fresh run under life, which Close cancels, and are
 	// counted in flying, which Close waits for: none outlives the index
@@ -45,6 +65,10 @@ type syncState struct {
 
 // ErrClosed answers Fresh after Close.
 var ErrClosed = backend.Unavailable(errors.New("deck: index closed"))
+
+// ErrLoading answers Fresh (and Ping) while the index is not loaded yet: a
+// deck then answers 503 (Retry-After) rather than a deck from no index.
+var ErrLoading = backend.Unavailable(errors.New("deck: index loading"))
 
 func (s *syncState) init() { s.life, s.stop = context.WithCancel(context.Background()) }
 
@@ -73,11 +97,13 @@ func (ix *Index) Load(ctx context.Context) error {
 }
 
 func (ix *Index) loadLocked(ctx context.Context) error {
-	// The stamps first: what changes during the load is caught up after.
+	// The stamps first: what changes during the load is caught up after
+	// (activity from the time the load starts).
 	stamps, err := ix.src.DeckStampsNow(ctx)
 	if err != nil {
 		return err
 	}
+	seen := ix.now()
 	fresh := New(ix.src, ix.now)
 	t := ix.now().Unix()
 	var after int64
@@ -99,9 +125,82 @@ func (ix *Index) loadLocked(ctx context.Context) error {
 	ix.rebanded = t
 	ix.mu.Unlock()
 	ix.sync.stamps = stamps
+	ix.sync.seen = seen
 	ix.sync.shown.Store(&stamps)
 	ix.sync.loaded = true
 	return ix.catchUpLocked(ctx, Overlap)
+}
+
+// Loaded reports whether the index was loaded (and so answers decks).
+func (ix *Index) Loaded() bool { return ix.sync.shown.Load() != nil }
+
+// Ping answers nil once the index is loaded, else starts loading it (unless
+// a load runs) and waits for it at most LoadWait or until ctx is done: the
+// index is a readiness dependency (/readyz), so that a replica whose index
+// is still loading gets no traffic.
+func (ix *Index) Ping(ctx context.Context) error {
+	if err := ix.awaitLoad(ctx); err != nil {
+		return fmt.Errorf("deck index loading: %w", err)
+	}
+	return nil
+}
+
+// startLoad starts the first load in the background unless it is done or
+// running, and returns the running one (nil once loaded or closed). The
+// load runs under life (Close cancels it, and waits for it) without a
+// deadline: a big population takes minutes.
+func (ix *Index) startLoad() (*flight, error) {
+	s := &ix.sync
+	s.flights.Lock()
+	defer s.flights.Unlock()
+	if s.closed {
+		return nil, ErrClosed
+	}
+	if ix.Loaded() {
+		return nil, nil
+	}
+	if s.load != nil {
+		return s.load, nil
+	}
+	l := &flight{done: make(chan struct{})}
+	s.load = l
+	s.flying.Add(1) // before Close can wait: it sets closed under flights first
+	go func() {
+		defer s.flying.Done()
+		s.work.Lock()
+		if !s.loaded {
+			l.err = ix.loadLocked(s.life)
+		}
+		s.work.Unlock()
+		s.flights.Lock()
+		s.load = nil // a failed load is tried again by the next caller
+		s.flights.Unlock()
+		close(l.done)
+	}()
+	return l, nil
+}
+
+// awaitLoad returns nil once the index is loaded: it starts the load if
+// none runs and waits for it at most LoadWait (then ErrLoading), or until
+// ctx is done. A load that failed returns its error.
+func (ix *Index) awaitLoad(ctx context.Context) error {
+	l, err := ix.startLoad()
+	if l == nil {
+		return err
+	}
+	t := time.NewTimer(LoadWait)
+	defer t.Stop()
+	select {
+	case <-l.done:
+		if l.err != nil && ix.Loaded() {
+			return nil // loaded; its catch-up failed, the next one retries
+		}
+		return l.err
+	case <-t.C:
+		return ErrLoading
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // addSorted appends rows of a load without building buckets yet.
@@ -186,11 +285,17 @@ func (ix *Index) syncOnce(ctx context.Context) error {
 	return ix.catchUpLocked(ctx, 0)
 }
 
-// Fresh returns once the index holds every change committed before the call
-// (and loads it on first use). Concurrent callers share one catch-up: a
-// caller joins the next one to start, never one already running.
+// Fresh returns once the index holds every change committed before the call.
+// Before the index is loaded it starts loading it and waits at most LoadWait
+// (ErrLoading after). Concurrent callers share one catch-up: a caller joins
+// the next one to start, never one already running.
 func (ix *Index) Fresh(ctx context.Context) error {
 	s := &ix.sync
+	if !ix.Loaded() {
+		if err := ix.awaitLoad(ctx); err != nil {
+			return err
+		}
+	}
 	s.flights.Lock()
 	if s.closed {
 		s.flights.Unlock()
@@ -256,8 +361,8 @@ func (ix *Index) Poll(ctx context.Context) error {
 	return ix.catchUpLocked(ctx, Overlap)
 }
 
-// Run loads the index, then polls every interval and re-bands every minute,
-// until ctx is done.
+// Run loads the index, then polls every interval, and every minute reads
+// the users active since its last look and re-bands, until ctx is done.
 func (ix *Index) Run(ctx context.Context, every time.Duration, log *slog.Logger) {
 	start := time.Now()
 	if err := ix.Poll(ctx); err != nil && ctx.Err() == nil {
@@ -275,9 +380,39 @@ func (ix *Index) Run(ctx context.Context, every time.Duration, log *slog.Logger)
 			if err := ix.Poll(ctx); err != nil && ctx.Err() == nil {
 				log.Warn("deck index: poll failed; will retry", "err", err)
 			}
+			if err := ix.refreshActivity(ctx, ActivityEvery); err != nil && ctx.Err() == nil {
+				log.Warn("deck index: activity read failed; will retry", "err", err)
+			}
 			ix.rebandIfStale(ix.now())
 		}
 	}
+}
+
+// RefreshActivity moves up a band the users active since the last look
+// (ActivityOverlap before it): Run does it every ActivityEvery.
+func (ix *Index) RefreshActivity(ctx context.Context) error { return ix.refreshActivity(ctx, 0) }
+
+// refreshActivity is RefreshActivity when the last look is at least every
+// old (or in the future: the clock moved back).
+func (ix *Index) refreshActivity(ctx context.Context, every time.Duration) error {
+	ix.sync.work.Lock()
+	defer ix.sync.work.Unlock()
+	if !ix.sync.loaded {
+		return nil
+	}
+	now := ix.now()
+	if d := now.Sub(ix.sync.seen); d < every && d >= 0 {
+		return nil
+	}
+	acts, err := ix.src.DeckActiveSince(ctx, ix.sync.seen.Add(-ActivityOverlap))
+	if err != nil {
+		return fmt.Errorf("deck: activity: %w", err)
+	}
+	ix.mu.Lock()
+	ix.activate(acts, now.Unix())
+	ix.mu.Unlock()
+	ix.sync.seen = now
+	return nil
 }
 
 // Stamps returns the newest stamps the index has caught up with (false

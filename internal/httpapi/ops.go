@@ -4,8 +4,10 @@ import (
 	"context"
 	"io"
 	"io/fs"
+	"maps"
 	"net/http"
 	"path"
+	"slices"
 	"strings"
 	"time"
 
@@ -19,18 +21,19 @@ func (s *server) healthz(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write([]byte("ok\n"))
 }
 
-// readyz answers 200 when every dependency answers within a second.
+// readyz answers 200 when every dependency answers within a second (each
+// its own: the deck index waits for its load up to its end).
 func (s *server) readyz(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), time.Second)
-	defer cancel()
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	var down []string
-	for name, p := range s.Ready {
-		if err := p.Ping(ctx); err != nil {
+	for _, name := range slices.Sorted(maps.Keys(s.Ready)) {
+		ctx, cancel := context.WithTimeout(r.Context(), time.Second)
+		if err := s.Ready[name].Ping(ctx); err != nil {
 			s.Log.WarnContext(ctx, "readiness check failed", "dependency", name, "err", err)
 			down = append(down, name)
 		}
+		cancel()
 	}
 	if len(down) > 0 {
 		w.Header().Set("Retry-After", "5")

@@ -209,9 +209,10 @@ func (s *Store) SetVIP(ctx context.Context, userID int64, level int, expiresAt *
 }
 
 // TouchActive records that the user was active at t (at most once a minute
-// is written, the condition keeps it cheap).
+// is written, the condition keeps it cheap). Like TouchActiveMany it does
+// not stamp the row.
 func (s *Store) TouchActive(ctx context.Context, userID int64, t time.Time) error {
-	_, err := s.db.NewUpdate().Model((*User)(nil)).Set("active_at = ?", t).
+	_, err := s.db.NewUpdate().Model((*User)(nil)).Set("active_at = ?", t).Set(keepStamp).
 		Where("id = ? AND active_at < ?", userID, t.Add(-time.Minute)).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("store: touch %d: %w", userID, classify(err))
@@ -243,17 +244,42 @@ func (s *Store) InsertSeed(ctx context.Context, users []User, profiles []Profile
 	})
 }
 
-// TouchActiveMany sets active_at of ids to at (one statement).
+// keepStamp keeps an activity write from stamping the row: activity is not
+// a change the deck index or the caches follow by updated_at (every
+// replica would re-read the row of every active user). On MySQL, assigning
+// updated_at keeps ON UPDATE from setting it; on SQLite the trigger leaves
+// updates that only move active_at forward alone (migration 00009).
+const keepStamp = "updated_at = updated_at"
+
+// TouchActiveMany sets active_at of ids to at (one statement), without
+// stamping their rows: the deck index learns it from DeckActiveSince.
 func (s *Store) TouchActiveMany(ctx context.Context, ids []int64, at time.Time) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	_, err := s.db.NewUpdate().Model((*User)(nil)).Set("active_at = ?", at).
+	_, err := s.db.NewUpdate().Model((*User)(nil)).Set("active_at = ?", at).Set(keepStamp).
 		Where("id IN (?) AND active_at < ?", bun.In(ids), at).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("store: touch %d users: %w", len(ids), classify(err))
 	}
 	return nil
+}
+
+// DeckActive is a user's activity stamp, as the deck index reads it.
+type DeckActive struct {
+	ID       int64     `bun:"id"`
+	ActiveAt time.Time `bun:"active_at"`
+}
+
+// DeckActiveSince returns the users active after since (one range of the
+// active_at index, which covers the ids): what moves a user up an
+// activity band of the deck, now that activity does not stamp the row.
+func (s *Store) DeckActiveSince(ctx context.Context, since time.Time) ([]DeckActive, error) {
+	var out []DeckActive
+	if err := s.db.NewRaw("SELECT id, active_at FROM users WHERE active_at > ?", since).Scan(ctx, &out); err != nil {
+		return nil, fmt.Errorf("store: active since %s: %w", since.Format(time.RFC3339), classify(err))
+	}
+	return out, nil
 }
 
 // MaxUserID returns the highest user id (0 without users): the seeder
