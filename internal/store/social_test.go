@@ -134,3 +134,33 @@ func TestBulkLoadKeepsIndexes(t *testing.T) {
 		}
 	}
 }
+
+// TestRewindTakesTheLatestByTime checks that the latest swipe is the one made
+// last, not the one with the highest id: on a multi-writer Galera cluster or
+// TiDB ids are not in time order (each node allocates its own).
+func TestRewindTakesTheLatestByTime(t *testing.T) {
+	st := openStore(t)
+	ctx := context.Background()
+	ids := newUsers(t, st, 4)
+	a := ids[0]
+	t0 := time.Now().UTC().Truncate(time.Microsecond)
+	// Made at t0+2s, t0+1s and t0 in that insert order: the highest id is
+	// the oldest swipe.
+	for i, to := range ids[1:] {
+		at := t0.Add(time.Duration(2-i) * time.Second)
+		if _, err := st.Swipe(ctx, store.Swipe{SwiperID: a, SwipedID: to, Action: store.ActionDislike, CreatedAt: at}, "2026-01-01", -1, -5); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ok := func(store.Swipe, bool) error { return nil }
+	dayOf := func(time.Time) string { return "2026-01-01" }
+	for k, want := range []int64{ids[1], ids[2], ids[3]} {
+		rw, err := st.Rewind(ctx, a, "2026-01-01", 3, dayOf, func(int8) int64 { return -5 }, ok)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rw.Swipe.SwipedID != want {
+			t.Fatalf("rewind %d undid the swipe of %d, want %d (the latest by time)", k+1, rw.Swipe.SwipedID, want)
+		}
+	}
+}

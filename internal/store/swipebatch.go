@@ -248,8 +248,9 @@ func (s *Store) swipeBatch(ctx context.Context, tx bun.Tx, reqs []SwipeReq, out 
 	}
 
 	// 5. The writes. Swipes go in by swiper, and in the order of the
-	// requests for one swiper: ids order a user's swipes (the latest is the
-	// one a rewind undoes) and are assigned in the order of the rows.
+	// requests for one swiper: a user's swipes are ordered by created_at
+	// (the latest is the one a rewind undoes), and ids, assigned in the
+	// order of the rows of one statement, break ties.
 	slices.SortStableFunc(swipes, func(a, b int) int {
 		return cmp.Compare(reqs[a].Swipe.SwiperID, reqs[b].Swipe.SwiperID)
 	})
