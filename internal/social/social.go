@@ -283,30 +283,24 @@ func (s *Service) CommitSwipes(ctx context.Context, reqs []store.SwipeReq) ([]st
 		return nil, err
 	}
 	var sws []store.Swipe
-	var deltas []rank.Entry
-	at := map[int64]int{} // index in deltas of a swiped user
+	var swiped []int64 // the users whose score changed (the board dedupes)
 	for i, r := range reqs {
 		if out[i].Err != nil {
 			continue
 		}
 		sws = append(sws, r.Swipe)
-		k, ok := at[r.Swipe.SwipedID]
-		if !ok {
-			k = len(deltas)
-			at[r.Swipe.SwipedID] = k
-			deltas = append(deltas, rank.Entry{UserID: r.Swipe.SwipedID})
-		}
-		deltas[k].Score += r.ScoreDelta
+		swiped = append(swiped, r.Swipe.SwipedID)
 	}
 	if len(sws) == 0 {
 		return out, nil
 	}
-	// The two Redis calls go out together: the batch waits for the slower.
+	// The rank and the deck state are told together: the batch waits for
+	// the slower.
 	ranked := make(chan struct{})
 	go func() {
 		defer close(ranked)
-		if err := s.d.Rank.Added(context.WithoutCancel(ctx), deltas); err != nil {
-			s.d.Log.ErrorContext(ctx, "hot rank not updated", "users", len(deltas), "err", err)
+		if err := s.d.Rank.Changed(context.WithoutCancel(ctx), swiped); err != nil {
+			s.d.Log.ErrorContext(ctx, "hot rank not updated", "users", len(swiped), "err", err)
 		}
 	}()
 	s.deckSwiped(ctx, sws)
@@ -322,12 +316,12 @@ func (s *Service) cachedUser(ctx context.Context, id int64) (store.User, error) 
 	return s.d.CachedUser(ctx, id)
 }
 
-// rankApplied mirrors a committed score change into the rank board; a
-// failure is logged (the table stays the truth and the board is rebuilt
-// from it when lost).
-func (s *Service) rankApplied(ctx context.Context, userID, delta int64, gone bool) {
-	if err := s.d.Rank.Applied(context.WithoutCancel(ctx), userID, delta, gone); err != nil {
-		s.d.Log.ErrorContext(ctx, "hot rank not updated", "user_id", userID, "delta", delta, "err", err)
+// rankChanged tells the rank board about a committed score change; a
+// failure is logged (the table stays the truth and the board is refilled
+// from it).
+func (s *Service) rankChanged(ctx context.Context, userID int64) {
+	if err := s.d.Rank.Changed(context.WithoutCancel(ctx), []int64{userID}); err != nil {
+		s.d.Log.ErrorContext(ctx, "hot rank not updated", "user_id", userID, "err", err)
 	}
 }
 
@@ -361,7 +355,7 @@ func (s *Service) Rewind(ctx context.Context, me int64) (RewindResult, error) {
 	case err != nil:
 		return RewindResult{}, err
 	}
-	s.rankApplied(ctx, rw.Swipe.SwipedID, rw.ScoreDelta, rw.ScoreSwipes == 0)
+	s.rankChanged(ctx, rw.Swipe.SwipedID)
 	s.deckRewound(ctx, rw.Swipe)
 	card, err := s.card(ctx, viewer, rw.Swipe.SwipedID)
 	if err != nil {
@@ -482,7 +476,7 @@ func (s *Service) Rank(ctx context.Context, me int64, limit int) ([]RankEntry, e
 	if err != nil {
 		return nil, err
 	}
-	var out []RankEntry
+	out := make([]RankEntry, 0, limit) // an empty rank is [], never null
 	for n := limit; ; n *= 2 {
 		es, err := s.d.Rank.Top(ctx, n)
 		if err != nil {
@@ -656,10 +650,11 @@ func RankTop(st *store.Store) rank.TopFunc {
 	}
 }
 
-// RankScan pages through the scores table (rebuilding rank.Redis).
-func RankScan(st *store.Store) rank.ScanFunc {
-	return func(ctx context.Context, after int64, n int) ([]rank.Entry, error) {
-		sc, err := st.ScoresAfter(ctx, after, n)
+// RankScores reads the scores of some users that rank (rank.Redis reads
+// them after a change).
+func RankScores(st *store.Store) rank.ScoresFunc {
+	return func(ctx context.Context, ids []int64) ([]rank.Entry, error) {
+		sc, err := st.RankedScores(ctx, ids)
 		return entries(sc), err
 	}
 }

@@ -124,7 +124,7 @@ func (s *Store) Rewind(ctx context.Context, userID int64, day string, maxRewinds
 	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		var sw Swipe
 		if err := s.forUpdate(tx.NewSelect().Model(&sw).Column("swiper_id", "swiped_id", "action", "created_at", "id").
-			Where("swiper_id = ?", userID).OrderExpr("id DESC").Limit(1)).Scan(ctx); err != nil {
+			Where("swiper_id = ?", userID).OrderExpr("created_at DESC, id DESC").Limit(1)).Scan(ctx); err != nil {
 			return err // sql.ErrNoRows → ErrNotFound
 		}
 		a, b := pair(sw.SwiperID, sw.SwipedID)
@@ -377,23 +377,36 @@ func (s *Store) Unmatch(ctx context.Context, a, b int64) error {
 }
 
 // TopScores returns the n best positive scores (ties by lower user id): the
-// hot rank lists only users with a positive score.
+// hot rank lists only users with a positive score. One walk of the first
+// rows of ix_scores_rank (score DESC, user_id): the hot rank's refill.
 func (s *Store) TopScores(ctx context.Context, n int) ([]Score, error) {
 	var sc []Score
-	if err := s.db.NewSelect().Model(&sc).Where("swipes > 0 AND score > 0").OrderExpr("score DESC, user_id ASC").Limit(int64(n)).Scan(ctx); err != nil {
+	if err := s.topScores(&sc, n).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("store: top scores: %w", classify(err))
 	}
 	return sc, nil
 }
 
-// ScoresAfter returns up to n ranked scores with user_id > after, by user id
-// (to rebuild a cached rank).
-func (s *Store) ScoresAfter(ctx context.Context, after int64, n int) ([]Score, error) {
+func (s *Store) topScores(sc *[]Score, n int) *bun.SelectQuery {
+	return s.db.NewSelect().Model(sc).Where("swipes > 0 AND score > 0").OrderExpr("score DESC, user_id ASC").Limit(int64(n))
+}
+
+// RankedScores returns the scores of those of ids that rank (a swipe
+// received, a positive score), by primary key: what the hot rank's board
+// reads after a change.
+func (s *Store) RankedScores(ctx context.Context, ids []int64) ([]Score, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
 	var sc []Score
-	if err := s.db.NewSelect().Model(&sc).Where("user_id > ? AND swipes > 0", after).Order("user_id").Limit(int64(n)).Scan(ctx); err != nil {
-		return nil, fmt.Errorf("store: scores: %w", classify(err))
+	if err := s.rankedScores(&sc, ids).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("store: scores of %d users: %w", len(ids), classify(err))
 	}
 	return sc, nil
+}
+
+func (s *Store) rankedScores(sc *[]Score, ids []int64) *bun.SelectQuery {
+	return s.db.NewSelect().Model(sc).Where("user_id IN (?) AND swipes > 0 AND score > 0", bun.In(ids))
 }
 
 // ---------------------------------------------------------------- seeding
@@ -421,10 +434,10 @@ func (s *Store) SeedUsers(ctx context.Context, first, last int64) ([]SeedUser, e
 }
 
 // swipeIndexes are the secondary indexes of swipes that a bulk load
-// rebuilds (as in migrations/mysql/00002_social.sql).
+// rebuilds (as in migrations/mysql/00002_social.sql and 00010_swipe_order.sql).
 var swipeIndexes = [][2]string{
 	{"ix_swipes_swiped", "swiped_id, action, created_at"},
-	{"ix_swipes_latest", "swiper_id, id"},
+	{"ix_swipes_latest", "swiper_id, created_at, id"},
 }
 
 // BulkLoadSwipes runs load, which inserts many swipes. Where the database

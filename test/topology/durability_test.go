@@ -32,7 +32,7 @@ func TestRedisAOFDurability(t *testing.T) {
 	if rank.status != 200 {
 		t.Fatalf("rank: %s", rank)
 	}
-	rankLen, err := c.rdb.ZCard(ctx, "rank").Result()
+	rankLen, err := c.rdb.ZCard(ctx, "{rank}:top").Result()
 	if err != nil || rankLen == 0 {
 		t.Fatalf("hot rank set: %d members, %v", rankLen, err)
 	}
@@ -59,7 +59,7 @@ func TestRedisAOFDurability(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Before any request could rebuild anything:
-	if n, _ := c.rdb.ZCard(ctx, "rank").Result(); n != rankLen {
+	if n, _ := c.rdb.ZCard(ctx, "{rank}:top").Result(); n != rankLen {
 		t.Errorf("hot rank after SIGKILL: %d members, want %d", n, rankLen)
 	}
 	if n := countKeys(t, "sess:*"); n != sessions {
