@@ -7,7 +7,7 @@ export CGO_ENABLED ?= 1
 SWIPER_TEST_MYSQL_URL ?= mysql://swiper:swiper@127.0.0.1:3306/test
 SWIPER_TEST_REDIS_URL ?= redis://127.0.0.1:6379/14
 
-.PHONY: run build test services lint test-galera test-embedded test-production test-web test-topology bench bench-1m bench-topology fuzz
+.PHONY: run build test services lint test-galera test-embedded test-production test-cluster test-web test-topology bench bench-1m bench-topology fuzz
 
 run:
 	$(GO) run ./cmd/swiper serve
@@ -19,7 +19,7 @@ build:
 ## It first prepares the machine (scripts/test-services.sh): packages, Redis,
 ## MariaDB and its test user; whatever it cannot provide stops it with one line.
 test: services
-	$(MAKE) lint test-embedded test-production test-galera test-web test-topology
+	$(MAKE) lint test-embedded test-production test-cluster test-galera test-web test-topology
 
 services:
 	@bash scripts/test-services.sh
@@ -39,6 +39,18 @@ test-embedded:
 test-production:
 	SWIPER_TEST_BACKEND=production SWIPER_TEST_REDIS_URL=$(SWIPER_TEST_REDIS_URL) SWIPER_TEST_MYSQL_URL=$(SWIPER_TEST_MYSQL_URL) \
 		$(GO) test -race -count=1 -timeout 20m ./...
+
+## The Redis-facing packages and the black-box HTTP suite (production path)
+## on a private Redis Cluster: 3 masters + 3 replicas on loopback
+## (scripts/redis-cluster.sh), stopped again even when a test fails.
+CLUSTER_PKGS := ./internal/kv/... ./internal/otp/... ./internal/deckstate/... ./internal/cache/... ./internal/tasks/... ./internal/rank/... ./internal/apptest/...
+test-cluster:
+	@dir=$$(mktemp -d /tmp/swiper-redis-cluster.XXXXXX) && \
+	trap 'bash scripts/redis-cluster.sh stop "'"$$dir"'"' EXIT && \
+	url=$$(bash scripts/redis-cluster.sh start "$$dir") && \
+	echo "== Redis Cluster $$url" && \
+	SWIPER_TEST_BACKEND=production SWIPER_TEST_REDIS_URL=$$url SWIPER_TEST_MYSQL_URL=$(SWIPER_TEST_MYSQL_URL) \
+		$(GO) test -race -count=1 -timeout 20m $(CLUSTER_PKGS)
 
 ## The swipe path on a private 3-node MariaDB Galera cluster (test/galera),
 ## writes sent to different nodes: crossing likes, like and rewind quotas.

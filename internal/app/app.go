@@ -54,6 +54,8 @@ type Options struct {
 	HTTPClient  *http.Client                  // for Yunzhixun and Qiniu
 	Web         fs.FS                         // the built web client
 	OTPPolicy   func(p otp.Policy) otp.Policy // adjusts the code policy
+	DeckSource  func(deck.Source) deck.Source // wraps what the deck index reads (tests hold its load)
+	Rank        rank.Options                  // the hot rank's Redis board (tests shrink its size)
 }
 
 // App is a wired Swiper.
@@ -70,7 +72,7 @@ type App struct {
 	Deck     *deck.Index       // recommendation index (nil: SQL decks); Serve keeps it fresh
 
 	opts    Options
-	redis   *redis.Client
+	redis   redis.UniversalClient
 	kv      kv.Store // sessions, rate limits: Redis, or embedded the SQLite file (embedded.go)
 	caches  kv.Store // the user caches: a.kv on Redis, in memory embedded
 	queue   tasks.Queue
@@ -242,20 +244,26 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		LocationLimit: ratelimit.Rule{Name: "location", Max: int64(cfg.LocationsPerHour), Per: time.Hour},
 		ViewLimit:     ratelimit.Rule{Name: "profile_views", Max: int64(cfg.ViewsPer10Min), Per: 10 * time.Minute},
 	})
-	// Social: the hot rank is a Redis sorted set on the production path
-	// (rebuilt from the scores table when missing), the table itself embedded.
+	// Social: the hot rank is a bounded Redis list of the top on the
+	// production path (refilled from the scores table), the table itself
+	// embedded.
 	var board rank.Board = rank.NewTable(social.RankTop(a.Store))
 	if a.redis != nil {
-		a.rankRedis = rank.NewRedis(a.redis, opts.RedisPrefix, social.RankScan(a.Store))
+		a.rankRedis = rank.NewRedis(a.redis, opts.RedisPrefix, social.RankTop(a.Store), social.RankScores(a.Store), opts.Rank)
 		if err := a.rankRedis.EnsureReady(ctx); err != nil {
 			log.Warn("hot rank not rebuilt at start; the first read retries", "err", err)
 		}
 		board = a.rankRedis
 	}
-	// Recommendations: the in-memory deck index (loaded on first use or by
-	// Serve); SWIPER_DECK=sql falls back to the SQL deck query.
+	// Recommendations: the in-memory deck index (loaded by Serve, or on the
+	// first deck or readiness check; decks answer 503 until it is loaded);
+	// SWIPER_DECK=sql falls back to the SQL deck query.
 	if cfg.Deck != "sql" {
-		a.Deck = deck.New(a.Store, opts.Clock.Now)
+		var src deck.Source = a.Store
+		if opts.DeckSource != nil {
+			src = opts.DeckSource(src)
+		}
+		a.Deck = deck.New(src, opts.Clock.Now)
 		a.closers = append(a.closers, func() error { a.Deck.Close(); return nil }) // before the database
 	}
 	// Swipes share transactions: one goroutine commits whatever queued
@@ -305,6 +313,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		return nil, fmt.Errorf("app: openapi: %w", err)
 	}
 	ready := map[string]httpapi.Pinger{"database": a.Store}
+	if a.Deck != nil {
+		ready["deck index"] = a.Deck // 503 until loaded: a new replica gets no traffic before
+	}
 	if a.redis != nil {
 		ready["redis"] = a.kv
 	}
@@ -521,7 +532,7 @@ func (a *App) InvalidateUserCache(ctx context.Context, id int64) error {
 	return a.profiles.Invalidate(ctx, id)
 }
 
-// RebuildRank rebuilds the hot rank's Redis set from the scores table
+// RebuildRank refills the hot rank's Redis list from the scores table
 // (after seeding); embedded, the rank reads the table and needs nothing.
 func (a *App) RebuildRank(ctx context.Context) error {
 	if a.rankRedis == nil {

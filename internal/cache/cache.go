@@ -55,9 +55,14 @@ type entry[T any] struct {
 	Value T     `json:"v"`
 }
 
+// keys are the value and generation keys of id: c:NAME:{u:ID} and
+// cg:NAME:{u:ID}. Ids are user ids; the hash tag {u:ID} puts every key of
+// one user in one Redis Cluster slot, so an entry and its generation are
+// read with one MGET on one node, and the users of a page spread over the
+// cluster. There is no key every request touches.
 func (c *Cache[T]) keys(id int64) (val, gen string) {
-	s := strconv.FormatInt(id, 10)
-	return "c:" + c.name + ":" + s, "cg:" + c.name + ":" + s
+	tag := ":{u:" + strconv.FormatInt(id, 10) + "}"
+	return "c:" + c.name + tag, "cg:" + c.name + tag
 }
 
 // Get returns the value of id, loading and caching it on a miss. A cache

@@ -13,17 +13,37 @@ import (
 
 	"github.com/swiper-social/swiper/internal/clock"
 	"github.com/swiper-social/swiper/internal/kv"
+	"github.com/swiper-social/swiper/internal/testenv"
 )
 
 func newCache(t *testing.T) (*Cache[string], *Metrics) {
 	t.Helper()
+	return newCacheOn(t, kv.NewMemory(clock.NewFake(time.Now())))
+}
+
+func newCacheOn(t *testing.T, store kv.Store) (*Cache[string], *Metrics) {
+	t.Helper()
 	m := NewMetrics(prometheus.NewRegistry())
-	store := kv.NewMemory(clock.NewFake(time.Now()))
 	return New[string](store, m, "t", time.Hour, slog.New(slog.NewTextHandler(io.Discard, nil))), m
 }
 
-func TestHitMissInvalidate(t *testing.T) {
-	c, m := newCache(t)
+// onStores runs test on a cache over the in-process store, and over the
+// Redis of SWIPER_TEST_REDIS_URL (a Redis Cluster with make test-cluster).
+func onStores(t *testing.T, test func(t *testing.T, c *Cache[string], m *Metrics)) {
+	t.Run("Memory", func(t *testing.T) {
+		c, m := newCache(t)
+		test(t, c, m)
+	})
+	t.Run("Redis", func(t *testing.T) {
+		client, prefix := testenv.RedisClient(t)
+		c, m := newCacheOn(t, kv.NewRedis(client, prefix))
+		test(t, c, m)
+	})
+}
+
+func TestHitMissInvalidate(t *testing.T) { onStores(t, testHitMissInvalidate) }
+
+func testHitMissInvalidate(t *testing.T, c *Cache[string], m *Metrics) {
 	ctx := context.Background()
 	db := "v1"
 	loads := 0
@@ -54,8 +74,9 @@ func TestHitMissInvalidate(t *testing.T) {
 // TestStaleFillRace: a reader loads the old row, a writer commits and
 // invalidates, then the reader fills the cache with the old row. The next
 // read must not serve it.
-func TestStaleFillRace(t *testing.T) {
-	c, _ := newCache(t)
+func TestStaleFillRace(t *testing.T) { onStores(t, testStaleFillRace) }
+
+func testStaleFillRace(t *testing.T, c *Cache[string], _ *Metrics) {
 	ctx := context.Background()
 	db := "old"
 	_, err := c.Get(ctx, 1, func(context.Context) (string, error) {
@@ -75,8 +96,9 @@ func TestStaleFillRace(t *testing.T) {
 	}
 }
 
-func TestLoadErrorNotCached(t *testing.T) {
-	c, _ := newCache(t)
+func TestLoadErrorNotCached(t *testing.T) { onStores(t, testLoadErrorNotCached) }
+
+func testLoadErrorNotCached(t *testing.T, c *Cache[string], _ *Metrics) {
 	ctx := context.Background()
 	boom := errors.New("boom")
 	if _, err := c.Get(ctx, 1, func(context.Context) (string, error) { return "", boom }); !errors.Is(err, boom) {

@@ -6,8 +6,9 @@ import (
 	"testing"
 )
 
-func TestGetMany(t *testing.T) {
-	c, _ := newCache(t)
+func TestGetMany(t *testing.T) { onStores(t, testGetMany) }
+
+func testGetMany(t *testing.T, c *Cache[string], _ *Metrics) {
 	ctx := context.Background()
 	db := map[int64]string{1: "a", 2: "b", 3: "c"}
 	var asked [][]int64
@@ -47,8 +48,9 @@ func TestGetMany(t *testing.T) {
 }
 
 // TestGetManyStaleFill: a fill that raced an invalidation is never served.
-func TestGetManyStaleFill(t *testing.T) {
-	c, _ := newCache(t)
+func TestGetManyStaleFill(t *testing.T) { onStores(t, testGetManyStaleFill) }
+
+func testGetManyStaleFill(t *testing.T, c *Cache[string], _ *Metrics) {
 	ctx := context.Background()
 	db := "old"
 	_, err := c.GetMany(ctx, []int64{5}, func(ctx context.Context, ids []int64) (map[int64]string, error) {

@@ -3,12 +3,15 @@ package cache
 import (
 	"context"
 	"testing"
+
+	"github.com/swiper-social/swiper/internal/kv"
 )
 
 // GetRead with the values of Keys read by the caller: a hit needs no other
 // read, a stale entry is reloaded, and nil values make it read them itself.
-func TestGetRead(t *testing.T) {
-	c, _ := newCache(t)
+func TestGetRead(t *testing.T) { onStores(t, testGetRead) }
+
+func testGetRead(t *testing.T, c *Cache[string], _ *Metrics) {
 	ctx := context.Background()
 	loads := 0
 	load := func(v string) func(context.Context) (string, error) {
@@ -18,8 +21,12 @@ func TestGetRead(t *testing.T) {
 		t.Fatalf("GetRead(nil) = %q, %v, loads %d", v, err, loads)
 	}
 	keys := c.Keys(3)
-	if len(keys) != 2 || keys[0] != "c:t:3" || keys[1] != "cg:t:3" {
+	if len(keys) != 2 || keys[0] != "c:t:{u:3}" || keys[1] != "cg:t:{u:3}" {
 		t.Fatalf("Keys = %v", keys)
+	}
+	// One hash slot: one MGET on one node of a Redis Cluster.
+	if kv.Slot(keys[0]) != kv.Slot(keys[1]) || kv.Slot(keys[0]) != kv.Slot("x:{u:3}") {
+		t.Fatalf("Keys %v are not in the slot of the hash tag {u:3}", keys)
 	}
 	vals, err := c.kv.MGet(ctx, keys...)
 	if err != nil {
@@ -42,8 +49,9 @@ func TestGetRead(t *testing.T) {
 
 // Prime caches a value only while the id was never invalidated, and an
 // invalidation after it makes the entry stale.
-func TestPrime(t *testing.T) {
-	c, _ := newCache(t)
+func TestPrime(t *testing.T) { onStores(t, testPrime) }
+
+func testPrime(t *testing.T, c *Cache[string], _ *Metrics) {
 	ctx := context.Background()
 	never := func(context.Context) (string, error) { t.Fatal("loaded"); return "", nil }
 	c.Prime(ctx, 1, "row")

@@ -179,8 +179,10 @@ func (c Config) Validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("SWIPER_STORAGE: %q is not local or qiniu", c.Storage))
 	}
-	if c.RedisURL != "" && !strings.HasPrefix(c.RedisURL, "redis://") && !strings.HasPrefix(c.RedisURL, "rediss://") {
-		errs = append(errs, errors.New("SWIPER_REDIS_URL must start with redis:// or rediss://"))
+	if c.RedisURL != "" {
+		if _, err := ParseRedisURL(c.RedisURL); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	return errors.Join(errs...)
 }

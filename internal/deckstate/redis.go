@@ -2,73 +2,82 @@ package deckstate
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/swiper-social/swiper/internal/backend"
+	"github.com/swiper-social/swiper/internal/kv"
 )
 
-// Keys, under the prefix: dk:e (epoch, bumped by Reset), dk:v (version),
-// and per viewer in the current epoch dk:<epoch>:<viewer>: g (generation),
-// s (set of swiped ids, with the sentinel "0" so that a filled empty state
-// exists) and l (sorted set of superlikers by unix µs, sentinel "0" too).
-// The scripts build the per-viewer names from the epoch they read, so a
-// Reset is one INCR. Every script runs atomically.
+// Keys, under the prefix. Per viewer V, all under the hash tag {u:V} (one
+// Redis Cluster slot, so each script touches one slot and declares every
+// key it touches): dk:{u:V}:g (generation), dk:{u:V}:s (set of swiped ids,
+// with the sentinel "0" so that a filled empty state exists),
+// dk:{u:V}:l (sorted set of superlikers by unix µs, sentinel "0" too) and
+// dk:{u:V}:f (the epoch the state was filled in).
+//
+// The version of deck-visible data and the epoch (bumped by Reset) are
+// counted in dk:v and dk:e, and every probe reads them. A key every deck
+// reads would make its node the cluster's hotspot, so probes read copies
+// instead: versionCopies hashes dk:{dkcN} (fields v and e), each under its
+// own hash tag and so spread over the masters. A viewer reads copy
+// viewer mod versionCopies. Changed and Reset increment dk:v or dk:e — only
+// writers of deck-visible data and operators touch those — and raise every
+// copy to the new count (a copy never goes down). A copy thus holds only
+// counts that were reached, and once Changed returned every copy holds at
+// least its count: a deck read after a change committed and reported sees
+// a version above whatever an index caught up with before that change
+// (deck.Index.CaughtUp), whichever copies either read.
+//
+// A state is a hit only when its fill epoch is the epoch its probe read;
+// a Reset thus drops every state without touching them, and a fill that
+// raced a Reset stamps the old epoch and is never served.
 
-const luaBase = `
-local p = ARGV[1]
-local ep = redis.call('GET', p .. 'dk:e') or '0'
-local function base(id) return p .. 'dk:' .. ep .. ':' .. id end
-local function bump(b, ttl)
-  redis.call('INCR', b .. ':g')
-  redis.call('PEXPIRE', b .. ':g', ttl)
-end
-`
+// versionCopies is how many copies of the version and epoch probes spread
+// over.
+const versionCopies = 16
 
-// probeScript ARGV: prefix, viewer, limit, ids...
-// Returns {hit, version, epoch, gen, swiped ids, superlikers}.
-const probeScript = luaBase + `
-local ver = redis.call('GET', p .. 'dk:v') or '0'
-local b = base(ARGV[2])
-local gen = redis.call('GET', b .. ':g') or '0'
-local s = b .. ':s'
-if redis.call('EXISTS', s) == 0 then return {0, ver, ep, gen} end
+// probeScript KEYS: g, s, l, f of the viewer. ARGV: limit, ids...
+// Returns {filled, gen, fill epoch, swiped ids, superlikers}.
+const probeScript = `
+local gen = redis.call('GET', KEYS[1]) or '0'
+local s = KEYS[2]
+if redis.call('EXISTS', s) == 0 then return {0, gen, ''} end
+local ep = redis.call('GET', KEYS[4]) or ''
 local hits = {}
-if #ARGV > 3 then
-  local m = redis.call('SMISMEMBER', s, unpack(ARGV, 4))
+if #ARGV > 1 then
+  local m = redis.call('SMISMEMBER', s, unpack(ARGV, 2))
   for i, v in ipairs(m) do
-    if v == 1 then hits[#hits + 1] = ARGV[i + 3] end
+    if v == 1 then hits[#hits + 1] = ARGV[i + 1] end
   end
 end
 local sl = {}
-local limit = tonumber(ARGV[3])
+local limit = tonumber(ARGV[1])
 if limit > 0 then
-  for _, m in ipairs(redis.call('ZREVRANGE', b .. ':l', 0, limit + 64)) do
+  for _, m in ipairs(redis.call('ZREVRANGE', KEYS[3], 0, limit + 64)) do
     if m ~= '0' and redis.call('SISMEMBER', s, m) == 0 then
       sl[#sl + 1] = m
       if #sl >= limit then break end
     end
   end
 end
-return {1, ver, ep, gen, hits, sl}
+return {1, gen, ep, hits, sl}
 `
 
-// fillScript ARGV: prefix, viewer, epoch, gen, ttl ms, n, n swiped ids,
-// then (µs, superliker) pairs. Returns 1 when filled, 0 when dropped.
+// fillScript KEYS: g, s, l, f of the viewer. ARGV: epoch, gen, ttl ms, n,
+// n swiped ids, then (µs, superliker) pairs. Returns 1 when filled, 0 when
+// dropped (a report came in since the probe).
 const fillScript = `
-local p = ARGV[1]
-if (redis.call('GET', p .. 'dk:e') or '0') ~= ARGV[3] then return 0 end
-local b = p .. 'dk:' .. ARGV[3] .. ':' .. ARGV[2]
-if (redis.call('GET', b .. ':g') or '0') ~= ARGV[4] then return 0 end
-local s, l = b .. ':s', b .. ':l'
+if (redis.call('GET', KEYS[1]) or '0') ~= ARGV[2] then return 0 end
+local s, l = KEYS[2], KEYS[3]
 redis.call('DEL', s, l)
 redis.call('SADD', s, '0')
 redis.call('ZADD', l, 0, '0')
-local last = 6 + tonumber(ARGV[6])
-local i = 7
+local last = 4 + tonumber(ARGV[4])
+local i = 5
 while i <= last do
   local j = math.min(i + 999, last)
   redis.call('SADD', s, unpack(ARGV, i, j))
@@ -79,86 +88,157 @@ while i <= #ARGV do
   redis.call('ZADD', l, unpack(ARGV, i, j))
   i = j + 1
 end
-redis.call('PEXPIRE', s, ARGV[5])
-redis.call('PEXPIRE', l, ARGV[5])
+redis.call('PEXPIRE', s, ARGV[3])
+redis.call('PEXPIRE', l, ARGV[3])
+redis.call('SET', KEYS[4], ARGV[1], 'PX', ARGV[3])
 return 1
 `
 
-// swipedScript ARGV: prefix, gen ttl ms, then (swiper, swiped, superlike
-// 0|1, µs) quads.
-const swipedScript = luaBase + `
-for i = 3, #ARGV, 4 do
-  local v, t = ARGV[i], ARGV[i + 1]
-  local bv = base(v)
-  bump(bv, ARGV[2])
-  if redis.call('EXISTS', bv .. ':s') == 1 then redis.call('SADD', bv .. ':s', t) end
-  redis.call('ZREM', bv .. ':l', t)
-  if ARGV[i + 2] == '1' then
-    local bt = base(t)
-    bump(bt, ARGV[2])
-    if redis.call('EXISTS', bt .. ':l') == 1 then redis.call('ZADD', bt .. ':l', ARGV[i + 3], v) end
+// reportScript applies the reports about one user. KEYS: g, s, l, f of
+// the user. ARGV: gen ttl ms, then (op, id, µs) triples in report order:
+// "s" the user swiped id, "l" id superliked the user at µs, "r" the user
+// rewound a swipe (the state is dropped), "u" id's superlike of the user
+// was rewound. The generation is bumped first, so a fill that read the
+// database before these reports is dropped.
+const reportScript = `
+redis.call('INCR', KEYS[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+local s, l = KEYS[2], KEYS[3]
+for i = 2, #ARGV, 3 do
+  local op, id = ARGV[i], ARGV[i + 1]
+  if op == 's' then
+    if redis.call('EXISTS', s) == 1 then redis.call('SADD', s, id) end
+    redis.call('ZREM', l, id)
+  elseif op == 'l' then
+    if redis.call('EXISTS', l) == 1 then redis.call('ZADD', l, ARGV[i + 2], id) end
+  elseif op == 'r' then
+    redis.call('DEL', s, l, KEYS[4])
+  elseif op == 'u' then
+    redis.call('ZREM', l, id)
   end
 end
 return 1
 `
 
-// rewoundScript ARGV: prefix, gen ttl ms, swiper, swiped, superlike 0|1.
-const rewoundScript = luaBase + `
-local bv = base(ARGV[3])
-bump(bv, ARGV[2])
-redis.call('DEL', bv .. ':s', bv .. ':l')
-if ARGV[5] == '1' then
-  local bt = base(ARGV[4])
-  bump(bt, ARGV[2])
-  redis.call('ZREM', bt .. ':l', ARGV[3])
-end
+// raiseScript raises field ARGV[1] of the copy KEYS[1] to ARGV[2] unless
+// it is higher already.
+const raiseScript = `
+local c = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
+if tonumber(ARGV[2]) > c then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end
 return 1
 `
 
-// Redis is the deck state shared by every replica.
+// Redis is the deck state shared by every replica; on one Redis server or
+// a Redis Cluster alike.
 type Redis struct {
-	rc                           redis.UniversalClient
-	prefix                       string
-	ttl                          time.Duration
-	probe, fill, swiped, rewound *redis.Script
+	rc                         redis.UniversalClient
+	prefix                     string
+	ttl                        time.Duration
+	probe, fill, report, raise *redis.Script
 }
 
 // NewRedis returns the deck state in rc under prefix; fills live ttl.
 func NewRedis(rc redis.UniversalClient, prefix string, ttl time.Duration) *Redis {
 	return &Redis{rc: rc, prefix: prefix, ttl: ttl, probe: redis.NewScript(probeScript),
-		fill: redis.NewScript(fillScript), swiped: redis.NewScript(swipedScript), rewound: redis.NewScript(rewoundScript)}
+		fill: redis.NewScript(fillScript), report: redis.NewScript(reportScript), raise: redis.NewScript(raiseScript)}
 }
+
+// userKeys are the g, s, l and f keys of user id.
+func (r *Redis) userKeys(id int64) []string {
+	b := r.prefix + "dk:{u:" + strconv.FormatInt(id, 10) + "}:"
+	return []string{b + "g", b + "s", b + "l", b + "f"}
+}
+
+// copyKey is the copy of the version and epoch viewer reads.
+func (r *Redis) copyKey(viewer int64) string {
+	return r.copyKeyN(int(uint64(viewer) % versionCopies))
+}
+
+func (r *Redis) copyKeyN(n int) string { return r.prefix + "dk:{dkc" + strconv.Itoa(n) + "}" }
 
 func fail(op string, err error) error {
-	return fmt.Errorf("deckstate: %s: %w", op, backend.Classify(err))
+	return fmt.Errorf("deckstate: %s: %w", op, kv.Classify(err))
 }
 
-// Probe implements Store.
+// call is one run of a script.
+type call struct {
+	keys []string
+	args []any
+}
+
+// runAll runs s once per call in one pipeline (go-redis sends every node
+// of a cluster its share at once) and returns the answers in order. Calls
+// that found a node without the script are run again one by one, loading
+// it.
+func (r *Redis) runAll(ctx context.Context, s *redis.Script, calls []call) ([]*redis.Cmd, error) {
+	cmds := make([]*redis.Cmd, len(calls))
+	_, err := r.rc.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, c := range calls {
+			cmds[i] = s.EvalSha(ctx, p, c.keys, c.args...)
+		}
+		return nil
+	})
+	if err == nil {
+		return cmds, nil
+	}
+	for i, c := range calls {
+		if redis.HasErrorPrefix(cmds[i].Err(), "NOSCRIPT") {
+			cmds[i] = s.Run(ctx, r.rc, c.keys, c.args...)
+		}
+	}
+	for _, c := range cmds {
+		if err := c.Err(); err != nil && !errors.Is(err, redis.Nil) {
+			return nil, err
+		}
+	}
+	return cmds, nil
+}
+
+// Probe implements Store: the viewer's script and its copy of the version
+// and epoch, in one pipeline.
 func (r *Redis) Probe(ctx context.Context, viewer int64, ids []int64, limit int) (Probe, error) {
-	args := make([]any, 0, 3+len(ids))
-	args = append(args, r.prefix, viewer, limit)
+	args := make([]any, 0, 1+len(ids))
+	args = append(args, limit)
 	for _, id := range ids {
 		args = append(args, id)
 	}
-	v, err := r.probe.Run(ctx, r.rc, nil, args...).Slice()
+	var counts *redis.SliceCmd
+	run := func(p redis.Pipeliner) *redis.Cmd {
+		counts = p.HMGet(ctx, r.copyKey(viewer), "v", "e")
+		return r.probe.EvalSha(ctx, p, r.userKeys(viewer), args...)
+	}
+	var state *redis.Cmd
+	_, err := r.rc.Pipelined(ctx, func(p redis.Pipeliner) error { state = run(p); return nil })
+	if err != nil && redis.HasErrorPrefix(state.Err(), "NOSCRIPT") {
+		if err = r.probe.Load(ctx, r.rc).Err(); err == nil {
+			_, err = r.rc.Pipelined(ctx, func(p redis.Pipeliner) error { state = run(p); return nil })
+		}
+	}
 	if err != nil {
 		return Probe{}, fail("probe", err)
 	}
-	if len(v) < 4 {
-		return Probe{}, fmt.Errorf("deckstate: probe: %d values", len(v))
+	c := counts.Val()
+	v, err := state.Slice()
+	if err != nil || len(c) != 2 || len(v) < 3 {
+		return Probe{}, fmt.Errorf("deckstate: probe: unexpected answer %v, %v (%v)", c, v, err)
 	}
-	p := Probe{Hit: toInt(v[0]) == 1, Version: toInt(v[1]), Token: Token{epoch: toStr(v[2]), gen: toStr(v[3])}}
+	epoch := toStr(c[1])
+	if epoch == "" {
+		epoch = "0"
+	}
+	p := Probe{Version: toInt(c[0]), Token: Token{epoch: epoch, gen: toStr(v[1])}}
+	p.Hit = toInt(v[0]) == 1 && toStr(v[2]) == epoch
 	if !p.Hit {
 		return p, nil
 	}
 	p.Swiped = map[int64]bool{}
-	if len(v) > 4 {
-		for _, x := range list(v[4]) {
+	if len(v) > 3 {
+		for _, x := range list(v[3]) {
 			p.Swiped[toInt(x)] = true
 		}
 	}
-	if len(v) > 5 {
-		for _, x := range list(v[5]) {
+	if len(v) > 4 {
+		for _, x := range list(v[4]) {
 			p.Superlikers = append(p.Superlikers, toInt(x))
 		}
 	}
@@ -167,16 +247,47 @@ func (r *Redis) Probe(ctx context.Context, viewer int64, ids []int64, limit int)
 
 // Fill implements Store.
 func (r *Redis) Fill(ctx context.Context, viewer int64, tok Token, swiped []int64, superlikers []Superliker) error {
-	args := make([]any, 0, 6+len(swiped)+2*len(superlikers))
-	args = append(args, r.prefix, viewer, tok.epoch, tok.gen, r.ttl.Milliseconds(), len(swiped))
+	args := make([]any, 0, 4+len(swiped)+2*len(superlikers))
+	args = append(args, tok.epoch, tok.gen, r.ttl.Milliseconds(), len(swiped))
 	for _, id := range swiped {
 		args = append(args, id)
 	}
 	for _, s := range superlikers {
 		args = append(args, s.At.UnixMicro(), s.ID)
 	}
-	if err := r.fill.Run(ctx, r.rc, nil, args...).Err(); err != nil {
+	if err := r.fill.Run(ctx, r.rc, r.userKeys(viewer), args...).Err(); err != nil {
 		return fail("fill", err)
+	}
+	return nil
+}
+
+// reports gathers report ops per user, in order.
+type reports struct {
+	order []int64
+	ops   map[int64][]any
+}
+
+func (rs *reports) add(user int64, op string, id int64, us int64) {
+	if rs.ops == nil {
+		rs.ops = map[int64][]any{}
+	}
+	if _, ok := rs.ops[user]; !ok {
+		rs.order = append(rs.order, user)
+	}
+	rs.ops[user] = append(rs.ops[user], op, id, us)
+}
+
+// send runs reportScript once per user, all in one pipeline. Each user's
+// reports are atomic; a batch as a whole is not, and need not be: a report
+// delivered again (deckstate.Retrying) changes nothing more.
+func (r *Redis) send(ctx context.Context, op string, rs reports) error {
+	calls := make([]call, 0, len(rs.order))
+	for _, u := range rs.order {
+		args := append([]any{genTTL.Milliseconds()}, rs.ops[u]...)
+		calls = append(calls, call{keys: r.userKeys(u), args: args})
+	}
+	if _, err := r.runAll(ctx, r.report, calls); err != nil {
+		return fail(op, err)
 	}
 	return nil
 }
@@ -186,46 +297,50 @@ func (r *Redis) Swiped(ctx context.Context, sws []Swipe) error {
 	if len(sws) == 0 {
 		return nil
 	}
-	args := make([]any, 0, 2+4*len(sws))
-	args = append(args, r.prefix, genTTL.Milliseconds())
+	var rs reports
 	for _, sw := range sws {
-		args = append(args, sw.Swiper, sw.Swiped, flag(sw.Superlike), sw.At.UnixMicro())
+		rs.add(sw.Swiper, "s", sw.Swiped, 0)
+		if sw.Superlike {
+			rs.add(sw.Swiped, "l", sw.Swiper, sw.At.UnixMicro())
+		}
 	}
-	if err := r.swiped.Run(ctx, r.rc, nil, args...).Err(); err != nil {
-		return fail("swiped", err)
-	}
-	return nil
+	return r.send(ctx, "swiped", rs)
 }
 
 // Rewound implements Store.
 func (r *Redis) Rewound(ctx context.Context, sw Swipe) error {
-	if err := r.rewound.Run(ctx, r.rc, nil, r.prefix, genTTL.Milliseconds(), sw.Swiper, sw.Swiped, flag(sw.Superlike)).Err(); err != nil {
-		return fail("rewound", err)
+	var rs reports
+	rs.add(sw.Swiper, "r", sw.Swiped, 0)
+	if sw.Superlike {
+		rs.add(sw.Swiped, "u", sw.Swiper, 0)
 	}
-	return nil
+	return r.send(ctx, "rewound", rs)
 }
 
 // Changed implements Store.
 func (r *Redis) Changed(ctx context.Context) error {
-	if err := r.rc.Incr(ctx, r.prefix+"dk:v").Err(); err != nil {
-		return fail("changed", err)
-	}
-	return nil
+	return r.bump(ctx, "changed", "dk:v", "v")
 }
 
 // Reset implements Store.
 func (r *Redis) Reset(ctx context.Context) error {
-	if err := r.rc.Incr(ctx, r.prefix+"dk:e").Err(); err != nil {
-		return fail("reset", err)
-	}
-	return nil
+	return r.bump(ctx, "reset", "dk:e", "e")
 }
 
-func flag(b bool) int {
-	if b {
-		return 1
+// bump increments the counter key and raises field of every copy to it.
+func (r *Redis) bump(ctx context.Context, op, key, field string) error {
+	n, err := r.rc.Incr(ctx, r.prefix+key).Result()
+	if err != nil {
+		return fail(op, err)
 	}
-	return 0
+	calls := make([]call, versionCopies)
+	for i := range calls {
+		calls[i] = call{keys: []string{r.copyKeyN(i)}, args: []any{field, n}}
+	}
+	if _, err := r.runAll(ctx, r.raise, calls); err != nil {
+		return fail(op, err)
+	}
+	return nil
 }
 
 func list(x any) []any {

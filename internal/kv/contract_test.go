@@ -36,30 +36,9 @@ func TestRedisContract(t *testing.T) {
 	t.Cleanup(func() { _ = client.Close() })
 	kvtest.Run(t, func(t *testing.T) (kv.Store, *clock.Fake) {
 		prefix := "swiper-test:kv:" + rand.Text() + ":"
-		t.Cleanup(func() { deletePrefix(t, client, prefix) })
+		t.Cleanup(func() { testenv.DeleteRedisKeys(t, url, prefix+"*") })
 		return kv.NewRedis(client, prefix), nil
 	})
-}
-
-// deletePrefix removes the keys a test wrote; tests share the Redis DB, so
-// nothing else is touched (no FLUSHDB).
-func deletePrefix(t *testing.T, client *redis.Client, prefix string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	iter := client.Scan(ctx, 0, prefix+"*", 10000).Iterator()
-	var keys []string
-	for iter.Next(ctx) {
-		keys = append(keys, iter.Val())
-	}
-	if err := iter.Err(); err != nil {
-		t.Errorf("scan %s*: %v", prefix, err)
-		return
-	}
-	if len(keys) > 0 {
-		if err := client.Del(ctx, keys...).Err(); err != nil {
-			t.Errorf("del %s*: %v", prefix, err)
-		}
-	}
 }
 
 func TestRedisPrefixesKeys(t *testing.T) {
@@ -70,7 +49,7 @@ func TestRedisPrefixesKeys(t *testing.T) {
 	}
 	defer client.Close()
 	prefix := "swiper-test:kv:" + rand.Text() + ":"
-	defer deletePrefix(t, client, prefix)
+	defer testenv.DeleteRedisKeys(t, url, prefix+"*")
 	s := kv.NewRedis(client, prefix)
 	if err := s.Set(t.Context(), "k", []byte("v"), time.Minute); err != nil {
 		t.Fatal(err)
@@ -117,6 +96,21 @@ func TestRedisUnavailable(t *testing.T) {
 		}
 		if d := time.Since(start); d > 2*time.Second {
 			t.Fatalf("OpenRedis took %v to fail, want < 2s", d)
+		}
+	})
+
+	t.Run("OpenRedisCluster", func(t *testing.T) {
+		start := time.Now()
+		client, err := kv.OpenRedis(t.Context(), "redis+cluster://"+addr+","+closedAddr(t))
+		if err == nil {
+			client.Close()
+			t.Fatal("OpenRedis on closed ports succeeded")
+		}
+		if !errors.Is(err, backend.ErrUnavailable) {
+			t.Fatalf("OpenRedis error %v does not satisfy backend.ErrUnavailable", err)
+		}
+		if d := time.Since(start); d > 3*time.Second {
+			t.Fatalf("OpenRedis took %v to fail, want < 3s", d)
 		}
 	})
 

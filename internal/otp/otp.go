@@ -5,7 +5,8 @@
 // contract test (otptest).
 //
 // The store never sees a code, only its keyed hash (computed by the auth
-// service). All decisions are made inside one atomic step per call, so
+// service). All decisions are made inside one atomic step per call (on a
+// Redis Cluster an Issue counted against an IP takes two, see Redis), so
 // concurrent requests can never overrun a limit.
 package otp
 
@@ -114,7 +115,9 @@ type Then struct {
 type Chainer interface {
 	Store
 	// VerifyThen is Verify that, when the outcome is OK, also sets then.Key.
-	// Any other outcome sets nothing.
+	// Any other outcome sets nothing. (On a Redis Cluster the key is set
+	// just before the code is consumed and deleted again should it not be;
+	// when that deletion fails too the call returns an error.)
 	VerifyThen(ctx context.Context, phone string, codeHash []byte, now time.Time, then Then) (Result, error)
 }
 

@@ -2,10 +2,10 @@ package otp_test
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -14,44 +14,37 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/swiper-social/swiper/internal/backend"
+	"github.com/swiper-social/swiper/internal/kv"
 	"github.com/swiper-social/swiper/internal/otp"
 	"github.com/swiper-social/swiper/internal/otp/otptest"
 	"github.com/swiper-social/swiper/internal/testenv"
+	"github.com/swiper-social/swiper/internal/testenv/rediscluster"
 )
 
-// redisClient connects to the test Redis and removes the test's keys (under
-// a random prefix) at the end.
-func redisClient(t testing.TB) (*redis.Client, string) {
+// redisClient connects to the test Redis (a Redis Cluster with make
+// test-cluster) and removes the test's keys (under a random prefix) at the
+// end.
+func redisClient(t testing.TB) (redis.UniversalClient, string) {
 	t.Helper()
-	opt, err := redis.ParseURL(testenv.RedisURL(t))
-	if err != nil {
-		t.Fatalf("parse redis URL: %v", err)
-	}
-	c := redis.NewClient(opt)
-	var b [8]byte
-	_, _ = rand.Read(b[:])
-	prefix := "test:" + hex.EncodeToString(b[:]) + ":"
-	t.Cleanup(func() {
-		ctx := context.Background()
-		iter := c.Scan(ctx, 0, prefix+"*", 1000).Iterator()
-		var keys []string
-		for iter.Next(ctx) {
-			keys = append(keys, iter.Val())
-		}
-		if len(keys) > 0 {
-			c.Del(ctx, keys...)
-		}
-		_ = c.Close()
-	})
-	return c, prefix
+	return testenv.RedisClient(t)
 }
 
+// The contract, with the scripts as they run on one server, and as they
+// run on a Redis Cluster (Apart: Issue in two atomic steps when it counts
+// an IP; on a cluster URL both are the cluster's).
 func TestRedisContract(t *testing.T) {
 	testenv.RedisURL(t) // skip (or fail in CI) once, not per scenario
-	otptest.Run(t, func(t *testing.T, p otp.Policy) otp.Store {
-		c, prefix := redisClient(t)
-		return otp.NewRedis(c, prefix, p)
-	})
+	for name, mk := range map[string]func(redis.UniversalClient, string, otp.Policy) *otp.Redis{
+		"Script": otp.NewRedis,
+		"Apart":  otp.NewRedisApart,
+	} {
+		t.Run(name, func(t *testing.T) {
+			otptest.Run(t, func(t *testing.T, p otp.Policy) otp.Store {
+				c, prefix := redisClient(t)
+				return mk(c, prefix, p)
+			})
+		})
+	}
 }
 
 // TestRedisKeys checks the key layout and that every key expires.
@@ -71,12 +64,8 @@ func TestRedisKeys(t *testing.T) {
 	}
 	phoneKey := prefix + "otp:{+8613800000001}"
 	win := now.Truncate(time.Hour)
-	ipKey := prefix + "otp:ip:203.0.113.9:" + strconv.FormatInt(win.Unix(), 10)
-	keys, err := c.Keys(ctx, prefix+"*").Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(keys) != 2 {
+	ipKey := prefix + "otp:ip:{203.0.113.9}:" + strconv.FormatInt(win.Unix(), 10)
+	if keys := testenv.RedisKeys(t, c, prefix+"*"); len(keys) != 2 || !slices.Contains(keys, phoneKey) || !slices.Contains(keys, ipKey) {
 		t.Fatalf("keys %v, want %s and %s", keys, phoneKey, ipKey)
 	}
 	if n, err := c.Get(ctx, ipKey).Int(); err != nil || n != 1 {
@@ -153,5 +142,35 @@ func TestRedisUnavailable(t *testing.T) {
 	}
 	if d := time.Since(start); d > 3*time.Second {
 		t.Fatalf("took %v, want quick failure", d)
+	}
+}
+
+// On a Redis Cluster whose nodes forgot their scripts, CheckRead (script
+// and reads pipelined) still answers, loading the script again.
+func TestRedisClusterCheckReadReloads(t *testing.T) {
+	c := rediscluster.Start(t, rediscluster.Options{Masters: 3, NodeTimeout: 5 * time.Second})
+	ctx := context.Background()
+	rc, err := kv.OpenRedis(ctx, c.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	s := otp.NewRedis(rc, "p:", otp.DefaultPolicy())
+	now := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	if res, err := s.Issue(ctx, otp.IssueRequest{Phone: "+8613800000001", IP: "192.0.2.1", CodeHash: []byte("h"), Now: now,
+		DayKey: "2026-12-07", DayEnd: now.Add(14 * time.Hour)}); err != nil || res.Outcome != otp.OK {
+		t.Fatalf("issue: %v, %v", res, err)
+	}
+	if err := kv.NewRedis(rc, "p:").Set(ctx, "c:users:{u:1}", []byte("rec"), time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range c.Addrs {
+		if err := c.Node(t, a).ScriptFlush(ctx).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, vals, err := s.CheckRead(ctx, "+8613800000001", []byte("h"), now, []string{"c:users:{u:1}", "cg:users:{u:1}"})
+	if err != nil || res.Outcome != otp.OK || len(vals) != 2 || string(vals[0]) != "rec" || vals[1] != nil {
+		t.Fatalf("CheckRead after SCRIPT FLUSH: %v, %q, %v", res, vals, err)
 	}
 }

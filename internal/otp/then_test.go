@@ -17,7 +17,8 @@ type (
 
 // VerifyThen sets its key only with a successful verification, as a key of
 // the kv.Store with the same prefix: in one script, and the way it does on
-// a Redis Cluster (script, then the set).
+// a Redis Cluster (the set, the script, and the set undone unless the code
+// was consumed).
 func TestRedisVerifyThen(t *testing.T) {
 	for name, vt := range map[string]verifyThen{
 		"Script": (*otp.Redis).VerifyThen,
@@ -28,11 +29,13 @@ func TestRedisVerifyThen(t *testing.T) {
 }
 
 // CheckRead reads its keys only with a matching code, and consumes
-// nothing: in one script, and the way it does on a Redis Cluster.
+// nothing: in one script, and the ways it does on a Redis Cluster (script
+// and reads in one pipeline; script then reads).
 func TestRedisCheckRead(t *testing.T) {
 	for name, cr := range map[string]checkRead{
 		"Script": (*otp.Redis).CheckRead,
 		"Apart":  otp.CheckReadApart,
+		"Steps":  otp.CheckReadSteps,
 	} {
 		t.Run(name, func(t *testing.T) { testCheckRead(t, cr) })
 	}

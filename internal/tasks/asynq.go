@@ -6,12 +6,15 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/swiper-social/swiper/internal/backend"
+	"github.com/swiper-social/swiper/internal/config"
+	"github.com/swiper-social/swiper/internal/kv"
 )
 
 // DefaultAsynqQueue is the asynq queue name production uses.
@@ -25,11 +28,42 @@ const (
 	asynqWriteTimeout = time.Second
 )
 
-// RedisConnOpt parses a redis://, rediss://, redis-socket:// or
-// redis-sentinel:// URL (asynq.ParseRedisURI) for NewAsynqQueue and
-// NewAsynqWorker. It also keeps the URL's user name (which ParseRedisURI
-// ignores) and sets fail-fast timeouts: dial 2 s, read/write 1 s.
+// RedisConnOpt turns SWIPER_REDIS_URL into the connection options of
+// NewAsynqQueue, NewAsynqWorker and NewScheduler:
+//
+//   - redis+cluster:// (config.RedisCluster) gives asynq.RedisClusterClientOpt
+//     (asynq keeps each queue's keys under one hash tag, {queue});
+//   - redis+sentinel:// (config.RedisSentinel) gives asynq.RedisFailoverClientOpt;
+//   - a redis://, rediss://, redis-socket:// or redis-sentinel:// URL is
+//     read by asynq.ParseRedisURI, keeping the URL's user name (which
+//     ParseRedisURI ignores).
+//
+// Timeouts the URL leaves unset are fail-fast: dial 2 s, read/write 1 s.
 func RedisConnOpt(rawURL string) (asynq.RedisConnOpt, error) {
+	if scheme, _, _ := strings.Cut(rawURL, "://"); strings.Contains(scheme, "+") {
+		target, err := config.ParseRedisURL(rawURL)
+		if err != nil {
+			return nil, fmt.Errorf("tasks: %w", err)
+		}
+		switch target.Mode {
+		case config.RedisCluster:
+			o, err := kv.ClusterOptions(target)
+			if err != nil {
+				return nil, fmt.Errorf("tasks: %w", err)
+			}
+			return asynq.RedisClusterClientOpt{Addrs: o.Addrs, MaxRedirects: o.MaxRedirects,
+				Username: o.Username, Password: o.Password, TLSConfig: o.TLSConfig,
+				DialTimeout: o.DialTimeout, ReadTimeout: o.ReadTimeout, WriteTimeout: o.WriteTimeout}, nil
+		case config.RedisSentinel:
+			o, err := kv.FailoverOptions(target)
+			if err != nil {
+				return nil, fmt.Errorf("tasks: %w", err)
+			}
+			return asynq.RedisFailoverClientOpt{MasterName: o.MasterName, SentinelAddrs: o.SentinelAddrs,
+				Username: o.Username, Password: o.Password, DB: o.DB, PoolSize: o.PoolSize, TLSConfig: o.TLSConfig,
+				DialTimeout: o.DialTimeout, ReadTimeout: o.ReadTimeout, WriteTimeout: o.WriteTimeout}, nil
+		}
+	}
 	opt, err := asynq.ParseRedisURI(rawURL)
 	if err != nil {
 		return nil, fmt.Errorf("tasks: parse redis url: %w", err)
@@ -168,15 +202,17 @@ func (q *AsynqQueue) replaceFinished(id string) bool {
 
 // classify marks err as an outage when it is one. Asynq flattens some Redis
 // errors (script failures) into text, so when the error chain says nothing
-// a ping decides.
+// a ping decides — on a Redis Cluster the readiness check, since a cluster
+// that does not serve the queue's slot answers CLUSTERDOWN, not a
+// connection error.
 func (q *AsynqQueue) classify(ctx context.Context, err error) error {
-	err = backend.Classify(err)
+	err = kv.Classify(err)
 	if errors.Is(err, backend.ErrUnavailable) || ctx.Err() != nil {
 		return err
 	}
 	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), asynqDialTimeout)
 	defer cancel()
-	if perr := q.rdb.Ping(pctx).Err(); perr != nil && backend.IsConnError(perr) {
+	if perr := kv.NewRedis(q.rdb, "").Ping(pctx); errors.Is(perr, backend.ErrUnavailable) {
 		return backend.Unavailable(err)
 	}
 	return err

@@ -16,6 +16,7 @@ import (
 	"github.com/swiper-social/swiper/internal/tasks"
 	"github.com/swiper-social/swiper/internal/tasks/taskstest"
 	"github.com/swiper-social/swiper/internal/testenv"
+	"github.com/swiper-social/swiper/internal/testenv/rediscluster"
 )
 
 // testQueueName returns a queue name no other test uses.
@@ -55,20 +56,8 @@ func deleteQueue(t *testing.T, opt asynq.RedisConnOpt, name string) {
 	if err := insp.DeleteQueue(name, true); err != nil && !errors.Is(err, asynq.ErrQueueNotFound) {
 		t.Errorf("delete queue %s: %v", name, err)
 	}
-	rdb := opt.MakeRedisClient().(redis.UniversalClient)
-	defer rdb.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	pattern := "asynq:{" + name + "}:*"
-	iter := rdb.Scan(ctx, 0, pattern, 10000).Iterator()
-	for iter.Next(ctx) {
-		if err := rdb.Del(ctx, iter.Val()).Err(); err != nil {
-			t.Errorf("del %s: %v", iter.Val(), err)
-		}
-	}
-	if err := iter.Err(); err != nil {
-		t.Errorf("scan %s: %v", pattern, err)
-	}
+	// Every key of the queue, on whichever node of a cluster holds them.
+	testenv.DeleteRedisKeys(t, testenv.RedisURL(t), "asynq:{"+name+"}:*")
 }
 
 func closedAddr(t *testing.T) string {
@@ -127,5 +116,81 @@ func TestRedisConnOpt(t *testing.T) {
 	}
 	if _, err := tasks.RedisConnOpt("http://example.com"); err == nil {
 		t.Fatal("RedisConnOpt accepted an http URL")
+	}
+}
+
+// A cluster URL gives asynq's cluster options (every seed node, the
+// credentials, fail-fast timeouts), a Sentinel URL its failover options;
+// a bad one is an error.
+func TestRedisConnOptCluster(t *testing.T) {
+	opt, err := tasks.RedisConnOpt("redis+cluster://app:pw@10.0.0.1:7000,10.0.0.2:7001?read_timeout=3s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, ok := opt.(asynq.RedisClusterClientOpt)
+	if !ok {
+		t.Fatalf("RedisConnOpt = %T, want asynq.RedisClusterClientOpt", opt)
+	}
+	if strings.Join(c.Addrs, ",") != "10.0.0.1:7000,10.0.0.2:7001" || c.Username != "app" || c.Password != "pw" ||
+		c.DialTimeout != 2*time.Second || c.ReadTimeout != 3*time.Second || c.WriteTimeout != time.Second {
+		t.Fatalf("parsed %+v", c)
+	}
+	if _, ok := c.MakeRedisClient().(*redis.ClusterClient); !ok {
+		t.Fatal("the options do not make a cluster client")
+	}
+	opt, err = tasks.RedisConnOpt("redis+sentinel://:pw@s1:26379,s2:26380/4?master_name=main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, ok := opt.(asynq.RedisFailoverClientOpt)
+	if !ok {
+		t.Fatalf("RedisConnOpt = %T, want asynq.RedisFailoverClientOpt", opt)
+	}
+	if f.MasterName != "main" || strings.Join(f.SentinelAddrs, ",") != "s1:26379,s2:26380" || f.DB != 4 || f.Password != "pw" ||
+		f.DialTimeout != 2*time.Second {
+		t.Fatalf("parsed %+v", f)
+	}
+	for _, bad := range []string{"redis+cluster://h1:7000/2", "redis+sentinel://s1:26379", "redis+cluster://h1:7000?bogus=1"} {
+		if _, err := tasks.RedisConnOpt(bad); err == nil {
+			t.Errorf("RedisConnOpt(%q) accepted", bad)
+		}
+	}
+}
+
+// The queue and a worker reach Redis through Sentinel (redis+sentinel://).
+func TestAsynqThroughSentinel(t *testing.T) {
+	opt, err := tasks.RedisConnOpt(rediscluster.StartSentinel(t, "swipermain", 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := testQueueName()
+	q := tasks.NewAsynqQueue(opt, name)
+	defer q.Close()
+	ran := make(chan string, 1)
+	mux := tasks.NewMux()
+	mux.Handle("test:hello", func(_ context.Context, p []byte) error { ran <- string(p); return nil })
+	w := tasks.NewAsynqWorker(opt, name, mux, tasks.WorkerOptions{Log: quietLog(), PollInterval: 20 * time.Millisecond, ShutdownTimeout: time.Second})
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		// The sentinel may take a moment to name its master.
+		if err = q.Enqueue(t.Context(), tasks.Task{Type: "test:hello", Payload: []byte("hi")}); err == nil || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case p := <-ran:
+		if p != "hi" {
+			t.Fatalf("payload %q", p)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the task did not run")
 	}
 }

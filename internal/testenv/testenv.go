@@ -10,16 +10,23 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"fmt"
 	"os"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	_ "github.com/go-sql-driver/mysql" // MySQL driver for MySQLDatabase
 	"github.com/redis/go-redis/v9"
+
+	"github.com/swiper-social/swiper/internal/kv"
 )
 
-// RedisURL returns SWIPER_TEST_REDIS_URL (e.g. redis://127.0.0.1:6379/15).
+// RedisURL returns SWIPER_TEST_REDIS_URL (e.g. redis://127.0.0.1:6379/15,
+// or redis+cluster://127.0.0.1:7000,127.0.0.1:7001 for a Redis Cluster:
+// make test-cluster).
 func RedisURL(t testing.TB) string {
 	t.Helper()
 	return need(t, "SWIPER_TEST_REDIS_URL")
@@ -104,49 +111,133 @@ func RedisNamespace(t testing.TB) string {
 	return ns
 }
 
-// DeleteRedisKeys deletes the keys matching patterns on the Redis at url.
+// RedisClient connects to the Redis of SWIPER_TEST_REDIS_URL (one server,
+// or a Redis Cluster with redis+cluster://) and returns it with a fresh key
+// prefix ("t<random>:"). When the test ends the keys under the prefix are
+// deleted and the client is closed.
+func RedisClient(t testing.TB) (redis.UniversalClient, string) {
+	t.Helper()
+	url := RedisURL(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := kv.OpenRedis(ctx, url)
+	if err != nil {
+		t.Fatalf("testenv: %v", err)
+	}
+	prefix := RandomPrefix()
+	t.Cleanup(func() {
+		deleteKeys(t, c, prefix+"*")
+		_ = c.Close()
+	})
+	return c, prefix
+}
+
+// DeleteRedisKeys deletes the keys matching patterns on the Redis at url
+// (every master of a Redis Cluster).
 func DeleteRedisKeys(t testing.TB, url string, patterns ...string) {
 	t.Helper()
-	opt, err := redis.ParseURL(url)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := kv.OpenRedis(ctx, url)
 	if err != nil {
 		t.Errorf("testenv: %v", err)
 		return
 	}
-	c := redis.NewClient(opt)
 	defer c.Close()
+	deleteKeys(t, c, patterns...)
+}
+
+// deleteKeys deletes the keys matching patterns: SCAN on a single server,
+// on each master of a cluster (one DEL per key there: keys of several
+// slots cannot share a command).
+func deleteKeys(t testing.TB, c redis.UniversalClient, patterns ...string) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	for _, p := range patterns {
-		iter := c.Scan(ctx, 0, p, 1000).Iterator()
-		var keys []string
-		for iter.Next(ctx) {
-			keys = append(keys, iter.Val())
-		}
-		if err := iter.Err(); err != nil {
-			t.Errorf("testenv: scan %s: %v", p, err)
-			continue
-		}
-		for len(keys) > 0 {
-			n := min(len(keys), 500)
-			if err := c.Del(ctx, keys[:n]...).Err(); err != nil {
-				t.Errorf("testenv: del %s: %v", p, err)
-				break
+	node := func(ctx context.Context, n redis.Cmdable, perKey bool) error {
+		for _, p := range patterns {
+			iter := n.Scan(ctx, 0, p, 1000).Iterator()
+			var keys []string
+			for iter.Next(ctx) {
+				keys = append(keys, iter.Val())
 			}
-			keys = keys[n:]
+			if err := iter.Err(); err != nil {
+				return fmt.Errorf("scan %s: %w", p, err)
+			}
+			for len(keys) > 0 {
+				k := min(len(keys), 500)
+				var err error
+				if perKey {
+					_, err = n.Pipelined(ctx, func(pl redis.Pipeliner) error {
+						for _, key := range keys[:k] {
+							pl.Del(ctx, key)
+						}
+						return nil
+					})
+				} else {
+					err = n.Del(ctx, keys[:k]...).Err()
+				}
+				if err != nil {
+					return fmt.Errorf("del %s: %w", p, err)
+				}
+				keys = keys[k:]
+			}
 		}
+		return nil
 	}
+	var err error
+	if cc, ok := c.(*redis.ClusterClient); ok {
+		err = cc.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error { return node(ctx, m, true) })
+	} else {
+		err = node(ctx, c, false)
+	}
+	if err != nil {
+		t.Errorf("testenv: %v", err)
+	}
+}
+
+// RedisKeys returns the keys matching pattern on c: SCAN on a single
+// server, on every master of a Redis Cluster.
+func RedisKeys(t testing.TB, c redis.UniversalClient, pattern string) []string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var (
+		mu   sync.Mutex
+		keys []string
+	)
+	scan := func(ctx context.Context, n redis.Cmdable) error {
+		iter := n.Scan(ctx, 0, pattern, 1000).Iterator()
+		for iter.Next(ctx) {
+			mu.Lock()
+			keys = append(keys, iter.Val())
+			mu.Unlock()
+		}
+		return iter.Err()
+	}
+	var err error
+	if cc, ok := c.(*redis.ClusterClient); ok {
+		err = cc.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error { return scan(ctx, m) })
+	} else {
+		err = scan(ctx, c)
+	}
+	if err != nil {
+		t.Fatalf("testenv: scan %s: %v", pattern, err)
+	}
+	slices.Sort(keys)
+	return keys
 }
 
 // forgetQueues removes the asynq queue names matching pattern from asynq's
 // set of queues.
 func forgetQueues(t testing.TB, url, pattern string) {
-	opt, err := redis.ParseURL(url)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := kv.OpenRedis(ctx, url)
 	if err != nil {
 		return
 	}
-	c := redis.NewClient(opt)
 	defer c.Close()
-	ctx := context.Background()
 	names, _, err := c.SScan(ctx, "asynq:queues", 0, pattern, 10000).Result()
 	if err == nil && len(names) > 0 {
 		err = c.SRem(ctx, "asynq:queues", names).Err()
