@@ -11,6 +11,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
+	"net"
 	"os"
 	"slices"
 	"strings"
@@ -245,4 +246,25 @@ func forgetQueues(t testing.TB, url, pattern string) {
 	if err != nil {
 		t.Errorf("testenv: forget queues %s: %v", pattern, err)
 	}
+}
+
+// FreePorts returns n distinct loopback ports that were free a moment ago,
+// for the private servers a test starts (Galera nodes, a Redis Cluster).
+func FreePorts(n int) ([]int, error) {
+	var ls []net.Listener
+	defer func() {
+		for _, l := range ls {
+			_ = l.Close()
+		}
+	}()
+	var ports []int
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		ls = append(ls, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
 }

@@ -9,7 +9,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"os/user"
@@ -20,6 +19,8 @@ import (
 	"time"
 
 	_ "github.com/go-sql-driver/mysql" // the nodes' driver
+
+	"github.com/swiper-social/swiper/internal/testenv"
 )
 
 // Provider is where Debian's galera-4 puts the wsrep provider.
@@ -65,7 +66,10 @@ func Start(t testing.TB, n int) *Cluster {
 	} else if u, err := user.Current(); err == nil {
 		runAs = u.Username
 	}
-	ports := freePorts(t, 4*n)
+	ports, err := testenv.FreePorts(4 * n)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var gcomm []string
 	for i := range n {
 		gcomm = append(gcomm, fmt.Sprintf("127.0.0.1:%d", ports[4*i+1]))
@@ -217,25 +221,4 @@ func (c *Cluster) stop() {
 		}
 	}
 	_ = os.RemoveAll(c.dir)
-}
-
-// freePorts returns n distinct loopback ports that were free a moment ago.
-func freePorts(t testing.TB, n int) []int {
-	t.Helper()
-	var ls []net.Listener
-	defer func() {
-		for _, l := range ls {
-			_ = l.Close()
-		}
-	}()
-	var ports []int
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports
 }

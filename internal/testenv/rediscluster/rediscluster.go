@@ -25,6 +25,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/swiper-social/swiper/internal/testenv"
 )
 
 // Options shape a cluster.
@@ -58,7 +60,7 @@ func Start(t testing.TB, opts Options) *Cluster {
 	}
 	c := newCluster(t)
 	n := opts.Masters * (1 + opts.Replicas)
-	ports, err := freePorts(2 * n) // client port and cluster bus port of each node
+	ports, err := testenv.FreePorts(2 * n) // client port and cluster bus port of each node
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +92,7 @@ func Start(t testing.TB, opts Options) *Cluster {
 func StartSentinel(t testing.TB, master string, db int) string {
 	t.Helper()
 	c := newCluster(t)
-	ports, err := freePorts(2)
+	ports, err := testenv.FreePorts(2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -284,24 +286,4 @@ func (c *Cluster) stop() {
 		delete(c.nodes, a)
 	}
 	_ = os.RemoveAll(c.dir)
-}
-
-// freePorts returns n distinct loopback ports that were free a moment ago.
-func freePorts(n int) ([]int, error) {
-	var ls []net.Listener
-	defer func() {
-		for _, l := range ls {
-			_ = l.Close()
-		}
-	}()
-	var ports []int
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
 }
