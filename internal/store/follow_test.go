@@ -13,7 +13,6 @@ import (
 	"github.com/swiper-social/swiper/internal/config"
 	"github.com/swiper-social/swiper/internal/store"
 	"github.com/swiper-social/swiper/internal/store/storetest"
-	"github.com/swiper-social/swiper/internal/testenv"
 )
 
 // UpdateUser's Follow: dating_gender follows only while the profile was
@@ -65,21 +64,9 @@ func TestUpdateUserFollow(t *testing.T) {
 // edited, and one that does not as never edited.
 func TestMigrationMarksEditedProfiles(t *testing.T) {
 	ctx := context.Background()
-	dialect, dsn, gd := config.SQLite, filepath.Join(t.TempDir(), "m.db"), goose.DialectSQLite3
-	if testenv.Production() {
-		u := testenv.MySQLDatabase(t)
-		cfg, err := config.Load(func(k string) string {
-			if k == "SWIPER_DATABASE_URL" {
-				return u
-			}
-			return ""
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if dialect, dsn, err = cfg.Database(); err != nil {
-			t.Fatal(err)
-		}
+	dialect, dsn := storetest.Location(t)
+	gd := goose.DialectSQLite3
+	if dialect == config.MySQL {
 		gd = goose.DialectMySQL
 	}
 	db := storetest.DBAt(t, dialect, dsn)

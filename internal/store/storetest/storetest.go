@@ -35,22 +35,7 @@ var opened sync.Map // *store.Store → [2]string{dialect, dsn}
 func Open(t testing.TB) *store.Store {
 	t.Helper()
 	ctx := context.Background()
-	dialect, dsn := config.SQLite, filepath.Join(t.TempDir(), "s.db")
-	if testenv.Production() {
-		u := testenv.MySQLDatabase(t)
-		cfg, err := config.Load(func(k string) string {
-			if k == "SWIPER_DATABASE_URL" {
-				return u
-			}
-			return ""
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if dialect, dsn, err = cfg.Database(); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dialect, dsn := Location(t)
 	st, err := store.Open(ctx, dialect, dsn)
 	if err != nil {
 		t.Fatal(err)
@@ -98,4 +83,28 @@ func DBAt(t testing.TB, dialect, dsn string) *bun.DB {
 	}
 	t.Cleanup(func() { db.Close() })
 	return db
+}
+
+// Location returns the dialect and DSN of a fresh, empty database of the
+// suite's path (a SQLite file in t's temp dir, or a MariaDB database
+// dropped when t ends), not yet opened nor migrated.
+func Location(t testing.TB) (dialect, dsn string) {
+	t.Helper()
+	if !testenv.Production() {
+		return config.SQLite, filepath.Join(t.TempDir(), "s.db")
+	}
+	u := testenv.MySQLDatabase(t)
+	cfg, err := config.Load(func(k string) string {
+		if k == "SWIPER_DATABASE_URL" {
+			return u
+		}
+		return ""
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dialect, dsn, err = cfg.Database(); err != nil {
+		t.Fatal(err)
+	}
+	return dialect, dsn
 }
