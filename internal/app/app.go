@@ -31,6 +31,7 @@ import (
 	"github.com/swiper-social/swiper/internal/config"
 	"github.com/swiper-social/swiper/internal/deck"
 	"github.com/swiper-social/swiper/internal/deckstate"
+	"github.com/swiper-social/swiper/internal/events"
 	"github.com/swiper-social/swiper/internal/httpapi"
 	"github.com/swiper-social/swiper/internal/kv"
 	"github.com/swiper-social/swiper/internal/media"
@@ -70,6 +71,7 @@ type App struct {
 	Registry *prometheus.Registry
 	Activity *activity.Tracker // batched "last active" stamps; Serve runs it
 	Deck     *deck.Index       // recommendation index (nil: SQL decks); Serve keeps it fresh
+	Events   events.Publisher  // per-user event streams (chat, matches), fanned out to sockets
 
 	opts    Options
 	redis   redis.UniversalClient
