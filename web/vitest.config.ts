@@ -7,6 +7,7 @@ export default mergeConfig(
     test: {
       environment: 'happy-dom',
       include: ['tests/**/*.spec.ts'],
+      setupFiles: ['./tests/setup.ts'],
       exclude: [...configDefaults.exclude, 'e2e/**', 'dist/**'],
       reporters: ['default', './tests/summary-reporter.ts'],
     },

@@ -8,6 +8,9 @@
 // /usr/bin/chromium), E2E_ONLY (comma-separated scenario names),
 // E2E_KEEP=1 (keep the temp dir and print the server log).
 // Each scenario runs on its own; the last line is 'e2e: N passed, M failed'.
+// Scenarios run in English (en-US) and Chinese (zh-CN) browsers; the 375 px
+// screenshots of deck, match, chat and profile go to docs/ (Chinese without
+// a suffix, English with -en).
 import { spawn, execFile } from 'node:child_process'
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
@@ -21,6 +24,7 @@ import { chromium } from 'playwright-core'
 const require = createRequire(import.meta.url)
 const here = dirname(fileURLToPath(import.meta.url))
 const shots = join(here, 'screenshots')
+const docs = join(here, '..', '..', 'docs')
 const BIN = process.env.SWIPER_BIN
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium'
 const ONLY = (process.env.E2E_ONLY || '').split(',').map((s) => s.trim()).filter(Boolean)
@@ -127,10 +131,11 @@ const browser = await chromium.launch({
 
 /** A fresh phone-sized browser context that records requests leaving the server. */
 async function newUser(opts = {}) {
+  const locale = opts.locale || 'en-US'
   const context = await browser.newContext({
-    viewport: { width: 375, height: 812 },
+    viewport: opts.viewport || { width: 375, height: 812 },
     deviceScaleFactor: 2,
-    locale: 'en-US',
+    locale,
     hasTouch: !!opts.touch,
     isMobile: !!opts.touch,
   })
@@ -141,14 +146,14 @@ async function newUser(opts = {}) {
   context.on('request', (r) => {
     const u = r.url()
     requests.push(`${r.method()} ${u}`)
-    if (!u.startsWith(base) && !u.startsWith('data:') && !u.startsWith('blob:')) external.push(u)
+    if (!u.startsWith(base) && !u.startsWith(base.replace('http', 'ws')) && !u.startsWith('data:') && !u.startsWith('blob:')) external.push(u)
   })
   const errors = []
   page.on('pageerror', (e) => errors.push(String(e)))
   page.on('console', (m) => {
     if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) errors.push(m.text())
   })
-  return { context, page, external, requests, errors }
+  return { context, page, external, requests, errors, zh: locale.startsWith('zh') }
 }
 
 async function closeUser(u) {
@@ -157,11 +162,13 @@ async function closeUser(u) {
   await u.context.close()
 }
 
+/** The text a user sees, by language. */
+const L = (u, en, zh) => (u.zh ? zh : en)
+
 let codeLock = Promise.resolve()
-/** Log in through the SMS flow: phone → send code → code from the server log → deck. */
-async function login(u, phone) {
+/** Request a code on the login page and read it from the server log. */
+async function requestCode(u, phone) {
   const { page } = u
-  await page.goto(`${base}/login`)
   await page.fill('#phone', phone)
   // Codes are requested one phone at a time so the log line is unambiguous.
   const run = codeLock.then(async () => {
@@ -171,9 +178,18 @@ async function login(u, phone) {
     return codeFor(phone, from)
   })
   codeLock = run.catch(() => undefined)
-  const code = await run
+  return run
+}
+
+/** Log in through the SMS flow: phone → send code → code from the server log → deck. */
+async function login(u, phone) {
+  const { page } = u
+  await page.goto(`${base}/login`)
+  const send = await page.textContent('button[type="submit"]')
+  if (send.trim() !== L(u, 'Send code', '获取验证码')) throw new Error(`login page not in ${u.zh ? 'Chinese' : 'English'}: ${send}`)
+  const code = await requestCode(u, phone)
   const resend = await page.textContent('[data-testid="resend"]')
-  if (!/Resend code in \d+ s/.test(resend || '')) throw new Error(`no resend countdown shown: ${resend}`)
+  if (!(u.zh ? /\d+ 秒后可重新发送/ : /Resend code in \d+ s/).test(resend || '')) throw new Error(`no resend countdown shown: ${resend}`)
   await page.fill('#code', code)
   await page.click('button[type="submit"]')
   await page.waitForURL(`${base}/`)
@@ -187,9 +203,9 @@ async function api(u, method, path, data) {
   return body.data
 }
 
-/** Put a user alone with the scenario's other users: own city, gender and wishes. */
-async function setUp(u, { city, gender, dating }) {
-  await api(u, 'PATCH', '/api/v1/users/me', { city, gender })
+/** Put a user alone with the scenario's other users: own city, gender, wishes and a name. */
+async function setUp(u, { city, gender, dating, nickname }) {
+  await api(u, 'PATCH', '/api/v1/users/me', nickname ? { city, gender, nickname } : { city, gender })
   await api(u, 'PATCH', '/api/v1/users/me/profile', { dating_gender: dating })
 }
 
@@ -238,14 +254,31 @@ async function topCardName(page) {
   return el.locator('.name').textContent()
 }
 
-async function noHorizontalScroll(page) {
-  const w = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth])
-  if (w[0] > w[1]) throw new Error(`horizontal scroll at 375 px: scrollWidth ${w[0]} > ${w[1]}`)
+async function topCardId(page) {
+  const el = page.locator('[data-testid="top-card"]')
+  await el.waitFor()
+  return Number(await el.getAttribute('data-user-id'))
 }
 
-async function screenshot(page, name) {
+async function noHorizontalScroll(page) {
+  const w = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth])
+  if (w[0] > w[1]) throw new Error(`horizontal scroll at ${w[1]} px: scrollWidth ${w[0]} > ${w[1]}`)
+}
+
+/** A screenshot in e2e/screenshots; with `doc`, also docs/screenshot-<doc>.png. */
+async function screenshot(page, name, doc) {
   mkdirSync(shots, { recursive: true })
   await page.screenshot({ path: join(shots, `${name}.png`) })
+  if (doc) {
+    mkdirSync(docs, { recursive: true })
+    await page.screenshot({ path: join(docs, `screenshot-${doc}.png`) })
+  }
+}
+
+/** Wait until the avatar illustrations (a lazy chunk) are drawn. */
+async function illustrationsDrawn(page) {
+  await page.waitForFunction(() => !document.querySelector('img[src^="data:image/svg+xml;utf8,%3Csvg%20xmlns%3D%22http%3A%2F%2Fwww.w3.org%2F2000%2Fsvg%22%20viewBox%3D%220%200%2064%2064%22%3E%3Crect%20width%3D%2264%22%20height%3D%2264%22%20fill%3D%22%23f6dde5%22"]'))
+  await sleep(150)
 }
 
 let axeSource = ''
@@ -264,77 +297,175 @@ async function axe(page, what) {
 let phoneSeq = 10
 const nextPhone = () => `138000000${String(phoneSeq++).padStart(2, '0')}`
 
+/** Messages with this text on a chat page. */
+const bubbles = (page, text) => page.locator('[data-testid="message"]', { hasText: text })
+
+async function waitCount(locator, n, what) {
+  const until = Date.now() + 15_000
+  for (;;) {
+    const c = await locator.count()
+    if (c === n) return
+    if (Date.now() > until) throw new Error(`${what}: ${c} instead of ${n}`)
+    await sleep(100)
+  }
+}
+
+/**
+ * Two people match (mouse and touch), "Say hi" opens the chat, they talk
+ * live over the socket, read ticks show, and a network drop loses and
+ * doubles nothing. Screenshots of deck, match, chat and profile.
+ */
+async function matchAndChat(locale) {
+  const zh = locale === 'zh-CN'
+  const doc = (n) => (zh ? n : `${n}-en`)
+  const city = zh ? 'E2E配对' : 'E2E Match'
+  const a = await newUser({ locale })
+  const b = await newUser({ touch: true, locale })
+  const extras = [await newUser({ locale }), await newUser({ locale })]
+  await login(a, nextPhone())
+  await login(b, nextPhone())
+  await setUp(a, { city, gender: 'male', dating: 'female', nickname: zh ? '小明' : 'Ming' })
+  await setUp(b, { city, gender: 'female', dating: 'male', nickname: zh ? '小红' : 'Hong' })
+  const names = zh ? ['小雨', '晓晴'] : ['Lily', 'Grace']
+  for (const [i, x] of extras.entries()) {
+    await login(x, nextPhone())
+    await setUp(x, { city, gender: 'female', dating: 'male', nickname: names[i] })
+  }
+  const meA = await api(a, 'GET', '/api/v1/users/me')
+  const meB = await api(b, 'GET', '/api/v1/users/me')
+
+  await a.page.goto(`${base}/`)
+  await topCardName(a.page)
+  const nav = await a.page.locator('nav.tabs').textContent()
+  if (!nav.includes(L(a, 'Discover', '发现')) || !nav.includes(L(a, 'Messages', '消息'))) throw new Error(`nav not in ${locale}: ${nav}`)
+  const bar = await a.page.getAttribute('[role="toolbar"]', 'aria-label')
+  if (bar !== L(a, 'Swipe actions', '滑动操作')) throw new Error(`toolbar label: ${bar}`)
+  if ((await a.page.getAttribute('html', 'lang')) !== (zh ? 'zh-CN' : 'en')) throw new Error('html lang')
+  await noHorizontalScroll(a.page)
+  await illustrationsDrawn(a.page)
+  await screenshot(a.page, `deck-${locale}`, doc('deck'))
+  // Pass on the others until B is on top, then drag B to the right.
+  for (let i = 0; (await topCardName(a.page)) !== meB.nickname; i++) {
+    if (i > 3) throw new Error("B never reached the top of A's deck")
+    const id = await topCardId(a.page)
+    await a.page.keyboard.press('ArrowLeft')
+    await a.page.locator(`[data-testid="top-card"][data-user-id="${id}"]`).waitFor({ state: 'detached' })
+  }
+  await dragTopCard(a.page, 160, 10)
+  await a.page.locator(`[data-testid="top-card"][data-user-id="${meB.id}"]`).waitFor({ state: 'detached' })
+  await a.page.waitForFunction((w) => document.querySelector('[data-testid="live"]')?.textContent?.startsWith(w), L(a, 'Liked', '已喜欢'))
+
+  await b.page.goto(`${base}/`)
+  if ((await topCardName(b.page)) !== meA.nickname) throw new Error(`B's top card is not A`)
+  await touchDragTopCard(b.page, 170, 0)
+  const overlay = b.page.locator('[data-testid="match-overlay"]')
+  await overlay.waitFor()
+  if (!(await overlay.textContent()).includes(meA.nickname)) throw new Error('overlay does not name A')
+  await illustrationsDrawn(b.page)
+  await sleep(300)
+  await screenshot(b.page, `match-${locale}`, doc('match'))
+  await b.page.getByRole('button', { name: L(b, 'Say hi', '打个招呼') }).click()
+  await b.page.waitForURL(`${base}/chat/${meA.id}`)
+
+  // A: the new match is in Messages (pushed live over the socket or loaded).
+  await a.page.goto(`${base}/messages`)
+  const fresh = a.page.locator('[data-testid="new-matches"] a', { hasText: meB.nickname })
+  await fresh.waitFor()
+  await axe(a.page, `messages (${locale})`)
+  await fresh.click()
+  await a.page.waitForURL(`${base}/chat/${meB.id}`)
+  await a.page.locator('[data-testid="chat-input"]').waitFor()
+
+  // B says hi; A sees it live, without a reload.
+  const hi = zh ? '你好呀！周末有空吗？' : 'Hi! Free this weekend?'
+  await b.page.fill('[data-testid="chat-input"]', hi)
+  await b.page.keyboard.press('Enter')
+  await bubbles(b.page, hi).and(b.page.locator('[data-state="sent"]')).waitFor()
+  await bubbles(a.page, hi).waitFor()
+  // A answers with the button; B (on the chat) reads it, A's tick turns to read.
+  const reply = zh ? '有空！去看展怎么样？' : 'Yes! A gallery, maybe?'
+  await a.page.fill('[data-testid="chat-input"]', reply)
+  await a.page.click('[data-testid="chat-send"]')
+  await bubbles(b.page, reply).waitFor()
+  await a.page.locator('[data-testid="message"]', { hasText: reply }).locator('[data-testid="message-status"]', { hasText: L(a, 'Read', '已读') }).waitFor()
+
+  // The network drops on A's side; B writes meanwhile; A comes back: once, not twice.
+  await a.context.setOffline(true)
+  await a.page.locator('[data-testid="offline-bar"]').waitFor()
+  const away = zh ? '你还在吗？' : 'Still there?'
+  await b.page.fill('[data-testid="chat-input"]', away)
+  await b.page.keyboard.press('Enter')
+  await bubbles(b.page, away).and(b.page.locator('[data-state="sent"]')).waitFor()
+  await sleep(500)
+  await a.context.setOffline(false)
+  await bubbles(a.page, away).waitFor({ timeout: 20_000 })
+  await sleep(1500)
+  for (const [u, who] of [[a, 'A'], [b, 'B']]) {
+    for (const t of [hi, reply, away]) await waitCount(bubbles(u.page, t), 1, `${who} sees "${t}"`)
+  }
+  await noHorizontalScroll(b.page)
+  await axe(b.page, `chat (${locale})`)
+  await screenshot(b.page, `chat-${locale}`, doc('chat'))
+  // Desktop: the conversation list beside the chat.
+  await b.page.setViewportSize({ width: 1280, height: 800 })
+  await b.page.locator('aside.side [data-testid="conversation-list"]').waitFor()
+  await noHorizontalScroll(b.page)
+  await axe(b.page, `chat at 1280 px (${locale})`)
+  await screenshot(b.page, `chat-1280-${locale}`)
+
+  // The server and the badge agree: nothing unread after reading it all.
+  const convs = await api(a, 'GET', '/api/v1/conversations')
+  if (convs.conversations.some((c) => c.unread !== 0)) throw new Error(`unread left on the server: ${JSON.stringify(convs)}`)
+  await a.page.goto(`${base}/profile`)
+  await a.page.locator('[data-testid="prefs-form"]').waitFor()
+  await illustrationsDrawn(a.page)
+  await sleep(500)
+  if ((await a.page.locator('[data-testid="unread-total"]').count()) > 0) throw new Error('an unread badge after a reload, with nothing unread')
+  await noHorizontalScroll(a.page)
+  await screenshot(a.page, `profile-${locale}`, doc('profile'))
+  for (const u of [a, b, ...extras]) await closeUser(u)
+}
+
 // ------------------------------------------------------------- scenarios --
 const scenarios = {
-  /** The SMS flow for two users, a mouse swipe and a touch swipe, the match overlay, the matches list. */
-  async 'login-match'() {
-    const a = await newUser()
-    const b = await newUser({ touch: true })
-    const pa = nextPhone()
-    const pb = nextPhone()
-    await login(a, pa)
-    await login(b, pb)
-    await setUp(a, { city: 'E2E配对', gender: 'male', dating: 'female' })
-    await setUp(b, { city: 'E2E配对', gender: 'female', dating: 'male' })
-    const meA = await api(a, 'GET', '/api/v1/users/me')
-    const meB = await api(b, 'GET', '/api/v1/users/me')
+  'match-chat-zh': () => matchAndChat('zh-CN'),
+  'match-chat-en': () => matchAndChat('en-US'),
 
-    await a.page.goto(`${base}/`)
-    if ((await topCardName(a.page)) !== meB.nickname) throw new Error(`A's top card is not B`)
-    await noHorizontalScroll(a.page)
-    await screenshot(a.page, 'deck')
-    await dragTopCard(a.page, 160, 10)
-    await a.page.locator(`[data-testid="top-card"][data-user-id="${meB.id}"]`).waitFor({ state: 'detached' })
-    await a.page.waitForFunction(() => document.querySelector('[data-testid="live"]')?.textContent?.startsWith('Liked'))
-
-    await b.page.goto(`${base}/`)
-    if ((await topCardName(b.page)) !== meA.nickname) throw new Error(`B's top card is not A`)
-    await touchDragTopCard(b.page, 170, 0)
-    const overlay = b.page.locator('[data-testid="match-overlay"]')
-    await overlay.waitFor()
-    if (!(await overlay.textContent()).includes(meA.nickname)) throw new Error('overlay does not name A')
-    await sleep(300)
-    await screenshot(b.page, 'match')
-    await b.page.getByRole('button', { name: 'See your matches' }).click()
-    await b.page.waitForURL(`${base}/matches`)
-    await b.page.locator('[data-testid="matches-list"] li', { hasText: meA.nickname }).waitFor()
-
-    await a.page.goto(`${base}/matches`)
-    await a.page.locator('[data-testid="matches-list"] li', { hasText: meB.nickname }).waitFor()
-    // The detail card opens from the list.
-    await a.page.locator('[data-testid="matches-list"] a', { hasText: meB.nickname }).click()
-    await a.page.locator('[data-testid="user-detail"]').waitFor()
-    await closeUser(a)
-    await closeUser(b)
-  },
-
-  /** A free user sees the locked teaser; the likers route is never called. */
+  /** A free user sees the honest locked teaser; the likers route is never called. */
   async 'likes-locked'() {
     const u = await newUser()
     await login(u, nextPhone())
     await u.page.getByRole('link', { name: 'Likes you' }).click()
     await u.page.locator('[data-testid="likes-locked"]').waitFor()
     const text = await u.page.locator('[data-testid="likes-locked"]').textContent()
-    if (!text.includes('黄金会员')) throw new Error('teaser does not name 黄金会员')
+    if (!text.includes('Gold VIP')) throw new Error('teaser does not name Gold VIP')
+    if (/\?/.test(text)) throw new Error('teaser shows placeholder tiles')
     if (u.requests.some((r) => r.includes('/api/v1/likes/received'))) throw new Error('likers were fetched')
     await closeUser(u)
   },
 
-  /** A VIP passes on someone and rewinds: the card comes back; a free user gets the upgrade prompt. */
+  /** Rewind is disabled before a swipe; a free user gets the upgrade prompt; a VIP rewinds a pass. */
   async 'vip-rewind'() {
     const v = await newUser()
-    const o = await newUser()
+    const o1 = await newUser()
+    const o2 = await newUser()
     const pv = nextPhone()
     await login(v, pv)
-    await login(o, nextPhone())
+    await login(o1, nextPhone())
+    await login(o2, nextPhone())
     await setUp(v, { city: 'E2E反悔', gender: 'male', dating: 'female' })
-    await setUp(o, { city: 'E2E反悔', gender: 'female', dating: 'male' })
-    const meO = await api(o, 'GET', '/api/v1/users/me')
+    await setUp(o1, { city: 'E2E反悔', gender: 'female', dating: 'male' })
+    await setUp(o2, { city: 'E2E反悔', gender: 'female', dating: 'male' })
 
-    // Before VIP: rewind opens the upgrade prompt.
     await v.page.goto(`${base}/`)
     await topCardName(v.page)
-    await v.page.getByRole('button', { name: 'Rewind (Backspace)' }).click()
+    const rewind = v.page.getByRole('button', { name: 'Rewind (Backspace)' })
+    if (!(await rewind.isDisabled())) throw new Error('rewind enabled before any swipe')
+    // Before VIP: after a pass, rewind opens the upgrade prompt.
+    const first = await topCardId(v.page)
+    await v.page.keyboard.press('ArrowLeft')
+    await v.page.locator(`[data-testid="top-card"][data-user-id="${first}"]`).waitFor({ state: 'detached' })
+    await rewind.click()
     await v.page.locator('[data-testid="upgrade-prompt"]').waitFor()
     await v.page.keyboard.press('Escape')
     await v.page.locator('[data-testid="upgrade-prompt"]').waitFor({ state: 'detached' })
@@ -346,82 +477,212 @@ const scenarios = {
       const me = await api(v, 'GET', '/api/v1/users/me')
       if (me.vip.level === 3) break
       if (i > 100) throw new Error('VIP grant never became visible')
-      await new Promise((r) => setTimeout(r, 100))
+      await sleep(100)
     }
     await v.page.reload()
-    if ((await topCardName(v.page)) !== meO.nickname) throw new Error('VIP top card is not the other user')
+    const second = await topCardId(v.page)
+    if (second === first) throw new Error('the passed card came back without a rewind')
     await v.page.keyboard.press('ArrowLeft')
     await v.page.locator('[data-testid="deck-empty"]').waitFor()
     await v.page.keyboard.press('Backspace')
-    await v.page.locator(`[data-testid="top-card"][data-user-id="${meO.id}"]`).waitFor()
+    await v.page.locator(`[data-testid="top-card"][data-user-id="${second}"]`).waitFor()
     await v.page.waitForFunction(() => document.querySelector('[data-testid="live"]')?.textContent?.startsWith('Rewound'))
-    // The VIP page shows the level and one rewind used.
+    // The VIP page shows the level.
     await v.page.goto(`${base}/vip`)
-    await v.page.locator('[data-testid="vip-status"]', { hasText: '黄金会员' }).waitFor()
-    await closeUser(v)
-    await closeUser(o)
+    await v.page.locator('[data-testid="vip-status"]', { hasText: 'Gold VIP' }).waitFor()
+    for (const u of [v, o1, o2]) await closeUser(u)
   },
 
-  /** The profile form shows the server's validation error next to the field. */
+  /** Readable field errors next to the field; sliders cannot cross; saving is confirmed. */
   async 'profile-validation'() {
     const u = await newUser()
     await login(u, nextPhone())
     await u.page.goto(`${base}/profile`) // a deep link: served by the SPA fallback
     await u.page.locator('[data-testid="prefs-form"]').waitFor()
     await noHorizontalScroll(u.page)
-    await screenshot(u.page, 'profile')
     const today = new Date().toISOString().slice(0, 10)
     await u.page.fill('#birthday', today)
     await u.page.locator('[data-testid="info-form"] button[type="submit"]').click()
     await u.page.locator('[data-testid="info-form"] [role="alert"]').waitFor()
     const invalid = await u.page.getAttribute('#birthday', 'aria-invalid')
-    const fieldErr = await u.page.locator('[data-testid="birthday-error"]').count()
-    if (invalid !== 'true' || fieldErr !== 1) throw new Error('no field error next to the birthday')
-    // Preferences: min distance above max is refused by the server.
+    const fieldErr = await u.page.locator('[data-testid="birthday-error"]').textContent()
+    if (invalid !== 'true' || !/at least 18/.test(fieldErr)) throw new Error(`no readable field error next to the birthday: ${fieldErr}`)
+    // Preferences: the minimum cannot pass the maximum.
     await u.page.locator('#max_distance').fill('10')
     await u.page.locator('#min_distance').fill('40')
+    const [mn, mx] = await u.page.evaluate(() => [document.querySelector('#min_distance').value, document.querySelector('#max_distance').value].map(Number))
+    if (mn > mx) throw new Error(`sliders crossed: ${mn} > ${mx}`)
     await u.page.locator('[data-testid="prefs-form"] button[type="submit"]').click()
-    await u.page.locator('[data-testid="prefs-form"] [role="alert"]').waitFor()
+    await u.page.locator('[data-testid="prefs-saved"]').waitFor()
+    await u.page.locator('[data-testid="toast"]').waitFor()
     await closeUser(u)
   },
 
-  /** Deep links, the login redirect, logout, and an axe scan of the main pages. */
-  async 'routing-a11y'() {
-    const u = await newUser()
-    await u.page.goto(`${base}/matches`)
-    await u.page.waitForURL(/\/login\?next=(%2F|\/)matches/)
-    await noHorizontalScroll(u.page)
-    await axe(u.page, 'login')
-    // A wrong code is shown clearly.
+  /** Chinese by default for a Chinese browser, switchable in Me and remembered; axe in both languages. */
+  async 'i18n-a11y'() {
+    const z = await newUser({ locale: 'zh-CN' })
+    await z.page.goto(`${base}/matches`)
+    await z.page.waitForURL(/\/login\?next=(%2F|\/)messages/)
+    if ((await z.page.textContent('.lead')).trim() !== '用手机号登录或注册。') throw new Error('login is not in Chinese')
+    await axe(z.page, 'login (zh-CN)')
     const phone = nextPhone()
-    await u.page.fill('#phone', phone)
-    const run = codeLock.then(async () => {
-      const from = logLines.length
-      await u.page.click('button[type="submit"]')
-      await u.page.waitForSelector('#code')
-      return codeFor(phone, from)
-    })
-    codeLock = run.catch(() => undefined)
-    const code = await run
-    await u.page.fill('#code', code === '000000' ? '111111' : '000000')
-    await u.page.click('button[type="submit"]')
-    const msg = await u.page.locator('[role="alert"]').textContent()
-    if (!/Wrong verification code/.test(msg)) throw new Error(`wrong-code message: ${msg}`)
-    await u.page.fill('#code', code)
-    await u.page.click('button[type="submit"]')
-    await u.page.waitForURL(`${base}/matches`)
-    for (const path of ['/', '/profile', '/vip', '/likes', '/rank']) {
-      await u.page.goto(`${base}${path}`)
-      await u.page.locator('main h1').first().waitFor()
-      await noHorizontalScroll(u.page)
-      await axe(u.page, path)
+    const code = await requestCode(z, phone)
+    await z.page.fill('#code', code === '000000' ? '111111' : '000000')
+    await z.page.click('button[type="submit"]')
+    const msg = await z.page.locator('[role="alert"]').textContent()
+    if (!/验证码错误/.test(msg)) throw new Error(`wrong-code message: ${msg}`)
+    await z.page.fill('#code', code)
+    await z.page.click('button[type="submit"]')
+    await z.page.waitForURL(`${base}/messages`)
+    for (const path of ['/', '/messages', '/profile', '/vip', '/likes', '/rank']) {
+      await z.page.goto(`${base}${path}`)
+      await z.page.locator('main h1').first().waitFor()
+      await noHorizontalScroll(z.page)
+      await axe(z.page, `${path} (zh-CN)`)
+      await screenshot(z.page, `zh-CN${path === '/' ? '-deck' : path.replace('/', '-')}`)
     }
-    await u.page.goto(`${base}/profile`)
-    await u.page.getByRole('button', { name: 'Log out' }).click()
-    await u.page.waitForURL(/\/login/)
-    await u.page.goto(`${base}/`)
-    await u.page.waitForURL(/\/login/)
+    // Switch to English in Me: at once, and still after a reload.
+    await z.page.goto(`${base}/profile`)
+    await z.page.locator('[data-testid="language-switch"] input[value="en"]').check()
+    await z.page.locator('nav.tabs', { hasText: 'Discover' }).waitFor()
+    await z.page.reload()
+    await z.page.locator('nav.tabs', { hasText: 'Discover' }).waitFor()
+    if ((await z.page.getAttribute('html', 'lang')) !== 'en') throw new Error('html lang not en after the switch')
+    await z.page.getByRole('button', { name: 'Log out' }).click()
+    await z.page.waitForURL(/\/login/)
+    await closeUser(z)
+
+    const e = await newUser({ locale: 'en-US' })
+    await e.page.goto(`${base}/login`)
+    if ((await e.page.textContent('.lead')).trim() !== 'Log in or sign up with your phone number.') throw new Error('login is not in English')
+    await axe(e.page, 'login (en-US)')
+    await login(e, nextPhone())
+    for (const path of ['/', '/messages', '/profile', '/vip', '/likes', '/rank']) {
+      await e.page.goto(`${base}${path}`)
+      await e.page.locator('main h1').first().waitFor()
+      await noHorizontalScroll(e.page)
+      await axe(e.page, `${path} (en-US)`)
+    }
+    // At 1280 px the width is used: side navigation, deck beside the messages.
+    await e.page.setViewportSize({ width: 1280, height: 800 })
+    await e.page.goto(`${base}/`)
+    await e.page.locator('aside.side').waitFor()
+    await noHorizontalScroll(e.page)
+    await axe(e.page, '/ at 1280 px')
+    await screenshot(e.page, 'deck-1280-en')
+    await closeUser(e)
+  },
+
+  /** Installable: the manifest and service worker are served; the shell opens offline after a visit. */
+  async pwa() {
+    const u = await newUser({ locale: 'zh-CN' })
+    const r = await u.page.request.get(`${base}/manifest.webmanifest`)
+    if (!r.ok()) throw new Error(`manifest: HTTP ${r.status()}`)
+    const m = await r.json()
+    if (m.name !== 'Swiper' || m.display !== 'standalone' || !m.theme_color) throw new Error(`manifest: ${JSON.stringify(m)}`)
+    for (const size of ['192x192', '512x512']) {
+      const icon = m.icons.find((i) => i.sizes === size && i.type === 'image/png')
+      if (!icon) throw new Error(`no ${size} icon`)
+      const ir = await u.page.request.get(`${base}${icon.src}`)
+      if (!ir.ok() || (await ir.body()).subarray(1, 4).toString() !== 'PNG') throw new Error(`icon ${icon.src} not served`)
+    }
+    const sw = await u.page.request.get(`${base}/sw.js`)
+    if (!sw.ok() || !/javascript/.test(sw.headers()['content-type'] || '')) throw new Error('sw.js not served as JavaScript')
+    await login(u, nextPhone())
+    await u.page.goto(`${base}/login`) // logged in: goes to the deck
+    await u.page.evaluate(async () => {
+      const reg = await navigator.serviceWorker.ready
+      return reg.active?.state
+    })
+    await u.page.waitForFunction(async () => (await caches.keys()).length > 0)
+    // Only the shell is cached: never API answers or media.
+    const cached = await u.page.evaluate(async () => {
+      const out = []
+      for (const k of await caches.keys()) for (const req of await (await caches.open(k)).keys()) out.push(new URL(req.url).pathname)
+      return out
+    })
+    if (!cached.includes('/index.html')) throw new Error(`index.html not precached: ${cached.join(' ')}`)
+    const bad = cached.filter((p) => p.startsWith('/api/') || p.startsWith('/media/'))
+    if (bad.length) throw new Error(`cached API or media: ${bad.join(' ')}`)
+    await u.context.setOffline(true)
+    await u.page.reload()
+    await u.page.locator('[data-testid="offline"]').waitFor()
+    const title = await u.page.textContent('#offline-title')
+    if (title !== '网络已断开') throw new Error(`offline screen: ${title}`)
+    await axe(u.page, 'offline screen')
+    await u.context.setOffline(false)
+    await u.page.getByRole('button', { name: '重试' }).click()
+    await u.page.locator('[data-testid="offline"]').waitFor({ state: 'detached' })
+    await u.page.locator('main h1').first().waitFor()
     await closeUser(u)
+  },
+
+  /** Report from a card (gone for good), block in chat, delete an account, a banned user's screen. */
+  async safety() {
+    const r = await newUser()
+    const s = await newUser()
+    const t = await newUser()
+    await login(r, nextPhone())
+    await login(s, nextPhone())
+    await login(t, nextPhone())
+    await setUp(r, { city: 'E2E安全', gender: 'male', dating: 'female' })
+    await setUp(s, { city: 'E2E安全', gender: 'female', dating: 'male' })
+    await setUp(t, { city: 'E2E安全', gender: 'female', dating: 'male' })
+    const users = { [(await api(s, 'GET', '/api/v1/users/me')).id]: s, [(await api(t, 'GET', '/api/v1/users/me')).id]: t }
+
+    // R reports whoever is on top (X) from the card; the other one is Y.
+    await r.page.goto(`${base}/`)
+    const xId = await topCardId(r.page)
+    const x = users[xId]
+    const y = x === s ? t : s
+    const meX = await api(x, 'GET', '/api/v1/users/me')
+    const meY = await api(y, 'GET', '/api/v1/users/me')
+    await r.page.click('[data-testid="card-safety"]')
+    await r.page.click('[data-testid="safety-report"]')
+    await r.page.check('input[name="reason"][value="fake_profile"]')
+    await r.page.fill('#report-note', 'e2e: photos of someone else')
+    await axe(r.page, 'report sheet')
+    await r.page.click('[data-testid="safety-confirm"]')
+    await r.page.locator('[data-testid="safety-done"]').waitFor()
+    await r.page.click('[data-testid="safety-close"]')
+    await r.page.locator(`[data-testid="top-card"][data-user-id="${meX.id}"]`).waitFor({ state: 'detached' })
+    for (let i = 0; i < 2; i++) {
+      await r.page.reload()
+      await r.page.locator('[data-testid="top-card"], [data-testid="deck-empty"]').first().waitFor()
+      if ((await r.page.locator(`[data-user-id="${meX.id}"]`).count()) > 0) throw new Error('the reported user came back')
+    }
+    await r.page.goto(`${base}/profile`)
+    await r.page.locator('[data-testid="blocked-list"] li', { hasText: meX.nickname }).waitFor()
+
+    // R and Y match; Y deletes the account; R no longer sees Y.
+    await api(r, 'POST', '/api/v1/swipes', { user_id: meY.id, action: 'like' })
+    await api(y, 'POST', '/api/v1/swipes', { user_id: (await api(r, 'GET', '/api/v1/users/me')).id, action: 'like' })
+    await r.page.goto(`${base}/messages`)
+    await r.page.locator('[data-testid="new-matches"] a', { hasText: meY.nickname }).waitFor()
+    await y.page.goto(`${base}/profile`)
+    await y.page.click('[data-testid="delete-account"]')
+    await y.page.locator('[data-testid="delete-dialog"]').waitFor()
+    await axe(y.page, 'delete dialog')
+    await y.page.click('[data-testid="delete-confirm"]')
+    await y.page.waitForURL(/\/login/)
+    await r.page.reload()
+    await r.page.locator('main h1').first().waitFor()
+    await sleep(500)
+    if ((await r.page.locator('main', { hasText: meY.nickname }).count()) > 0) throw new Error('the deleted user still shows in Messages')
+
+    // A banned user sees the suspended screen.
+    const pb = nextPhone()
+    const banned = await newUser({ locale: 'zh-CN' })
+    await login(banned, pb)
+    await swiperCmd('ban', '--phone', pb, '--reason', 'e2e')
+    await banned.page.goto(`${base}/login`)
+    await banned.page.waitForURL(/\/login/)
+    await banned.page.fill('#phone', pb)
+    await banned.page.click('button[type="submit"]')
+    await banned.page.locator('[data-testid="suspended"]').waitFor()
+    if ((await banned.page.textContent('#suspended-title')) !== '账号已被封禁') throw new Error('suspended screen not in Chinese')
+    await axe(banned.page, 'suspended')
+    for (const u of [r, s, t, banned]) await closeUser(u)
   },
 }
 

@@ -1,23 +1,31 @@
 import { createRouter, createWebHistory, type Router } from 'vue-router'
 import { useSessionStore } from '@/stores/session'
+import { useUiStore } from '@/stores/ui'
+import { ApiError } from '@/api/client'
 import LoginView from '@/views/LoginView.vue'
 import DeckView from '@/views/DeckView.vue'
-import MatchesView from '@/views/MatchesView.vue'
+import MessagesView from '@/views/MessagesView.vue'
+import ChatView from '@/views/ChatView.vue'
 import UserView from '@/views/UserView.vue'
 import LikesView from '@/views/LikesView.vue'
 import ProfileView from '@/views/ProfileView.vue'
 import VipView from '@/views/VipView.vue'
 import RankView from '@/views/RankView.vue'
+import SuspendedView from '@/views/SuspendedView.vue'
 
+// `title` is an i18n key.
 export const routes = [
-  { path: '/login', name: 'login', component: LoginView, meta: { public: true, title: 'Log in' } },
-  { path: '/', name: 'deck', component: DeckView, meta: { title: 'Discover' } },
-  { path: '/matches', name: 'matches', component: MatchesView, meta: { title: 'Matches' } },
-  { path: '/users/:id', name: 'user', component: UserView, meta: { title: 'Profile' } },
-  { path: '/likes', name: 'likes', component: LikesView, meta: { title: 'Likes you' } },
-  { path: '/profile', name: 'profile', component: ProfileView, meta: { title: 'Your profile' } },
-  { path: '/vip', name: 'vip', component: VipView, meta: { title: 'VIP' } },
-  { path: '/rank', name: 'rank', component: RankView, meta: { title: 'Hot rank' } },
+  { path: '/login', name: 'login', component: LoginView, meta: { public: true, title: 'login.title' } },
+  { path: '/suspended', name: 'suspended', component: SuspendedView, meta: { public: true, title: 'suspended.title' } },
+  { path: '/', name: 'deck', component: DeckView, meta: { title: 'nav.discover' } },
+  { path: '/messages', name: 'messages', component: MessagesView, meta: { title: 'nav.messages' } },
+  { path: '/matches', redirect: '/messages' },
+  { path: '/chat/:id', name: 'chat', component: ChatView, meta: { title: 'chat.title' } },
+  { path: '/users/:id', name: 'user', component: UserView, meta: { title: 'user.title' } },
+  { path: '/likes', name: 'likes', component: LikesView, meta: { title: 'nav.likes' } },
+  { path: '/profile', name: 'profile', component: ProfileView, meta: { title: 'profile.title' } },
+  { path: '/vip', name: 'vip', component: VipView, meta: { title: 'nav.vip' } },
+  { path: '/rank', name: 'rank', component: RankView, meta: { title: 'rank.title' } },
   { path: '/:pathMatch(.*)*', redirect: '/' },
 ]
 
@@ -32,8 +40,9 @@ export function createAppRouter(): Router {
     const session = useSessionStore()
     try {
       await session.ensureChecked()
-    } catch {
-      // Server unreachable: let the page show its own error.
+    } catch (e) {
+      // Server unreachable: the offline screen explains and retries.
+      if (e instanceof ApiError && e.code === -1) useUiStore().offline = true
       return true
     }
     if (!to.meta.public && !session.loggedIn) {
@@ -41,11 +50,6 @@ export function createAppRouter(): Router {
     }
     if (to.name === 'login' && session.loggedIn) return '/'
     return true
-  })
-
-  router.afterEach((to) => {
-    const t = to.meta.title as string | undefined
-    document.title = t ? `${t} · Swiper` : 'Swiper'
   })
 
   return router

@@ -87,16 +87,45 @@ describe('LoginView', () => {
     await w.get('#code').setValue('999999')
     await w.get('form').trigger('submit')
     await flushPromises()
-    expect(w.get('[role="alert"]').text()).toBe('Too many wrong codes: this phone number is locked for a while. Try again in 15 min.')
+    expect(w.get('[role="alert"]').text()).toBe('Too many wrong codes: this phone number is locked for a while. Try again in 15 minutes.')
   })
 
-  it('shows rate limiting and counts down to the next allowed request', async () => {
+  it('shows rate limiting, counts down, and still lets a code already received be typed in', async () => {
     const { w } = await setup(() => fail(429, 1006, 'too often', { 'Retry-After': '30' }))
     await sendCode(w)
-    expect(w.get('[role="alert"]').text()).toBe('Codes were requested too often. Try again in 30 s.')
-    const btn = w.get('button[type="submit"]')
-    expect(btn.text()).toBe('Send code (30 s)')
+    expect(w.get('[role="alert"]').text()).toBe('Codes were requested too often. Try again in 30 seconds.')
+    expect(w.find('#code').exists()).toBe(true)
+    expect(w.get('[data-testid="login-note"]').text()).toMatch(/a moment ago/)
+    const btn = w.get('[data-testid="resend"]')
+    expect(btn.text()).toBe('Resend code in 30 s')
     expect(btn.attributes('disabled')).toBeDefined()
+  })
+
+  it('after a reload while the code is valid, shows the code entry, not only a timer', async () => {
+    const first = await setup((c) => (c.url.endsWith('/verification-codes') ? ok({ expires_in: 300, resend_after: 60 }) : undefined))
+    await sendCode(first.w)
+    first.w.unmount()
+    vi.advanceTimersByTime(17_000)
+    // A new page: the same tab's sessionStorage remembers the phone and deadlines.
+    const { w, fetch } = await setup((c) => (c.url.endsWith('/sessions') ? ok({ token: 't', expires_at: '', created: false, user: me() }) : undefined))
+    await flushPromises()
+    expect(w.find('#code').exists()).toBe(true)
+    expect(w.text()).toContain('13800000001')
+    expect(w.get('[data-testid="resend"]').text()).toBe('Resend code in 43 s')
+    await w.get('#code').setValue('123456')
+    await w.get('form').trigger('submit')
+    await flushPromises()
+    expect(fetch.calls[0]).toMatchObject({ url: '/api/v1/sessions', body: { phone: '13800000001', code: '123456' } })
+  })
+
+  it('forgets the remembered code once it has expired', async () => {
+    const first = await setup((c) => (c.url.endsWith('/verification-codes') ? ok({ expires_in: 300, resend_after: 60 }) : undefined))
+    await sendCode(first.w)
+    first.w.unmount()
+    vi.advanceTimersByTime(301_000)
+    const { w } = await setup(() => undefined)
+    await flushPromises()
+    expect(w.find('#phone').exists()).toBe(true)
   })
 
   it('rejects a malformed phone with the server message', async () => {

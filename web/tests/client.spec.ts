@@ -23,11 +23,15 @@ describe('api client', () => {
     expect(err).toBeInstanceOf(ApiError)
     expect(err.code).toBe(1006)
     expect(err.retryAfter).toBe(42)
-    expect(err.message).toBe('Codes were requested too often. Try again in 42 s.')
+    expect(err.message).toBe('Codes were requested too often. Try again in 42 seconds.')
 
     mockFetch(() => fail(400, 1001, 'invalid profile', undefined, { max_distance: 'must be >= min_distance' }))
     const e2 = (await api.patch('/api/v1/users/me/profile', {}).catch((e) => e)) as ApiError
-    expect(e2.errors).toEqual({ max_distance: 'must be >= min_distance' })
+    // Field errors are shown localised and readable; the server's text is kept for developers.
+    expect(e2.errors).toEqual({ max_distance: 'Distances go from 0 to 500 km, the minimum not above the maximum.' })
+    expect(e2.rawErrors).toEqual({ max_distance: 'must be >= min_distance' })
+    expect(e2.message).toBe('Some values are not valid. Check the highlighted fields.')
+    expect(e2.message).not.toContain('invalid profile')
   })
 
   it('calls the unauthorized handler on 401', async () => {
@@ -46,7 +50,7 @@ describe('api client', () => {
   it('has a clear message for each login error', () => {
     expect(describeError(1004)).toMatch(/Wrong verification code/)
     expect(describeError(1005)).toMatch(/expired/)
-    expect(describeError(1007, '', 900)).toBe('Too many wrong codes: this phone number is locked for a while. Try again in 15 min.')
+    expect(describeError(1007, '', 900)).toBe('Too many wrong codes: this phone number is locked for a while. Try again in 15 minutes.')
     expect(describeError(1002)).toMatch(/phone number is not valid/)
     expect(describeError(3001, 'rewind')).toBe('This needs a higher VIP level (Rewind).')
   })

@@ -6,9 +6,9 @@ import LikesView from '@/views/LikesView.vue'
 import DeckView from '@/views/DeckView.vue'
 import MatchOverlay from '@/components/MatchOverlay.vue'
 import ErrorMessage from '@/components/ErrorMessage.vue'
-import UserAvatar from '@/components/UserAvatar.vue'
 import { useSessionStore } from '@/stores/session'
 import { useUiStore } from '@/stores/ui'
+import { setLocale } from '@/i18n'
 import { card, me, mockFetch, ok, vip } from './helpers'
 
 function router() {
@@ -35,8 +35,23 @@ describe('LikesView', () => {
     const w = mount(LikesView, { global: { plugins: [pinia, router()] } })
     await flushPromises()
     expect(w.find('[data-testid="likes-locked"]').text()).toContain('See who likes you')
-    expect(w.find('[data-testid="likes-locked"]').text()).toContain('黄金会员')
+    expect(w.find('[data-testid="likes-locked"]').text()).toContain('Gold VIP')
+    // Honest: no made-up tiles of likes that may not exist, no emoji glyph.
+    expect(w.findAll('.ghost-tile')).toHaveLength(0)
+    expect(w.text()).not.toMatch(/[?？]|🔒/u)
+    expect(w.find('[data-testid="likes-locked"] svg').exists()).toBe(true)
     expect(calls).toHaveLength(0)
+    setLocale('zh-CN', false)
+    await flushPromises()
+    expect(w.find('[data-testid="likes-locked"]').text()).toContain('黄金会员')
+  })
+
+  it('says plainly when nobody liked a VIP 3 user yet', async () => {
+    mockFetch(() => ok({ total: 0, users: [] }))
+    useSessionStore().me = me({ vip: vip(3, ['vipflag', 'superlike', 'rewind', 'who_liked_me', 'unlimited_like', 'any_location']) })
+    const w = mount(LikesView, { global: { plugins: [pinia, router()] } })
+    await flushPromises()
+    expect(w.get('[data-testid="likes-empty"]').text()).toContain('Nobody has liked you yet')
   })
 
   it('shows the grid of likers to VIP 3', async () => {
@@ -102,8 +117,10 @@ describe('MatchOverlay', () => {
     await flushPromises()
     const dlg = w.get('[role="dialog"]')
     expect(dlg.attributes('aria-modal')).toBe('true')
-    expect(w.get('#match-title').text()).toBe("It's a match!")
-    expect(document.activeElement?.textContent).toBe('See your matches')
+    expect(w.get('#match-title').text()).toBe('It’s a match!')
+    expect(document.activeElement?.textContent).toBe('Say hi')
+    ;(document.activeElement as HTMLElement).click()
+    expect(w.emitted('chat')).toHaveLength(1)
     expect(vibrate).toHaveBeenCalled()
     document.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape' }))
     expect(w.emitted('close')).toHaveLength(1)
@@ -136,11 +153,3 @@ describe('ErrorMessage', () => {
   })
 })
 
-describe('UserAvatar', () => {
-  it('labels the initial placeholder, or hides it when decorative', () => {
-    expect(mount(UserAvatar, { props: { name: 'Alice' } }).attributes('aria-label')).toBe('Avatar of Alice')
-    const deco = mount(UserAvatar, { props: { name: 'Alice', alt: '' } })
-    expect(deco.attributes('aria-hidden')).toBe('true')
-    expect(deco.attributes('role')).toBeUndefined()
-  })
-})

@@ -110,6 +110,45 @@ export interface MePatch {
   lng?: number | null
 }
 
+export interface Message {
+  id: number
+  from: number
+  text: string
+  client_id: string
+  sent_at: string
+  read: boolean
+}
+
+export interface Conversation {
+  user: Card
+  matched_at: string
+  last_message: Message | null
+  unread: number
+}
+
+export interface MessagePage {
+  messages: Message[]
+  has_more: boolean
+}
+
+export interface BlockedUser {
+  id: number
+  nickname: string
+  avatar: string
+  blocked_at: string
+}
+
+export const REPORT_REASONS = ['fake_profile', 'inappropriate_content', 'harassment', 'scam', 'underage', 'other'] as const
+export type ReportReason = (typeof REPORT_REASONS)[number]
+
+/** A frame of the events WebSocket (API.md §3 Conversations). */
+export type ServerEvent =
+  | { seq: number; type: 'message'; data: { user_id: number; message: Message } }
+  | { seq: number; type: 'read'; data: { user_id: number; up_to: number } }
+  | { seq: number; type: 'match'; data: Match }
+  | { seq: number; type: 'unmatch'; data: { user_id: number } }
+  | { seq?: number; type: 'resync'; data?: unknown }
+
 /** The VIP level that first grants each permission (API.md §VIP). */
 export const PERMISSION_LEVEL: Record<string, number> = {
   vipflag: 1,
@@ -119,5 +158,3 @@ export const PERMISSION_LEVEL: Record<string, number> = {
   unlimited_like: 3,
   any_location: 3,
 }
-
-export const LEVEL_NAMES = ['非会员', '青铜会员', '白银会员', '黄金会员']

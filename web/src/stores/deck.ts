@@ -5,12 +5,13 @@ import { ApiError } from '@/api/client'
 import type { Card, Match, SwipeAction } from '@/api/types'
 import { useUiStore } from './ui'
 import { useSessionStore } from './session'
+import { t } from '@/i18n'
 
 /** Fetch the next page when this many cards or fewer are left. */
 export const PREFETCH_AT = 5
 export const PAGE_SIZE = 20
 
-const PAST: Record<SwipeAction, string> = { like: 'Liked', dislike: 'Passed on', superlike: 'Super liked' }
+const PAST: Record<SwipeAction, string> = { like: 'deck.liked', dislike: 'deck.passed', superlike: 'deck.superliked' }
 const REQUIRED: Partial<Record<SwipeAction, string>> = { superlike: 'superlike' }
 
 export const useDeckStore = defineStore('deck', () => {
@@ -29,6 +30,8 @@ export const useDeckStore = defineStore('deck', () => {
 
   const top = computed(() => cards.value[0] ?? null)
   const empty = computed(() => loaded.value && cards.value.length === 0 && !loading.value)
+  /** Rewind is offered only after a swipe in this visit, like the other buttons only with a card. */
+  const canRewind = computed(() => history.value.length > 0 && !busy.value)
 
   let inflight: Promise<void> | null = null
   function fetchMore(): Promise<void> {
@@ -82,7 +85,7 @@ export const useDeckStore = defineStore('deck', () => {
     try {
       const res = await endpoints.swipe(card.id, action)
       history.value.push(card)
-      ui.announce(`${PAST[action]} ${card.nickname}`)
+      ui.announce(t(PAST[action], { name: card.nickname }))
       if (res.matched && res.match) match.value = res.match
       return true
     } catch (e) {
@@ -93,7 +96,7 @@ export const useDeckStore = defineStore('deck', () => {
       swiped.delete(card.id)
       cards.value.unshift(card)
       if (e instanceof ApiError && e.code === 3001) ui.promptUpgrade(e.serverMessage || need || '')
-      else ui.announce(e instanceof ApiError ? e.message : 'Swipe failed.')
+      else ui.notify(e instanceof ApiError ? e.message : t('deck.swipeFailed'), 'error')
       error.value = e instanceof ApiError ? e.message : String(e)
       return false
     } finally {
@@ -117,17 +120,25 @@ export const useDeckStore = defineStore('deck', () => {
       cards.value = [res.user, ...cards.value.filter((c) => c.id !== res.user.id)]
       history.value = history.value.filter((c) => c.id !== res.user.id)
       exhausted.value = false
-      ui.announce(`Rewound: ${res.user.nickname} is back`)
+      ui.announce(t('deck.rewound', { name: res.user.nickname }))
       error.value = ''
       return true
     } catch (e) {
       if (e instanceof ApiError && e.code === 3001) ui.promptUpgrade(e.serverMessage || 'rewind')
-      else ui.announce(e instanceof ApiError ? e.message : 'Rewind failed.')
-      error.value = e instanceof ApiError ? e.message : String(e)
+      else ui.notify(e instanceof ApiError ? e.message : t('deck.rewindFailed'), 'error')
+      if (e instanceof ApiError && (e.code === 2004 || e.code === 2005 || e.code === 2010)) history.value = []
       return false
     } finally {
       busy.value = false
     }
+  }
+
+  /** Take a user out of the deck (blocked or reported). */
+  function removeUser(id: number) {
+    swiped.add(id)
+    cards.value = cards.value.filter((c) => c.id !== id)
+    history.value = history.value.filter((c) => c.id !== id)
+    maybePrefetch()
   }
 
   function closeMatch() {
@@ -144,5 +155,5 @@ export const useDeckStore = defineStore('deck', () => {
     swiped.clear()
   }
 
-  return { cards, top, loading, loaded, exhausted, empty, error, match, history, busy, init, fetchMore, swipe, rewind, closeMatch, reset }
+  return { cards, top, loading, loaded, exhausted, empty, canRewind, error, match, history, busy, init, fetchMore, swipe, rewind, removeUser, closeMatch, reset }
 })
