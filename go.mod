@@ -3,6 +3,7 @@ module github.com/swiper-social/swiper
 go 1.26.8
 
 require (
+	github.com/coder/websocket v1.8.15
 	github.com/disintegration/imaging v1.6.2
 	github.com/getkin/kin-openapi v0.153.0
 	github.com/go-sql-driver/mysql v1.10.1
