@@ -1,6 +1,7 @@
 // Package ratelimit counts actions of one subject in fixed time windows on a
 // kv.Store (Redis in production, the embedded store otherwise), so that a limit
-// holds across replicas and restarts. It is the one place the "too many
+// holds across replicas and restarts, or in rolling windows on a Window
+// (window.go: memory, SQLite, Redis). It is the one place the "too many
 // requests of this kind" rule (API code 2008) is counted.
 package ratelimit
 
