@@ -81,6 +81,13 @@ commands:
                           realistic demo users with profiles, swipes and matches
   vip grant --phone P --level L [--days D]
                           set a user's VIP level for D days (level 0 removes VIP)
+  reports list [--status open|resolved|all]
+                          reported users, one line per user (open reports by default)
+  reports resolve --id N --action dismiss|ban [--note TEXT]
+                          resolve a user's open reports: back into decks, or banned
+  ban --phone P [--reason TEXT]
+                          suspend a user: sessions revoked, no login, unknown to everyone
+  unban --phone P         lift a ban (the revoked sessions stay revoked)
 
 configuration is by environment variables (SWIPER_ADDR, SWIPER_DATABASE_URL, SWIPER_REDIS_URL, ...); see README.md.`
 
@@ -178,6 +185,10 @@ func runCommand(ctx context.Context, args []string, getenv func(string) string, 
 			return usageError{"usage: swiper vip grant --phone P --level L [--days D]"}
 		}
 		return runVIPGrant(ctx, load, rest[1:], stdout)
+	case "reports":
+		return runReports(ctx, load, rest, stdout)
+	case "ban", "unban":
+		return runBan(ctx, load, rest, stdout, cmd == "ban")
 	default:
 		return usageError{fmt.Sprintf("unknown command %q\n\n%s", cmd, usage)}
 	}

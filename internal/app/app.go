@@ -27,6 +27,7 @@ import (
 	"github.com/swiper-social/swiper/internal/batch"
 	"github.com/swiper-social/swiper/internal/blob"
 	"github.com/swiper-social/swiper/internal/cache"
+	"github.com/swiper-social/swiper/internal/chat"
 	"github.com/swiper-social/swiper/internal/clock"
 	"github.com/swiper-social/swiper/internal/config"
 	"github.com/swiper-social/swiper/internal/deck"
@@ -39,6 +40,7 @@ import (
 	"github.com/swiper-social/swiper/internal/profile"
 	"github.com/swiper-social/swiper/internal/rank"
 	"github.com/swiper-social/swiper/internal/ratelimit"
+	"github.com/swiper-social/swiper/internal/safety"
 	"github.com/swiper-social/swiper/internal/sms"
 	"github.com/swiper-social/swiper/internal/social"
 	"github.com/swiper-social/swiper/internal/store"
@@ -57,6 +59,8 @@ type Options struct {
 	OTPPolicy   func(p otp.Policy) otp.Policy // adjusts the code policy
 	DeckSource  func(deck.Source) deck.Source // wraps what the deck index reads (tests hold its load)
 	Rank        rank.Options                  // the hot rank's Redis board (tests shrink its size)
+	Events      events.Limits                 // what the event logs keep per user (tests shrink it)
+	EventsPing  time.Duration                 // ping interval of the events socket (default 30 s)
 }
 
 // App is a wired Swiper.
@@ -67,6 +71,8 @@ type App struct {
 	Auth     *auth.Service
 	Profile  *profile.Service
 	Social   *social.Service
+	Chat     *chat.Service   // conversations of matched users
+	Safety   *safety.Service // blocks, reports, bans, account deletion and export
 	Handler  http.Handler
 	Registry *prometheus.Registry
 	Activity *activity.Tracker // batched "last active" stamps; Serve runs it
@@ -92,6 +98,10 @@ type App struct {
 	users     *cache.Cache[profile.Record]
 	profiles  *cache.Cache[store.Profile]
 	limiter   *ratelimit.Limiter // the 2008 limits of every module
+	watch     *cache.Watch       // embedded: writes of other processes (safety.go)
+
+	events  *events.Service  // the event streams behind Events and the events socket
+	sockets *httpapi.Sockets // the open events sockets, closed with 1012 on shutdown
 
 	// periodic tasks (sweeps.go in this package)
 	periodic []tasks.Periodic
@@ -220,6 +230,13 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	// store: shared by the replicas through Redis on the production path.
 	a.limiter = ratelimit.New(a.kv, opts.Clock, "")
 
+	// The per-user event streams (events.go in this package): every module
+	// publishes through a.Events; the events socket streams from a.events.
+	if a.events, err = a.openEvents(ctx); err != nil {
+		return nil, err
+	}
+	a.Events = a.events
+
 	cm := cache.NewMetrics(a.Registry)
 	users, profiles := profile.NewCaches(a.caches, cm, CacheTTL(cfg), log)
 	a.users, a.profiles = users, profiles
@@ -230,7 +247,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		if _, err := a.Store.UsersChanged(ctx); err != nil { // starts following
 			return nil, fmt.Errorf("app: %w", err)
 		}
-		w := cache.NewWatch(a.Store.UsersChanged, log)
+		w := cache.NewWatch(a.usersChanged, log)
+		a.watch = w
 		users.Follow(w)
 		profiles.Follow(w)
 	}
@@ -286,13 +304,32 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 			func() float64 { return float64(a.swipes.Stats().Requests) }))
 	a.Social = social.New(social.Deps{
 		Store: a.Store, Profile: a.Profile, Rank: board, Clock: opts.Clock, TZ: cfg.Timezone,
-		FreeDailyLikes: cfg.FreeDailyLikes, Log: log, Deck: a.Deck, DeckState: a.deckState,
-		Swipes: a.swipes, CachedUser: a.cachedUser,
+		FreeDailyLikes: cfg.FreeDailyLikes, Log: log, Deck: a.Deck, DeckState: a.watchedDeckState(),
+		Swipes: a.swipes, CachedUser: a.cachedUser, Events: a.Events,
+	})
+	// Conversations: the send limit is a rolling window, shared by the
+	// replicas in Redis, embedded in the SQLite file (its own pool).
+	var window ratelimit.Window = ratelimit.NewMemoryWindow()
+	switch {
+	case a.redis != nil:
+		window = ratelimit.NewRedisWindow(a.redis, opts.RedisPrefix)
+	case dialect == config.SQLite:
+		wdb, err := kv.OpenSQLiteDB(dsn)
+		if err != nil {
+			return nil, fmt.Errorf("app: %w", err)
+		}
+		a.closers = append(a.closers, wdb.Close)
+		window = ratelimit.NewSQLiteWindow(wdb)
+	}
+	a.Chat = chat.New(chat.Deps{
+		Store: a.Store, Cards: a.Profile, User: a.cachedUser, Events: a.Events,
+		Limiter: ratelimit.NewRolling(window, opts.Clock, ""), Limit: chat.DefaultLimit(), Clock: opts.Clock, Log: log,
 	})
 	a.Auth = auth.New(auth.Deps{
 		Codes: codes, Policy: policy, Sessions: a.kv, Queue: a.queue, Users: a.Profile,
-		Clock: opts.Clock, TZ: cfg.Timezone, Key: key, Log: log,
+		Clock: opts.Clock, TZ: cfg.Timezone, Key: key, Log: log, Suspensions: a.Store,
 	})
+	a.Safety = a.newSafety(board) // safety.go
 
 	sender := opts.SMSSender
 	if sender == nil {
@@ -322,9 +359,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		ready["redis"] = a.kv
 	}
 	a.Handler = httpapi.New(httpapi.Deps{
-		Auth: a.Auth, Profile: a.Profile, Social: a.Social, Ready: ready, Gatherer: a.Registry,
+		Auth: a.Auth, Profile: a.Profile, Social: a.Social, Chat: a.Chat, Safety: a.Safety, Ready: ready, Gatherer: a.Registry,
 		Metrics: httpapi.NewMetrics(a.Registry), OpenAPIJSON: openapiJSON, Media: local.FS(),
 		Web: opts.Web, TrustedProxies: cfg.TrustedProxies, Activity: a.Activity, Log: log,
+		Events: a.events, Sockets: a.sockets, PingInterval: opts.EventsPing,
 	})
 	return a, nil
 }
@@ -426,6 +464,17 @@ func (a *App) Serve(ctx context.Context, ln net.Listener, workers int) error {
 		return fmt.Errorf("app: workers: %w", err)
 	case <-ctx.Done():
 	}
+	// Event sockets close at once with 1012 (hijacked, Shutdown would not
+	// see them): their clients reconnect to another replica while this one
+	// drains its HTTP requests.
+	socketsClosed := make(chan struct{})
+	go func() {
+		if err := a.closeSockets(); err != nil {
+			a.Log.Warn("events sockets still open", "err", err)
+		}
+		close(socketsClosed)
+	}()
+	defer func() { <-socketsClosed }()
 	if err := duck.stop(srv, ln, a.Cfg.DrainDelay, 25*time.Second, a.Log); err != nil {
 		a.Log.Warn("shutdown deadline passed", "err", err)
 	}

@@ -28,6 +28,8 @@ func (a *App) registerSweeps(remote bool) {
 	every := a.Cfg.SweepInterval
 	a.mux.Handle(TaskSweepVIP, a.sweepVIP)
 	a.periodic = append(a.periodic, tasks.Periodic{Type: TaskSweepVIP, Every: every, Timeout: time.Minute})
+	a.mux.Handle(TaskSweepDeleted, a.sweepDeleted) // safety.go
+	a.periodic = append(a.periodic, tasks.Periodic{Type: TaskSweepDeleted, Every: every, Timeout: 5 * time.Minute})
 	if remote {
 		retryAfter := a.Cfg.MediaRetryAfter
 		a.mux.Handle(TaskSweepMedia, func(ctx context.Context, _ []byte) error { return a.sweepMedia(ctx, retryAfter) })

@@ -92,7 +92,7 @@ func TestContractOpsRoutingErrors(t *testing.T) {
 		{"GET", "/api/", 404, 4000, ""},
 		{"POST", "/api/v1/nope", 404, 4000, ""},
 		{"GET", "/api/v1/users/me/unknown", 404, 4000, ""},
-		{"DELETE", "/api/v1/users/me", 405, 4001, "PATCH"},
+		{"PUT", "/api/v1/users/me", 405, 4001, "PATCH"},
 		{"PUT", "/api/v1/users/me/profile", 405, 4001, "PATCH"},
 		{"GET", "/api/v1/verification-codes", 405, 4001, "POST"},
 		{"GET", "/api/v1/sessions", 405, 4001, "POST"},

@@ -38,6 +38,10 @@ func TestDeckAsksNoDatabase(t *testing.T) {
 		women = append(women, u)
 	}
 	soExpect(t, e.Upload("POST", "/api/v1/users/me/photos", women[2].Token, "photo", "p.png", soPNG(t)), 200, 0)
+	// Granted through the store before the first deck: a write that
+	// bypasses the services is caught up by the next deck (embedded, the
+	// caches' watch of outside writes tells the deck index).
+	soVIP(t, e, women[1], 1)
 	h := &selects{e: e}
 	h.take()
 	photos := func(deck []soCard) map[int64]int {
@@ -60,7 +64,6 @@ func TestDeckAsksNoDatabase(t *testing.T) {
 		t.Fatalf("a cached deck sent %d SELECTs: %q", n, qs)
 	}
 	soExpect(t, soSwipe(e, me, women[0].ID, "dislike"), 200, 0)
-	soVIP(t, e, women[1], 1)
 	soExpect(t, soSwipe(e, women[1], me.ID, "superlike"), 200, 0)
 	h.take()
 	deck := soDeck(t, e, me, 20)

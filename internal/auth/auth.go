@@ -39,7 +39,18 @@ var (
 	ErrCodeInvalid     = errors.New("auth: verification code expired, used or never sent") // 1005
 	ErrUnauthenticated = errors.New("auth: not logged in or session invalid")              // 1010
 	ErrPhoneInvalid    = errors.New("auth: phone number format invalid")                   // 1002
+	ErrSuspended       = errors.New("auth: this account is suspended")                     // 1013
 )
+
+// Suspensions tells whether an account is suspended (banned by an
+// operator): its code requests and logins are refused (ErrSuspended).
+type Suspensions interface {
+	// PhoneSuspended reports whether the user of an E.164 phone is banned
+	// (false for a phone nobody registered).
+	PhoneSuspended(ctx context.Context, e164 string) (bool, error)
+	// UserSuspended reports whether user id is banned.
+	UserSuspended(ctx context.Context, id int64) (bool, error)
+}
 
 // LimitError is a refusal because of a rate limit or a lock.
 type LimitError struct {
@@ -80,6 +91,7 @@ type Service struct {
 	tz       *time.Location
 	key      []byte // HMAC key for code hashes; also seals codes in task payloads
 	log      *slog.Logger
+	banned   Suspensions // nil: nobody is
 }
 
 // Deps are the collaborators of Service.
@@ -96,12 +108,15 @@ type Deps struct {
 	TZ       *time.Location
 	Key      []byte
 	Log      *slog.Logger
+	// Suspensions refuses the code requests and logins of banned users
+	// (nil: nobody is banned).
+	Suspensions Suspensions
 }
 
 // New returns a Service.
 func New(d Deps) *Service {
 	return &Service{codes: d.Codes, policy: d.Policy, sessions: d.Sessions, queue: d.Queue, users: d.Users,
-		clock: d.Clock, tz: d.TZ, key: d.Key, log: d.Log}
+		clock: d.Clock, tz: d.TZ, key: d.Key, log: d.Log, banned: d.Suspensions}
 }
 
 // CodeSent is the answer to a code request.
@@ -114,6 +129,9 @@ type CodeSent struct {
 // E.164) for a client at ip. The answer is the same whether or not the
 // phone is registered.
 func (s *Service) RequestCode(ctx context.Context, e164, ip string) (CodeSent, error) {
+	if err := s.phoneAllowed(ctx, e164); err != nil {
+		return CodeSent{}, err // before anything is counted or sent
+	}
 	now := s.clock.Now()
 	code, err := newCode()
 	if err != nil {
@@ -195,6 +213,9 @@ type Session struct {
 // the user's cached record is read along with the check (one round trip on
 // Redis), for user to confirm the id without the database.
 func (s *Service) Login(ctx context.Context, e164, code string, user UserFunc) (Session, error) {
+	if err := s.phoneAllowed(ctx, e164); err != nil {
+		return Session{}, err // before the code is checked: nothing is consumed
+	}
 	now := s.clock.Now()
 	hash := s.hash(e164, code)
 	remembered, keys := s.users.Remembered(e164)
@@ -221,7 +242,24 @@ func (s *Service) Login(ctx context.Context, e164, code string, user UserFunc) (
 	if uid <= 0 {
 		return Session{}, fmt.Errorf("auth: login: no user id for %s", phone.Mask(e164))
 	}
-	sess, val, err := s.newSession(uid, now)
+	// The session carries the user's session generation read now, and the
+	// ban is checked after that read: a ban bumps the generation after it
+	// is stored, so either this check sees the ban, or the ban's bump comes
+	// after the read and revokes the session (Authenticate).
+	gen, err := s.generation(ctx, uid)
+	if err != nil {
+		return Session{}, err
+	}
+	if s.banned != nil {
+		banned, err := s.banned.UserSuspended(ctx, uid)
+		if err != nil {
+			return Session{}, fmt.Errorf("auth: suspended: %w", err)
+		}
+		if banned {
+			return Session{}, ErrSuspended
+		}
+	}
+	sess, val, err := s.newSession(uid, gen, now)
 	if err != nil {
 		return Session{}, err
 	}
@@ -275,7 +313,11 @@ func verifyError(res otp.Result) error {
 // OpenSession makes a new session for user uid (a login, or the seeder's
 // load-test tokens).
 func (s *Service) OpenSession(ctx context.Context, uid int64) (Session, error) {
-	sess, val, err := s.newSession(uid, s.clock.Now())
+	gen, err := s.generation(ctx, uid)
+	if err != nil {
+		return Session{}, err
+	}
+	sess, val, err := s.newSession(uid, gen, s.clock.Now())
 	if err != nil {
 		return Session{}, err
 	}
@@ -285,14 +327,68 @@ func (s *Service) OpenSession(ctx context.Context, uid int64) (Session, error) {
 	return sess, nil
 }
 
-// newSession makes the token and stored value of a session of uid.
-func (s *Service) newSession(uid int64, now time.Time) (Session, []byte, error) {
+// newSession makes the token and stored value of a session of uid in its
+// session generation gen.
+func (s *Service) newSession(uid, gen int64, now time.Time) (Session, []byte, error) {
 	token, err := newToken()
 	if err != nil {
 		return Session{}, nil, err
 	}
 	return Session{Token: token, ExpiresAt: now.Add(SessionTTL), UserID: uid},
-		appendSessionValue(nil, sessionValue{UserID: uid, Created: now.Unix()}), nil
+		appendSessionValue(nil, sessionValue{UserID: uid, Created: now.Unix(), Gen: gen}), nil
+}
+
+// phoneAllowed refuses a banned user's phone (ErrSuspended).
+func (s *Service) phoneAllowed(ctx context.Context, e164 string) error {
+	if s.banned == nil {
+		return nil
+	}
+	banned, err := s.banned.PhoneSuspended(ctx, e164)
+	if err != nil {
+		return fmt.Errorf("auth: suspended: %w", err)
+	}
+	if banned {
+		return ErrSuspended
+	}
+	return nil
+}
+
+// generationKey holds a user's session generation: RevokeAll bumps it, and
+// every session made in an older one is revoked. It has no expiry (a
+// session outlives any TTL it could have) and exists only for users whose
+// sessions were ever revoked.
+func generationKey(uid int64) string { return "sessgen:" + strconv.FormatInt(uid, 10) }
+
+// generation returns the session generation of uid (0 before any RevokeAll).
+func (s *Service) generation(ctx context.Context, uid int64) (int64, error) {
+	b, err := s.sessions.Get(ctx, generationKey(uid))
+	if errors.Is(err, kv.ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("auth: session generation: %w", err)
+	}
+	g, err := strconv.ParseInt(string(b), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("auth: session generation of %d: %w", uid, err)
+	}
+	return g, nil
+}
+
+// RevokeAll revokes every session of user uid at once, on every replica:
+// their next request answers ErrUnauthenticated (a ban, a deleted
+// account). Sessions opened afterwards work.
+func (s *Service) RevokeAll(ctx context.Context, uid int64) error {
+	return RevokeSessions(ctx, s.sessions, uid)
+}
+
+// RevokeSessions is RevokeAll on the session store sessions, for operator
+// commands running outside a server.
+func RevokeSessions(ctx context.Context, sessions kv.Store, uid int64) error {
+	if _, err := sessions.Incr(ctx, generationKey(uid), 0); err != nil {
+		return fmt.Errorf("auth: revoke sessions of %d: %w", uid, err)
+	}
+	return nil
 }
 
 // Authenticate returns the user of a session token.
@@ -310,6 +406,13 @@ func (s *Service) Authenticate(ctx context.Context, token string) (int64, error)
 	var v sessionValue
 	if err := json.Unmarshal(b, &v); err != nil || v.UserID <= 0 {
 		return 0, ErrUnauthenticated
+	}
+	gen, err := s.generation(ctx, v.UserID)
+	if err != nil {
+		return 0, err
+	}
+	if v.Gen < gen {
+		return 0, ErrUnauthenticated // revoked (RevokeAll)
 	}
 	return v.UserID, nil
 }
@@ -346,6 +449,7 @@ func (s *Service) SMSHandler(sender sms.Sender) tasks.Handler {
 type sessionValue struct {
 	UserID  int64 `json:"uid"`
 	Created int64 `json:"created"`
+	Gen     int64 `json:"gen,omitempty"` // the user's session generation at login (RevokeAll)
 }
 
 // appendSessionValue appends v as JSON (what json.Marshal writes, without
@@ -355,6 +459,10 @@ func appendSessionValue(b []byte, v sessionValue) []byte {
 	b = strconv.AppendInt(b, v.UserID, 10)
 	b = append(b, `,"created":`...)
 	b = strconv.AppendInt(b, v.Created, 10)
+	if v.Gen != 0 {
+		b = append(b, `,"gen":`...)
+		b = strconv.AppendInt(b, v.Gen, 10)
+	}
 	return append(b, '}')
 }
 

@@ -24,6 +24,9 @@ type Config struct {
 	OTPIPLimit     int
 	FreeDailyLikes int
 	TrustedProxies []netip.Prefix
+	// ReportHideThreshold: open reports from this many different users
+	// keep someone out of every deck (SWIPER_REPORT_HIDE_THRESHOLD [3]).
+	ReportHideThreshold int
 
 	// Operator knobs beyond API.md §4 (README "Configuration").
 	SweepInterval    time.Duration // SWIPER_SWEEP_INTERVAL [1m]: periodic sweeps
@@ -114,6 +117,10 @@ func Load(getenv func(string) string) (Config, error) {
 	c.UploadsPerHour = atoi("SWIPER_UPLOADS_PER_HOUR", 20)
 	c.LocationsPerHour = atoi("SWIPER_LOCATIONS_PER_HOUR", 10)
 	c.ViewsPer10Min = atoi("SWIPER_VIEWS_PER_10MIN", 300)
+	c.ReportHideThreshold = atoi("SWIPER_REPORT_HIDE_THRESHOLD", 3)
+	if c.ReportHideThreshold < 1 {
+		errs = append(errs, errors.New("SWIPER_REPORT_HIDE_THRESHOLD must be at least 1"))
+	}
 	c.RedisNamespace = get("SWIPER_REDIS_NAMESPACE", "")
 	if !validNamespace(c.RedisNamespace) {
 		errs = append(errs, fmt.Errorf("SWIPER_REDIS_NAMESPACE: %q must be at most 32 of A-Z a-z 0-9 _ -", c.RedisNamespace))

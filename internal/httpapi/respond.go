@@ -12,10 +12,12 @@ import (
 
 	"github.com/swiper-social/swiper/internal/auth"
 	"github.com/swiper-social/swiper/internal/backend"
+	"github.com/swiper-social/swiper/internal/chat"
 	"github.com/swiper-social/swiper/internal/input"
 	"github.com/swiper-social/swiper/internal/media"
 	"github.com/swiper-social/swiper/internal/profile"
 	"github.com/swiper-social/swiper/internal/ratelimit"
+	"github.com/swiper-social/swiper/internal/safety"
 	"github.com/swiper-social/swiper/internal/social"
 )
 
@@ -108,6 +110,7 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	var rate *ratelimit.Error
 	var imgLimit *media.LimitError
 	var albumFull *profile.AlbumFullError
+	var reports *safety.QuotaError
 	switch {
 	case errors.As(err, &inErr):
 		code := codeInvalid
@@ -187,6 +190,21 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	case errors.Is(err, social.ErrNotMatched):
 		fail(w, http.StatusNotFound, codeNotMatched, "you are not matched with this user")
 	// end of social
+	// Safety (codes in safety.go)
+	case errors.Is(err, safety.ErrSelf):
+		fail(w, http.StatusBadRequest, codeSelfSwipe, "you cannot block or report yourself")
+	case errors.As(err, &reports):
+		retryAfter(w, reports.RetryAfter)
+		fail(w, http.StatusTooManyRequests, codeReportQuota, "too many reports today")
+	case errors.Is(err, auth.ErrSuspended):
+		fail(w, http.StatusForbidden, codeSuspended, "this account is suspended")
+	// end of safety
+	// Conversations (chat)
+	case errors.Is(err, chat.ErrSelf):
+		fail(w, http.StatusBadRequest, codeSelfSwipe, "you cannot message yourself")
+	case errors.Is(err, chat.ErrNotMatched):
+		fail(w, http.StatusNotFound, codeNotMatched, "you are not matched with this user")
+	// end of chat
 	case errors.Is(err, backend.ErrUnavailable):
 		log.WarnContext(r.Context(), "backing service unavailable", "err", err)
 		retryAfter(w, retryUnavailable*time.Second)

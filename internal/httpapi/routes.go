@@ -34,6 +34,22 @@ func New(d Deps) http.Handler {
 	mux.Handle("DELETE /api/v1/matches/{user_id}", s.requireUser(s.deleteMatch))
 	mux.Handle("GET /api/v1/rank", s.requireUser(s.getRank))
 
+	// Conversations (the events socket is events.go's)
+	mux.Handle("GET /api/v1/conversations", s.requireUser(s.getConversations))
+	mux.Handle("GET /api/v1/conversations/{user_id}/messages", s.requireUser(s.getMessages))
+	mux.Handle("POST /api/v1/conversations/{user_id}/messages", s.requireUser(s.sendMessage))
+	mux.Handle("POST /api/v1/conversations/{user_id}/read", s.requireUser(s.readMessages))
+	// checks its session and Origin itself, before upgrading
+	mux.Handle("GET /api/v1/events", s.handle(s.getEvents))
+
+	// Safety and the account
+	mux.Handle("POST /api/v1/blocks", s.requireUser(s.createBlock))
+	mux.Handle("DELETE /api/v1/blocks/{user_id}", s.requireUser(s.deleteBlock))
+	mux.Handle("GET /api/v1/blocks", s.requireUser(s.getBlocks))
+	mux.Handle("POST /api/v1/reports", s.requireUser(s.createReport))
+	mux.Handle("DELETE /api/v1/users/me", s.requireUser(s.deleteMe))
+	mux.Handle("GET /api/v1/users/me/export", s.requireUser(s.getExport))
+
 	// VIP
 	mux.Handle("GET /api/v1/vip", s.requireUser(s.getVIP))
 	mux.Handle("GET /api/v1/vip/plans", s.public(s.getPlans))

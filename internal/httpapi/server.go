@@ -15,12 +15,16 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/swiper-social/swiper/internal/auth"
+	"github.com/swiper-social/swiper/internal/chat"
+	"github.com/swiper-social/swiper/internal/events"
 	"github.com/swiper-social/swiper/internal/input"
 	"github.com/swiper-social/swiper/internal/profile"
+	"github.com/swiper-social/swiper/internal/safety"
 	"github.com/swiper-social/swiper/internal/social"
 )
 
@@ -34,6 +38,8 @@ type Deps struct {
 	Auth           *auth.Service
 	Profile        *profile.Service
 	Social         *social.Service   // swipes, matches, likes, deck, rank
+	Chat           *chat.Service     // conversations of matched users
+	Safety         *safety.Service   // blocks, reports, account deletion and export
 	Ready          map[string]Pinger // name → dependency, checked by /readyz
 	Gatherer       prometheus.Gatherer
 	Metrics        *Metrics
@@ -43,6 +49,11 @@ type Deps struct {
 	TrustedProxies []netip.Prefix
 	Activity       Toucher // records that an authenticated user was active
 	Log            *slog.Logger
+	// The events socket (events.go): the streams, the registry of open
+	// sockets (closed with 1012 on shutdown), the ping interval (0: 30 s).
+	Events       *events.Service
+	Sockets      *Sockets
+	PingInterval time.Duration
 }
 
 // Toucher records user activity without blocking.

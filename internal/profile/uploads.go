@@ -207,6 +207,20 @@ func (s *Service) deleteLater(ctx context.Context, key string) {
 	}
 }
 
+// DeleteMedia removes the image files of keys that no row uses any more (a
+// deleted account's avatar and album): the local files at once, the
+// remote copies by a task with retries.
+func (s *Service) DeleteMedia(ctx context.Context, keys []string) {
+	for _, k := range keys {
+		if err := s.d.Local.Delete(ctx, k); err != nil {
+			s.d.Log.WarnContext(ctx, "local media not deleted", "key", k, "err", err)
+		}
+		if s.d.Remote != nil {
+			s.deleteLater(ctx, k)
+		}
+	}
+}
+
 // RetryUploads queues again the remote upload of up to limit images that
 // are still served locally although storage is remote, once their local
 // file is older than olderThan: their upload was never queued (the queue

@@ -121,6 +121,9 @@ type Deps struct {
 	// CachedUser reads a user through the user cache, which every VIP
 	// change (grant, expiry sweep) invalidates; nil reads the database.
 	CachedUser func(ctx context.Context, id int64) (store.User, error)
+	// Events announces new matches and unmatches to both users' streams
+	// (events.go); nil announces nothing.
+	Events Publisher
 }
 
 // SwipeCommitter records one swipe among concurrent others (a
@@ -250,7 +253,9 @@ func (s *Service) Swipe(ctx context.Context, me, target int64, action string) (S
 	if err != nil {
 		return SwipeResult{}, err
 	}
-	return SwipeResult{Matched: true, Match: &Match{User: card, MatchedAt: now}}, nil
+	m := Match{User: card, MatchedAt: now}
+	s.publishMatch(ctx, me, target, m)
+	return SwipeResult{Matched: true, Match: &m}, nil
 }
 
 // recordSwipe records one swipe through the committer (or alone without
@@ -461,9 +466,24 @@ func (s *Service) Unmatch(ctx context.Context, me, other int64) error {
 	if me == other {
 		return ErrNotMatched
 	}
+	// A banned, deleted or blocked user is unknown (1003), also when a
+	// match row stays hidden (a ban); an id nobody ever had is 2007.
+	if ok, err := s.d.Store.Visible(ctx, me, other); err != nil {
+		return err
+	} else if !ok {
+		if _, err := s.d.Store.User(ctx, other); errors.Is(err, store.ErrNotFound) {
+			return ErrNotMatched
+		} else if err != nil {
+			return err
+		}
+		return fmt.Errorf("%w: %d", profile.ErrUserNotFound, other)
+	}
 	err := s.d.Store.Unmatch(ctx, me, other)
 	if errors.Is(err, store.ErrNotFound) {
 		return ErrNotMatched
+	}
+	if err == nil {
+		s.publishUnmatch(ctx, me, other)
 	}
 	return err
 }

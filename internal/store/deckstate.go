@@ -13,19 +13,22 @@ type SuperlikeOf struct {
 }
 
 // DeckStateOf reads what viewer's decks leave out or put first: every user
-// viewer swiped or is matched with, and the existing users who superliked
-// viewer and whom viewer did not swipe. It reads the viewer's whole history
+// viewer swiped, is matched with or is blocked with (either way), and the
+// users who superliked viewer, whom viewer did not swipe and who may be in
+// a deck (not banned, deleted or hidden by reports). It reads the viewer's whole history
 // (a range of the primary key), so callers cache the result (deckstate).
 func (s *Store) DeckStateOf(ctx context.Context, viewer int64) (swiped []int64, superlikers []SuperlikeOf, err error) {
 	if err := s.db.NewRaw("SELECT swiped_id FROM swipes WHERE swiper_id = ? "+
 		"UNION SELECT user_b FROM matches WHERE user_a = ? "+
-		"UNION SELECT user_a FROM matches WHERE user_b = ?", viewer, viewer, viewer).Scan(ctx, &swiped); err != nil {
+		"UNION SELECT user_a FROM matches WHERE user_b = ? "+
+		"UNION SELECT blocked_id FROM blocks WHERE blocker_id = ? "+
+		"UNION SELECT blocker_id FROM blocks WHERE blocked_id = ?", viewer, viewer, viewer, viewer, viewer).Scan(ctx, &swiped); err != nil {
 		return nil, nil, fmt.Errorf("store: deck state of %d: %w", viewer, classify(err))
 	}
 	if err := s.db.NewRaw("SELECT sw.swiper_id, sw.created_at FROM swipes AS sw "+
 		"WHERE sw.swiped_id = ? AND sw.action = ? "+
 		"AND NOT EXISTS (SELECT 1 FROM swipes AS m WHERE m.swiper_id = ? AND m.swiped_id = sw.swiper_id) "+
-		"AND EXISTS (SELECT 1 FROM users AS u WHERE u.id = sw.swiper_id)",
+		"AND EXISTS (SELECT 1 FROM users AS u WHERE u.id = sw.swiper_id AND "+deckShownSQL("u")+")",
 		viewer, ActionSuperlike, viewer).Scan(ctx, &superlikers); err != nil {
 		return nil, nil, fmt.Errorf("store: deck state of %d: %w", viewer, classify(err))
 	}

@@ -190,6 +190,16 @@ func (s *Store) forUpdate(q *bun.SelectQuery) *bun.SelectQuery {
 	return q
 }
 
+// shareLockSQL ends a SELECT that locks the rows it reads in share mode
+// on MySQL (writers of those rows wait for the reader's commit, readers do
+// not wait for each other); SQLite transactions are IMMEDIATE already.
+func (s *Store) shareLockSQL() string {
+	if s.dialect == config.MySQL {
+		return " LOCK IN SHARE MODE"
+	}
+	return ""
+}
+
 // forUpdateSQL is forUpdate for statements written as text.
 func (s *Store) forUpdateSQL() string {
 	if s.dialect == config.MySQL {

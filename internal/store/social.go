@@ -169,6 +169,9 @@ func (s *Store) Rewind(ctx context.Context, userID int64, day string, maxRewinds
 			if _, err := tx.NewDelete().Model((*matchRow)(nil)).Where("user_a = ? AND user_b = ?", a, b).Exec(ctx); err != nil {
 				return err
 			}
+			if err := deleteConversationIn(ctx, tx, a, b); err != nil { // the match goes with its conversation
+				return err
+			}
 		}
 		out = Rewound{Swipe: sw, ScoreDelta: delta}
 		if len(left) > 0 {
@@ -201,7 +204,8 @@ func (s *Store) Superlikers(ctx context.Context, userID int64, limit int) ([]int
 	err := s.db.NewSelect().TableExpr("swipes AS s").Column("s.swiper_id").
 		Where("s.swiped_id = ? AND s.action = ?", userID, ActionSuperlike).
 		Where("NOT EXISTS (SELECT 1 FROM swipes AS m WHERE m.swiper_id = ? AND m.swiped_id = s.swiper_id)", userID).
-		Where("EXISTS (SELECT 1 FROM users AS u WHERE u.id = s.swiper_id)").
+		Where("EXISTS (SELECT 1 FROM users AS u WHERE u.id = s.swiper_id AND "+deckShownSQL("u")+")").
+		Where(notBlockedSQL(strconv.FormatInt(userID, 10), "s.swiper_id")).
 		OrderExpr("s.created_at DESC, s.id DESC").Limit(int64(limit)).Scan(ctx, &ids)
 	if err != nil {
 		return nil, fmt.Errorf("store: superlikers of %d: %w", userID, classify(err))
@@ -261,6 +265,7 @@ func (s *Store) Deck(ctx context.Context, q DeckQuery) ([]User, error) {
 		Where("NOT EXISTS (SELECT 1 FROM swipes AS s WHERE s.swiper_id = ? AND s.swiped_id = u.id)", q.Viewer).
 		Where("NOT EXISTS (SELECT 1 FROM matches AS m WHERE m.user_a = ? AND m.user_b = u.id)", q.Viewer).
 		Where("NOT EXISTS (SELECT 1 FROM matches AS m WHERE m.user_b = ? AND m.user_a = u.id)", q.Viewer).
+		Where(deckShownSQL("u")).Where(notBlockedSQL(strconv.FormatInt(q.Viewer, 10), "u.id")).
 		OrderExpr("CASE WHEN u.active_at >= ? THEN 0 WHEN u.active_at >= ? THEN 1 ELSE 2 END", q.Active1, q.Active7).
 		OrderExpr("((((u.id % 1000000007) * ? + ?) % 1000000007) * ? + ?) % 998244353", q.Shuffle[0], q.Shuffle[1], q.Shuffle[2], q.Shuffle[3]).
 		OrderExpr("u.id").
@@ -323,7 +328,7 @@ func (s *Store) Likers(ctx context.Context, userID int64, limit, offset int) ([]
 		return s.db.NewSelect().TableExpr("swipes AS s").
 			Where("s.swiped_id = ? AND s.action IN (?, ?)", userID, ActionLike, ActionSuperlike).
 			Where("NOT EXISTS (SELECT 1 FROM swipes AS m WHERE m.swiper_id = ? AND m.swiped_id = s.swiper_id)", userID).
-			Where("EXISTS (SELECT 1 FROM users AS u WHERE u.id = s.swiper_id)")
+			Where(PeerVisibleSQL(userID, "s.swiper_id"))
 	}
 	total, err := base().Count(ctx)
 	if err != nil {
@@ -343,7 +348,10 @@ func (s *Store) Likers(ctx context.Context, userID int64, limit, offset int) ([]
 // unless oldestFirst; ties by user id) and their total.
 func (s *Store) Matches(ctx context.Context, userID int64, limit, offset int, oldestFirst bool) ([]Match, int, error) {
 	var total int
-	if err := s.db.NewRaw("SELECT (SELECT COUNT(*) FROM matches WHERE user_a = ?) + (SELECT COUNT(*) FROM matches WHERE user_b = ?)",
+	// Matches with users unknown to userID (banned, blocked) are left out:
+	// a ban hides them, an unban brings them back.
+	visA, visB := PeerVisibleSQL(userID, "user_b"), PeerVisibleSQL(userID, "user_a")
+	if err := s.db.NewRaw("SELECT (SELECT COUNT(*) FROM matches WHERE user_a = ? AND "+visA+") + (SELECT COUNT(*) FROM matches WHERE user_b = ? AND "+visB+")",
 		userID, userID).Scan(ctx, &total); err != nil {
 		return nil, 0, fmt.Errorf("store: matches of %d: %w", userID, classify(err))
 	}
@@ -353,8 +361,9 @@ func (s *Store) Matches(ctx context.Context, userID int64, limit, offset int, ol
 	}
 	var ms []Match
 	err := s.db.NewRaw("SELECT other_id, matched_at FROM ("+
-		"SELECT user_b AS other_id, matched_at FROM matches WHERE user_a = ? "+
-		"UNION ALL SELECT user_a AS other_id, matched_at FROM matches WHERE user_b = ?"+
+		"SELECT user_b AS other_id, matched_at FROM matches WHERE user_a = ? AND "+visA+" "+
+		"UNION ALL SELECT user_a AS other_id, matched_at FROM matches WHERE user_b = ? AND "+visB+
+
 		") AS x ORDER BY matched_at "+dir+", other_id ASC LIMIT ? OFFSET ?", userID, userID, limit, offset).Scan(ctx, &ms)
 	if err != nil {
 		return nil, 0, fmt.Errorf("store: matches of %d: %w", userID, classify(err))
@@ -362,16 +371,22 @@ func (s *Store) Matches(ctx context.Context, userID int64, limit, offset int, ol
 	return ms, total, nil
 }
 
-// Unmatch removes the match of a and b (ErrNotFound when there is none).
-// The swipes stay.
+// Unmatch removes the match of a and b and its conversation (messages.go)
+// in one transaction (ErrNotFound when there is no match). The swipes stay.
 func (s *Store) Unmatch(ctx context.Context, a, b int64) error {
 	x, y := pair(a, b)
-	res, err := s.db.NewDelete().Model((*matchRow)(nil)).Where("user_a = ? AND user_b = ?", x, y).Exec(ctx)
+	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		res, err := tx.NewDelete().Model((*matchRow)(nil)).Where("user_a = ? AND user_b = ?", x, y).Exec(ctx)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		return deleteConversationIn(ctx, tx, x, y)
+	})
 	if err != nil {
-		return fmt.Errorf("store: unmatch: %w", classify(err))
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("store: unmatch %d/%d: %w", a, b, ErrNotFound)
+		return fmt.Errorf("store: unmatch %d/%d: %w", a, b, classify(err))
 	}
 	return nil
 }
@@ -595,8 +610,8 @@ const deckRowColumns = "u.id, u.nickname, u.avatar, u.gender, u.birthday, u.city
 // last is the last id read (0 at the end).
 func (s *Store) DeckRowsAfter(ctx context.Context, after int64, n int) (rows []DeckRow, last int64, err error) {
 	var us []DeckRow
-	if err := s.db.NewRaw("SELECT id, nickname, avatar, gender, birthday, city, cell_lat, cell_lng, active_at, photo_count FROM users "+
-		"WHERE id > ? ORDER BY id LIMIT ?", after, n).Scan(ctx, &us); err != nil {
+	if err := s.db.NewRaw("SELECT id, nickname, avatar, gender, birthday, city, cell_lat, cell_lng, active_at, photo_count FROM users AS u "+
+		"WHERE id > ? AND "+deckShownSQL("u")+" ORDER BY id LIMIT ?", after, n).Scan(ctx, &us); err != nil {
 		return nil, 0, fmt.Errorf("store: deck rows after %d: %w", after, classify(err))
 	}
 	if len(us) == 0 {
@@ -642,7 +657,7 @@ func (s *Store) DeckRowsOf(ctx context.Context, ids []int64) ([]DeckRow, error) 
 	for start := 0; start < len(ids); start += 1000 {
 		var rows []DeckRow
 		err := s.db.NewRaw("SELECT "+deckRowColumns+" FROM users AS u JOIN profiles AS p ON p.user_id = u.id "+
-			"WHERE u.id IN (?)", bun.In(ids[start:min(start+1000, len(ids))])).Scan(ctx, &rows)
+			"WHERE u.id IN (?) AND "+deckShownSQL("u"), bun.In(ids[start:min(start+1000, len(ids))])).Scan(ctx, &rows)
 		if err != nil {
 			return nil, fmt.Errorf("store: deck rows: %w", classify(err))
 		}
@@ -787,7 +802,8 @@ func (s *Store) DeckCandidates(ctx context.Context, viewer int64, ids []int64) (
 		"EXISTS (SELECT 1 FROM swipes AS s WHERE s.swiper_id = ? AND s.swiped_id = u.id) AS swiped, "+
 		"(EXISTS (SELECT 1 FROM matches AS m WHERE m.user_a = ? AND m.user_b = u.id) OR "+
 		"EXISTS (SELECT 1 FROM matches AS m WHERE m.user_b = ? AND m.user_a = u.id)) AS matched "+
-		"FROM users AS u LEFT JOIN profiles AS p ON p.user_id = u.id WHERE u.id IN (?)",
+		"FROM users AS u LEFT JOIN profiles AS p ON p.user_id = u.id WHERE u.id IN (?) AND "+deckShownSQL("u")+
+		" AND "+notBlockedSQL(strconv.FormatInt(viewer, 10), "u.id"),
 		viewer, viewer, viewer, bun.In(ids)).Scan(ctx, &rows)
 	if err != nil {
 		return nil, fmt.Errorf("store: deck candidates of %d: %w", viewer, classify(err))
@@ -811,8 +827,10 @@ func (s *Store) DeckExcluded(ctx context.Context, viewer int64, ids []int64) (ma
 	// whole history.
 	err := s.db.NewRaw("SELECT swiped_id FROM swipes"+s.byPrimaryKey()+" WHERE swiper_id = ? AND swiped_id IN (?) "+
 		"UNION ALL SELECT user_b FROM matches WHERE user_a = ? AND user_b IN (?) "+
-		"UNION ALL SELECT user_a FROM matches WHERE user_b = ? AND user_a IN (?)",
-		viewer, bun.In(ids), viewer, bun.In(ids), viewer, bun.In(ids)).Scan(ctx, &got)
+		"UNION ALL SELECT user_a FROM matches WHERE user_b = ? AND user_a IN (?) "+
+		"UNION ALL SELECT blocked_id FROM blocks WHERE blocker_id = ? AND blocked_id IN (?) "+
+		"UNION ALL SELECT blocker_id FROM blocks WHERE blocked_id = ? AND blocker_id IN (?)",
+		viewer, bun.In(ids), viewer, bun.In(ids), viewer, bun.In(ids), viewer, bun.In(ids), viewer, bun.In(ids)).Scan(ctx, &got)
 	if err != nil {
 		return nil, fmt.Errorf("store: deck exclusions of %d: %w", viewer, classify(err))
 	}
@@ -845,7 +863,8 @@ func (s *Store) CardFacts(ctx context.Context, viewer int64, ids []int64) (map[i
 		"(EXISTS (SELECT 1 FROM matches AS m WHERE m.user_a = ? AND m.user_b = u.id) OR "+
 		"EXISTS (SELECT 1 FROM matches AS m WHERE m.user_b = ? AND m.user_a = u.id)) AS matched, "+
 		"EXISTS (SELECT 1 FROM swipes AS s WHERE s.swiper_id = u.id AND s.swiped_id = ? AND s.action = ?) AS superliked_me "+
-		"FROM users AS u LEFT JOIN profiles AS p ON p.user_id = u.id WHERE u.id IN (?)",
+		"FROM users AS u LEFT JOIN profiles AS p ON p.user_id = u.id WHERE u.id IN (?) AND "+shownSQL("u")+
+		" AND "+notBlockedSQL(strconv.FormatInt(viewer, 10), "u.id"),
 		viewer, viewer, viewer, ActionSuperlike, bun.In(ids)).Scan(ctx, &rows)
 	if err != nil {
 		return nil, fmt.Errorf("store: card facts for %d: %w", viewer, classify(err))

@@ -140,6 +140,7 @@ func (s *Store) swipeBatch(ctx context.Context, tx bun.Tx, reqs []SwipeReq, out 
 	stored := map[swipePair]bool{}
 	used := map[quotaKey]int{}
 	found := make(map[quotaKey]bool, len(quotas))
+	blocked := map[swipePair]bool{}
 	for _, row := range rows {
 		switch row.Kind {
 		case lookupUser:
@@ -150,6 +151,9 @@ func (s *Store) swipeBatch(ctx context.Context, tx bun.Tx, reqs []SwipeReq, out 
 		case lookupQuota:
 			q := quotaKey{row.A, row.Day.String}
 			used[q], found[q] = int(row.B), true
+		case lookupBlock: // either way: the two are unknown to each other
+			blocked[swipePair{row.A, row.B}] = true
+			blocked[swipePair{row.B, row.A}] = true
 		}
 	}
 
@@ -175,7 +179,7 @@ func (s *Store) swipeBatch(ctx context.Context, tx bun.Tx, reqs []SwipeReq, out 
 	var missing []quotaKey
 	for i, r := range reqs {
 		q := quotaKey{r.Swipe.SwiperID, r.Day}
-		if refused[i] == nil && exists[r.Swipe.SwipedID] && IsLike(r.Swipe.Action) && limits[i] >= 0 && !found[q] {
+		if refused[i] == nil && exists[r.Swipe.SwipedID] && !blocked[swipePair{r.Swipe.SwiperID, r.Swipe.SwipedID}] && IsLike(r.Swipe.Action) && limits[i] >= 0 && !found[q] {
 			found[q] = true // once
 			missing = append(missing, q)
 		}
@@ -212,7 +216,7 @@ func (s *Store) swipeBatch(ctx context.Context, tx bun.Tx, reqs []SwipeReq, out 
 			out[i].Err = refused[i]
 			continue
 		}
-		if !exists[w.SwipedID] {
+		if !exists[w.SwipedID] || blocked[p] {
 			out[i].Err = fmt.Errorf("store: swipe %d→%d: %w", p.from, p.to, ErrNotFound)
 			continue
 		}
@@ -337,13 +341,48 @@ func (s *Store) swipeBatch(ctx context.Context, tx bun.Tx, reqs []SwipeReq, out 
 	if len(matches) == 0 {
 		return nil
 	}
-	// A match row can exist without the likes (seeded data): read them
-	// locked, so that Matched is true only for the match created now.
+	// A block of the two commits either before this batch locks their
+	// pair row (then it is read here, and the pair is not matched) or after
+	// this batch commits (then the block removes the match): a block takes
+	// the same row first (Store.Block).
 	cand := make([]swipePair, len(matches))
 	for k, i := range matches {
 		a, b := pair(reqs[i].Swipe.SwiperID, reqs[i].Swipe.SwipedID)
 		cand[k] = swipePair{a, b}
 	}
+	{
+		sorted := slices.Clone(cand)
+		slices.SortFunc(sorted, comparePairs)
+		sorted = slices.Compact(sorted)
+		buf = s.appendPairRows(buf[:0], sorted, 0)
+		if _, err := tx.ExecContext(ctx, string(buf)); err != nil {
+			return err
+		}
+		buf = appendBlockLookup(buf[:0], "blocker_id, blocked_id", sorted)
+		nowBlocked := map[swipePair]bool{}
+		if err := scanRows(ctx, tx, string(buf), func(sc func(...any) error) error {
+			var p swipePair
+			err := sc(&p.from, &p.to)
+			nowBlocked[pairOf(p)] = true
+			return err
+		}); err != nil {
+			return err
+		}
+		if len(nowBlocked) > 0 {
+			kept, keptCand := matches[:0], cand[:0]
+			for k, i := range matches {
+				if !nowBlocked[cand[k]] {
+					kept, keptCand = append(kept, i), append(keptCand, cand[k])
+				}
+			}
+			matches, cand = kept, keptCand
+			if len(matches) == 0 {
+				return nil
+			}
+		}
+	}
+	// A match row can exist without the likes (seeded data): read them
+	// locked, so that Matched is true only for the match created now.
 	sorted := slices.Clone(cand)
 	slices.SortFunc(sorted, comparePairs)
 	buf = s.appendPairLookup(buf[:0], "user_a, user_b", "matches", "user_a", "user_b", sorted)
@@ -397,13 +436,18 @@ func (s *Store) appendLikePairs(buf []byte, backs []swipePair) []byte {
 		keys = append(keys, swipePair{a, c})
 	}
 	slices.SortFunc(keys, comparePairs)
-	keys = slices.Compact(keys)
+	return s.appendPairRows(buf, slices.Compact(keys), 1)
+}
+
+// appendPairRows appends the upsert of the like_pairs rows keys (sorted,
+// user_a < user_b), adding likes to each.
+func (s *Store) appendPairRows(buf []byte, keys []swipePair, likes int64) []byte {
 	buf = append(buf, "INSERT INTO like_pairs (user_a, user_b, likes) VALUES "...)
 	for i, k := range keys {
 		if i > 0 {
 			buf = append(buf, ',')
 		}
-		buf = append(appendInts(append(buf, '('), k.from, k.to, 1), ')')
+		buf = append(appendInts(append(buf, '('), k.from, k.to, likes), ')')
 	}
 	return append(buf, s.upsertAdd([]string{"user_a", "user_b"}, "likes")...)
 }
@@ -437,6 +481,7 @@ const (
 	lookupUser = iota
 	lookupSwipe
 	lookupQuota
+	lookupBlock
 )
 
 // appendBatchLookup appends the first statement of a batch: a UNION ALL
@@ -454,6 +499,12 @@ func (s *Store) appendBatchLookup(buf []byte, ids []int64, pairs []swipePair, qu
 	buf = append(buf, "SELECT 0 AS k, id AS a, vip_level AS b, NULL AS day, vip_expires_at AS at FROM users"...)
 	buf = append(append(buf, s.byPrimaryKey()...), " WHERE id IN ("...)
 	buf = append(appendInts(buf, ids...), ')')
+	// Banned or deleted users are unknown. The rows are read in share mode:
+	// a ban or an account deletion (which write them) waits for this
+	// batch's commit, and a batch after it reads the change, so no swipe
+	// commits after a deletion has removed the user's swipes.
+	buf = append(buf, " AND banned_at IS NULL AND deleted_at IS NULL"...)
+	buf = append(buf, s.shareLockSQL()...)
 	buf = append(buf, closed...)
 	buf = append(append(buf, " UNION ALL "...), open...)
 	buf = s.appendPairLookup(buf, "1, swiper_id, swiped_id, NULL, NULL", "swipes", "swiper_id", "swiped_id", pairs)
@@ -463,7 +514,31 @@ func (s *Store) appendBatchLookup(buf []byte, ids []int64, pairs []swipePair, qu
 		buf = s.appendQuotaLookupCols(buf, "2, user_id, likes, day, NULL", quotas)
 		buf = append(buf, closed...)
 	}
-	return buf
+	buf = append(append(buf, " UNION ALL "...), open...)
+	buf = appendBlockLookup(buf, "3, blocker_id, blocked_id, NULL, NULL", pairs)
+	return append(buf, closed...)
+}
+
+// appendBlockLookup appends a plain SELECT of cols from the blocks among
+// the users of ps (both users of each pair; a superset of the pairs'
+// blocks, either way: the caller looks up its pairs), by ranges of the
+// primary key: a user has few blocks.
+func appendBlockLookup(buf []byte, cols string, ps []swipePair) []byte {
+	ids := make([]int64, 0, 2*len(ps))
+	for _, p := range ps {
+		ids = append(ids, p.from, p.to)
+	}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	buf = append(append(append(buf, "SELECT "...), cols...), " FROM blocks WHERE blocker_id IN ("...)
+	buf = append(appendInts(buf, ids...), ") AND blocked_id IN ("...)
+	return append(appendInts(buf, ids...), ')')
+}
+
+// pairOf orders a pair as matches and like_pairs store it (a < b).
+func pairOf(p swipePair) swipePair {
+	a, b := pair(p.from, p.to)
+	return swipePair{a, b}
 }
 
 // appendQuotaUpsert appends an upsert that adds add[q] likes to the quota

@@ -26,6 +26,8 @@ type User struct {
 	VIPExpiresAt *time.Time `bun:"vip_expires_at"`
 	CreatedAt    time.Time  `bun:"created_at"`
 	ActiveAt     time.Time  `bun:"active_at"`
+	BannedAt     *time.Time `bun:"banned_at"`  // suspended by an operator: unknown to everyone
+	DeletedAt    *time.Time `bun:"deleted_at"` // the account was deleted: the row is a tombstone
 }
 
 // Profile is a row of profiles (dating preferences).
