@@ -7,7 +7,7 @@ export CGO_ENABLED ?= 1
 SWIPER_TEST_MYSQL_URL ?= mysql://swiper:swiper@127.0.0.1:3306/test
 SWIPER_TEST_REDIS_URL ?= redis://127.0.0.1:6379/14
 
-.PHONY: run build test services lint test-galera test-embedded test-production test-cluster test-web test-topology bench bench-1m bench-topology fuzz
+.PHONY: run build test services lint test-galera test-embedded test-production test-cluster test-web test-topology bench bench-1m bench-topology bench-chat fuzz
 
 run:
 	$(GO) run ./cmd/swiper serve
@@ -43,7 +43,7 @@ test-production:
 ## The Redis-facing packages and the black-box HTTP suite (production path)
 ## on a private Redis Cluster: 3 masters + 3 replicas on loopback
 ## (scripts/redis-cluster.sh), stopped again even when a test fails.
-CLUSTER_PKGS := ./internal/kv/... ./internal/otp/... ./internal/deckstate/... ./internal/cache/... ./internal/tasks/... ./internal/rank/... ./internal/apptest/...
+CLUSTER_PKGS := ./internal/kv/... ./internal/otp/... ./internal/deckstate/... ./internal/cache/... ./internal/tasks/... ./internal/rank/... ./internal/events/... ./internal/apptest/...
 test-cluster:
 	@dir=$$(mktemp -d /tmp/swiper-redis-cluster.XXXXXX) && \
 	trap 'bash scripts/redis-cluster.sh stop "'"$$dir"'"' EXIT && \
@@ -69,6 +69,15 @@ test-topology:
 ## knobs: SWIPER_BENCH_USERS, _SWIPES, _SECONDS, _CONNS, _TOKENS, _OUT.
 bench-topology:
 	SWIPER_TOPOLOGY=1 SWIPER_BENCH=1 $(GO) test -count=1 -timeout 60m -v -run '^TestBench$$' ./test/topology/
+
+## Chat load test (issue 12) on the same topology: 10,000 idle event sockets
+## on one replica, messages POSTed on one replica and received on the
+## other's sockets (max rate, delivery p99 at 1,000/s, lost/duplicated), a
+## conversation page of 1 vs 100,000 messages; docs/performance.md.
+## Knobs: SWIPER_BENCH_CHAT_SOCKETS, _PAIRS, _BURST, _CONNS, _RATE,
+## _PACED_SECONDS, _LONG, _PAGE_SECONDS; SWIPER_BENCH_OUT.
+bench-chat:
+	SWIPER_TOPOLOGY=1 SWIPER_BENCH_CHAT=1 $(GO) test -count=1 -timeout 30m -v -run '^TestBenchChat$$' ./test/topology/
 
 ## The web client: unit tests, committed build matches the sources, e2e in Chromium.
 test-web: build
