@@ -89,8 +89,7 @@ type Deps struct {
 	Metrics *Metrics
 	Logger  *slog.Logger
 	// Buffer is how many live events a subscriber may fall behind before
-	// it is cut off (default 64: 3 KiB per socket; a client cut off
-	// reconnects with `since` and misses nothing).
+	// it is cut off (default 256).
 	Buffer int
 }
 
@@ -103,7 +102,7 @@ func New(d Deps) *Service {
 		d.Fanout = NewLocal(d.Hub)
 	}
 	if d.Buffer <= 0 {
-		d.Buffer = 64
+		d.Buffer = 256
 	}
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
