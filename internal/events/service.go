@@ -263,11 +263,16 @@ func (st *stream) catchUp(ctx context.Context, first bool) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("events: replay for %d: %w", st.user, err)
 	}
-	if first && st.last > rep.Latest {
-		// The client claims more than the log ever numbered (e.g. the
-		// log's state was lost): nothing to replay; live events follow
-		// from the latest seq.
+	if st.last > rep.Latest {
+		// The log numbers below what the client has seen: its state was
+		// lost (a Redis restart without the last writes) and new events
+		// reuse seqs the client holds. On connecting that replays nothing
+		// (API.md: a since at or above the latest); on an open stream the
+		// client is told to reload (resync) and continues from the latest.
 		st.last = rep.Latest
+		if !first {
+			return 0, st.emit(ctx, Event{Seq: rep.Latest, Type: TypeResync})
+		}
 	}
 	if rep.Gap {
 		// The frame's seq is the latest: after reloading through the REST

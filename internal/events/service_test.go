@@ -326,3 +326,36 @@ func TestRedisFanoutCatchUpAfterReconnect(t *testing.T) {
 		t.Fatalf("frames = %v; want 1 2 3", got)
 	}
 }
+
+// When the log lost its state under an open stream (a Redis restart
+// without its last writes), new events reuse seqs the client has seen:
+// the catch-up after the fan-out reconnects tells the client to reload
+// (resync at the latest seq) instead of silently dropping them.
+func TestStreamResyncWhenTheLogLostItsState(t *testing.T) {
+	log := events.NewMemory(clock.Real{}, events.Limits{})
+	hub := events.NewHub(nil)
+	s := events.New(events.Deps{Log: log, Hub: hub})
+	c := newCollector()
+	stop := stream(t, s, 7, 0, c)
+	defer stop()
+	time.Sleep(20 * time.Millisecond)
+	publish(t, s, 7, 5)
+	c.waitN(t, 5)
+	if err := log.Forget(context.Background(), 7); err != nil {
+		t.Fatal(err)
+	}
+	publish(t, s, 7, 2) // seqs 1 and 2 again: dropped as seen by the live path
+	hub.PokeAll()       // what the fan-out does when it reconnects
+	c.waitN(t, 6)
+	c.mu.Lock()
+	last := c.evs[len(c.evs)-1]
+	c.mu.Unlock()
+	if last.Type != events.TypeResync || last.Seq != 2 {
+		t.Fatalf("last frame = %+v; want a resync at seq 2", last)
+	}
+	publish(t, s, 7, 1)
+	c.waitN(t, 7)
+	if got := c.seqs(); !slices.Equal(got, []int64{1, 2, 3, 4, 5, 2, 3}) {
+		t.Fatalf("frames = %v; want 1..5, resync at 2, then 3", got)
+	}
+}
