@@ -19,6 +19,7 @@ import (
 	"github.com/swiper-social/swiper/internal/app"
 	"github.com/swiper-social/swiper/internal/apptest"
 	"github.com/swiper-social/swiper/internal/config"
+	"github.com/swiper-social/swiper/internal/events"
 	"github.com/swiper-social/swiper/internal/store"
 	"github.com/swiper-social/swiper/internal/testenv"
 )
@@ -520,8 +521,15 @@ func TestSafetyDeleteAccount(t *testing.T) {
 		t.Fatalf("%d media files before the deletion", media())
 	}
 
+	if len(sfHeldEvents(t, e, u.ID)) == 0 {
+		t.Fatal("no event held for the user before the deletion (the match)")
+	}
+
 	r := e.Do(apptest.Request{Method: "DELETE", Path: ctMePath, Token: u.Token})
 	soExpect(t, r, 200, 0)
+	if evs := sfHeldEvents(t, e, u.ID); len(evs) != 0 {
+		t.Fatalf("events still held for the deleted user: %v", evs)
+	}
 	if c := ctCookie(r.Header, "swiper_session"); c == nil || c.MaxAge >= 0 {
 		t.Fatalf("the session cookie is not cleared: %v", r.Header["Set-Cookie"])
 	}
@@ -779,4 +787,22 @@ func TestSafetyUnmatchEvents(t *testing.T) {
 	// A block without a match sends nothing.
 	soExpect(t, sfBlock(e, me, soNewUser(t, e).ID), 200, 0)
 	s.none(200 * time.Millisecond)
+}
+
+// sfHeldEvents are the events the server holds for user (what a socket
+// connecting with since=0 would get replayed).
+func sfHeldEvents(t *testing.T, e *apptest.Env, user int64) []events.Event {
+	t.Helper()
+	svc, ok := e.App.Events.(*events.Service)
+	if !ok {
+		t.Fatalf("App.Events is a %T", e.App.Events)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	var out []events.Event
+	_ = svc.Stream(ctx, user, 0, func(_ context.Context, ev events.Event) error {
+		out = append(out, ev)
+		return nil
+	})
+	return out
 }
