@@ -20,22 +20,27 @@ func NewHub(m *Metrics) *Hub {
 	return &Hub{metrics: m, subs: map[int64]map[*Subscription]struct{}{}}
 }
 
-// Subscription is one subscriber of a user's live events.
+// Subscription is one subscriber of a user's live events. Its queue is
+// bounded but grows only with what is waiting: an idle socket holds no
+// buffer (a preallocated channel of 256 events was 12 KiB per socket).
 type Subscription struct {
 	User   int64
 	hub    *Hub
-	ch     chan Event    // live events, bounded
+	mu     sync.Mutex
+	queue  []Event       // live events not taken yet, at most max
+	max    int           // the bound of queue
+	ready  chan struct{} // 1-buffered: queue is not empty
 	poke   chan struct{} // 1-buffered: catch up from the log (the fan-out may have lost events)
-	over   chan struct{} // closed when the buffer overflowed
+	over   chan struct{} // closed when the queue overflowed
 	once   sync.Once
 	onOver func() // called once on overflow (may be nil)
 }
 
-// Subscribe registers a subscriber of user's live events that buffers at
+// Subscribe registers a subscriber of user's live events that queues at
 // most buf of them; onOverflow (may be nil) is called, once and without
 // blocking, when it falls behind by more.
 func (h *Hub) Subscribe(user int64, buf int, onOverflow func()) *Subscription {
-	s := &Subscription{User: user, hub: h, ch: make(chan Event, max(buf, 1)),
+	s := &Subscription{User: user, hub: h, max: max(buf, 1), ready: make(chan struct{}, 1),
 		poke: make(chan struct{}, 1), over: make(chan struct{}), onOver: onOverflow}
 	h.mu.Lock()
 	m := h.subs[user]
@@ -61,9 +66,36 @@ func (s *Subscription) Close() {
 	}
 }
 
-// Events are the live events (possibly out of order or with gaps: the
-// reader catches up from the log).
-func (s *Subscription) Events() <-chan Event { return s.ch }
+// Ready signals that live events are queued: Take them.
+func (s *Subscription) Ready() <-chan struct{} { return s.ready }
+
+// Take returns the queued live events, oldest first, and empties the
+// queue (they may be out of order or have gaps: the reader catches up
+// from the log).
+func (s *Subscription) Take() []Event {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	q := s.queue
+	s.queue = nil
+	return q
+}
+
+// push queues ev; false when the queue is full.
+func (s *Subscription) push(ev Event) bool {
+	s.mu.Lock()
+	full := len(s.queue) >= s.max
+	if !full {
+		s.queue = append(s.queue, ev)
+	}
+	s.mu.Unlock()
+	if !full {
+		select {
+		case s.ready <- struct{}{}:
+		default:
+		}
+	}
+	return !full
+}
 
 // Pokes signal that live events may have been lost: catch up from the log.
 func (s *Subscription) Pokes() <-chan struct{} { return s.poke }
@@ -80,9 +112,7 @@ func (h *Hub) Deliver(ev Stored) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for s := range h.subs[ev.To] {
-		select {
-		case s.ch <- ev.Event:
-		default:
+		if !s.push(ev.Event) {
 			s.once.Do(func() {
 				close(s.over)
 				if s.onOver != nil {

@@ -199,25 +199,33 @@ func (s *Service) Stream(ctx context.Context, user, since int64, send func(conte
 			if _, err := st.catchUp(ctx, false); err != nil {
 				return st.failed(sub, err)
 			}
-		case ev := <-sub.Events():
-			switch {
-			case ev.Seq <= st.last:
-				continue // sent already (by a replay or catch-up)
-			case ev.Seq > st.last+1:
-				// Events between were lost by the fan-out or are still on
-				// their way from another replica: the log has them.
-				if _, err := st.catchUp(ctx, false); err != nil {
+		case <-sub.Ready():
+			for _, ev := range sub.Take() {
+				if err := st.live(ctx, ev); err != nil {
 					return st.failed(sub, err)
 				}
-				if ev.Seq <= st.last {
-					continue
-				}
-			}
-			if err := st.emit(ctx, ev); err != nil {
-				return st.failed(sub, err)
 			}
 		}
 	}
+}
+
+// live sends a live event unless it was sent already, catching up from
+// the log first when events before it are missing.
+func (st *stream) live(ctx context.Context, ev Event) error {
+	switch {
+	case ev.Seq <= st.last:
+		return nil // sent already (by a replay or catch-up)
+	case ev.Seq > st.last+1:
+		// Events between were lost by the fan-out or are still on their
+		// way from another replica: the log has them.
+		if _, err := st.catchUp(ctx, false); err != nil {
+			return err
+		}
+		if ev.Seq <= st.last {
+			return nil
+		}
+	}
+	return st.emit(ctx, ev)
 }
 
 // failed is the error a stream ends with: ErrSlowConsumer when the
