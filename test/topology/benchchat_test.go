@@ -29,9 +29,8 @@ import (
 // replicas behind nginx:
 //
 //  1. SWIPER_BENCH_CHAT_SOCKETS (10,000) idle event sockets of distinct
-//     users, opened straight on replica 1 (deploy/nginx.conf's 4,096
-//     worker_connections per worker could not carry them: a proxied socket
-//     takes two): the replica's RSS growth per socket;
+//     users, opened straight on replica 1 (the replica's own cost, without
+//     nginx's two connections per proxied socket): its RSS growth per socket;
 //  2. SWIPER_BENCH_CHAT_PAIRS (2,000) matched pairs: every receiver holds a
 //     socket on replica 1, every sender POSTs on replica 2. A closed loop of
 //     SWIPER_BENCH_CHAT_CONNS clients sends SWIPER_BENCH_CHAT_BURST messages
@@ -93,7 +92,7 @@ func TestBenchChat(t *testing.T) {
 	if need := uint64(nSockets + 2*nPairs + 512); lim.Cur < need {
 		t.Fatalf("RLIMIT_NOFILE hard limit %d < %d descriptors needed", lim.Max, need)
 	}
-	say("RLIMIT_NOFILE: %d (test process and replicas); nginx: worker_connections 4096 × %d workers (a proxied socket takes 2), so the sockets go straight to the replica", lim.Cur, runtime.NumCPU())
+	say("RLIMIT_NOFILE: %d (test process and replicas); the idle sockets go straight to replica 1 (%d CPUs), to measure the replica alone", lim.Cur, runtime.NumCPU())
 
 	// Users: the idle socket holders, the pairs, and two pairs for pages.
 	users := nSockets + 2*nPairs + 4
