@@ -43,7 +43,7 @@ test-production:
 ## The Redis-facing packages and the black-box HTTP suite (production path)
 ## on a private Redis Cluster: 3 masters + 3 replicas on loopback
 ## (scripts/redis-cluster.sh), stopped again even when a test fails.
-CLUSTER_PKGS := ./internal/kv/... ./internal/otp/... ./internal/deckstate/... ./internal/cache/... ./internal/tasks/... ./internal/rank/... ./internal/events/... ./internal/apptest/...
+CLUSTER_PKGS := ./internal/adapters/kv/... ./internal/adapters/otp/... ./internal/adapters/deckstate/... ./internal/adapters/cache/... ./internal/adapters/tasks/... ./internal/adapters/rank/... ./internal/domain/events/... ./internal/testkit/apptest/...
 test-cluster:
 	@dir=$$(mktemp -d /tmp/swiper-redis-cluster.XXXXXX) && \
 	trap 'bash scripts/redis-cluster.sh stop "'"$$dir"'"' EXIT && \
@@ -85,9 +85,9 @@ test-web: build
 	cd web && SWIPER_BIN=$(CURDIR)/bin/swiper npm run e2e
 
 fuzz:
-	$(GO) test ./internal/phone -run '^$$' -fuzz FuzzParse -fuzztime 30s
-	$(GO) test ./internal/input -run '^$$' -fuzz FuzzObject -fuzztime 30s
-	$(GO) test ./internal/media -run '^$$' -fuzz FuzzProcess -fuzztime 30s
+	$(GO) test ./internal/domain/phone -run '^$$' -fuzz FuzzParse -fuzztime 30s
+	$(GO) test ./internal/domain/input -run '^$$' -fuzz FuzzObject -fuzztime 30s
+	$(GO) test ./internal/domain/media -run '^$$' -fuzz FuzzProcess -fuzztime 30s
 
 bench:
 	bash scripts/bench.sh

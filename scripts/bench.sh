@@ -50,7 +50,7 @@ run_mode() {
   echo "server RSS after load: $(grep VmRSS /proc/$pid/status | awk '{print $2/1024 " MiB"}'), peak $(grep VmHWM /proc/$pid/status | awk '{print $2/1024 " MiB"}')"
   kill -TERM $pid; wait $pid 2>/dev/null || true
   echo "== $mode: login (code verify), go test -bench BenchmarkLogin (32 parallel clients over loopback HTTP)"
-  env "${bench_env[@]}" go test -run '^$' -bench 'BenchmarkLogin$' -benchtime 20000x -cpu 2 ./internal/apptest/ | grep -E 'Benchmark|ok|FAIL'
+  env "${bench_env[@]}" go test -run '^$' -bench 'BenchmarkLogin$' -benchtime 20000x -cpu 2 ./internal/testkit/apptest/ | grep -E 'Benchmark|ok|FAIL'
 }
 
 if [ "$MODE" = embedded ] || [ "$MODE" = both ]; then run_mode embedded; fi

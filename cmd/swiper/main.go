@@ -18,13 +18,13 @@ import (
 
 	"github.com/qiniu/go-sdk/v7/storagev2/uplog"
 
-	"github.com/swiper-social/swiper/internal/app"
-	"github.com/swiper-social/swiper/internal/config"
-	"github.com/swiper-social/swiper/internal/logging"
-	"github.com/swiper-social/swiper/internal/phone"
-	"github.com/swiper-social/swiper/internal/seed"
-	"github.com/swiper-social/swiper/internal/store"
-	"github.com/swiper-social/swiper/internal/vip"
+	"github.com/swiper-social/swiper/internal/adapters/store"
+	"github.com/swiper-social/swiper/internal/domain/phone"
+	"github.com/swiper-social/swiper/internal/domain/vip"
+	"github.com/swiper-social/swiper/internal/platform/app"
+	"github.com/swiper-social/swiper/internal/platform/config"
+	"github.com/swiper-social/swiper/internal/platform/logging"
+	"github.com/swiper-social/swiper/internal/platform/seed"
 	"github.com/swiper-social/swiper/web"
 )
 

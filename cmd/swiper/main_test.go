@@ -16,9 +16,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/swiper-social/swiper/internal/phone"
-	"github.com/swiper-social/swiper/internal/store"
-	"github.com/swiper-social/swiper/internal/testenv"
+	"github.com/swiper-social/swiper/internal/adapters/store"
+	"github.com/swiper-social/swiper/internal/domain/phone"
+	"github.com/swiper-social/swiper/internal/testkit/testenv"
 )
 
 // testEnv returns a getenv for a fresh database on the path under test.

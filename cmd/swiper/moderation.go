@@ -11,9 +11,9 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/swiper-social/swiper/internal/app"
-	"github.com/swiper-social/swiper/internal/phone"
-	"github.com/swiper-social/swiper/internal/safety"
+	"github.com/swiper-social/swiper/internal/domain/phone"
+	"github.com/swiper-social/swiper/internal/domain/safety"
+	"github.com/swiper-social/swiper/internal/platform/app"
 )
 
 // Moderation commands (API.md §3 "Safety and the account"): `reports list`,

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/swiper-social/swiper/internal/store"
+	"github.com/swiper-social/swiper/internal/adapters/store"
 )
 
 // modUsers registers n users through the store (after `swiper migrate`)

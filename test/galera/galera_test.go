@@ -15,13 +15,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/swiper-social/swiper/internal/app"
-	"github.com/swiper-social/swiper/internal/apptest"
-	"github.com/swiper-social/swiper/internal/clock"
-	"github.com/swiper-social/swiper/internal/config"
-	"github.com/swiper-social/swiper/internal/seed"
-	"github.com/swiper-social/swiper/internal/testenv"
-	"github.com/swiper-social/swiper/internal/testenv/galera"
+	"github.com/swiper-social/swiper/internal/platform/app"
+	"github.com/swiper-social/swiper/internal/platform/clock"
+	"github.com/swiper-social/swiper/internal/platform/config"
+	"github.com/swiper-social/swiper/internal/platform/seed"
+	"github.com/swiper-social/swiper/internal/testkit/apptest"
+	"github.com/swiper-social/swiper/internal/testkit/testenv"
+	"github.com/swiper-social/swiper/internal/testkit/testenv/galera"
 )
 
 // replicas starts one Swiper per Galera node, sharing one Redis namespace

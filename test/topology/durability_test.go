@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/swiper-social/swiper/internal/blob/qiniufake"
+	"github.com/swiper-social/swiper/internal/adapters/blob/qiniufake"
 )
 
 // Redis started from deploy/redis.conf (AOF, appendfsync everysec) is

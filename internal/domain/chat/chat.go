@@ -1,0 +1,417 @@
+// Package chat holds the conversations of matched users (API.md §3
+// Conversations): sending (idempotent by client_id, rate limited over a
+// rolling window), reading pages of messages, read marks and the list of
+// conversations, and the message and read events they publish.
+package chat
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/swiper-social/swiper/internal/adapters/ratelimit"
+	"github.com/swiper-social/swiper/internal/adapters/store"
+	"github.com/swiper-social/swiper/internal/domain/events"
+	"github.com/swiper-social/swiper/internal/domain/input"
+	"github.com/swiper-social/swiper/internal/domain/profile"
+	"github.com/swiper-social/swiper/internal/platform/backend"
+	"github.com/swiper-social/swiper/internal/platform/clock"
+)
+
+// Errors of the service; the HTTP layer maps them to API codes (unknown
+// users are profile.ErrUserNotFound, 1003; the rate limit is
+// *ratelimit.Error, 2008).
+var (
+	ErrSelf       = errors.New("chat: you cannot message yourself") // 2001
+	ErrNotMatched = errors.New("chat: not matched with this user")  // 2007
+)
+
+// Limits of the API.
+const (
+	MaxTextChars     = 1000
+	MaxClientIDChars = 64
+	MessagesPerSpan  = 20               // messages per sender …
+	Span             = 10 * time.Second // … in any rolling span this long
+)
+
+// DefaultLimit is the send limit of API.md: 20 messages per sender per
+// 10 s, a rolling window over all their conversations.
+func DefaultLimit() ratelimit.Rule {
+	return ratelimit.Rule{Name: "messages", Max: MessagesPerSpan, Per: Span}
+}
+
+// Store is what the service needs of the database (store.Store).
+type Store interface {
+	// Visible is the "unknown to me" check (1003) shared by every module.
+	Visible(ctx context.Context, viewer, other int64) (bool, error)
+	Conversation(ctx context.Context, me, other int64) (store.ConvState, error)
+	MessageByClientID(ctx context.Context, sender, to int64, clientID string) (store.Message, error)
+	SendMessage(ctx context.Context, m store.NewMessage) (store.Sent, error)
+	Messages(ctx context.Context, me, other, before int64, limit int) ([]store.Message, bool, store.ConvState, error)
+	MessagesByID(ctx context.Context, ids []int64) (map[int64]store.Message, error)
+	MarkRead(ctx context.Context, reader, other, upTo int64) (store.ReadOutcome, error)
+	Conversations(ctx context.Context, me int64, limit, offset int) ([]store.ConvState, int, error)
+}
+
+// Cards builds the Cards of users as a viewer sees them (profile.Service).
+type Cards interface {
+	Cards(ctx context.Context, viewer *store.User, ids []int64) (map[int64]profile.Card, error)
+}
+
+// Publisher announces events to users' streams (events.Service).
+type Publisher interface {
+	Publish(ctx context.Context, evs ...events.Outgoing) error
+}
+
+// Limiter counts sends in a rolling window (ratelimit.Rolling).
+type Limiter interface {
+	Take(ctx context.Context, r ratelimit.Rule, subject, member string) (ratelimit.Taken, error)
+}
+
+// Deps are the collaborators of Service.
+type Deps struct {
+	Store   Store
+	Cards   Cards
+	User    func(ctx context.Context, id int64) (store.User, error) // the viewer of the Cards (through the user cache)
+	Events  Publisher
+	Limiter Limiter
+	Limit   ratelimit.Rule // DefaultLimit()
+	Clock   clock.Clock
+	Log     *slog.Logger
+}
+
+// Service is the chat module.
+type Service struct{ d Deps }
+
+// New returns a Service.
+func New(d Deps) *Service { return &Service{d: d} }
+
+// Time is a time written as RFC 3339 UTC with milliseconds.
+type Time time.Time
+
+// MarshalJSON writes t as "2006-01-02T15:04:05.000Z".
+func (t Time) MarshalJSON() ([]byte, error) {
+	return []byte(`"` + time.Time(t).UTC().Format("2006-01-02T15:04:05.000Z07:00") + `"`), nil
+}
+
+// UnmarshalJSON reads an RFC 3339 time.
+func (t *Time) UnmarshalJSON(b []byte) error {
+	var v time.Time
+	if err := v.UnmarshalJSON(b); err != nil {
+		return err
+	}
+	*t = Time(v)
+	return nil
+}
+
+// Message is a message of the API.
+type Message struct {
+	ID       int64  `json:"id"`
+	From     int64  `json:"from"`
+	Text     string `json:"text"`
+	ClientID string `json:"client_id"`
+	SentAt   Time   `json:"sent_at"`
+	Read     bool   `json:"read"` // the recipient has read it
+}
+
+// Conversation is a conversation as one of its users sees it.
+type Conversation struct {
+	User        profile.Card `json:"user"`
+	MatchedAt   time.Time    `json:"matched_at"`
+	LastMessage *Message     `json:"last_message"`
+	Unread      int          `json:"unread"`
+}
+
+// ConversationsPage is one page of my conversations.
+type ConversationsPage struct {
+	Total         int            `json:"total"`
+	Conversations []Conversation `json:"conversations"`
+}
+
+// MessagesPage is one page of a conversation, newest first.
+type MessagesPage struct {
+	Messages []Message `json:"messages"`
+	HasMore  bool      `json:"has_more"`
+}
+
+// MessageEvent is the data of a message event: UserID is the other user
+// of the conversation, as the recipient of the event sees it.
+type MessageEvent struct {
+	UserID  int64   `json:"user_id"`
+	Message Message `json:"message"`
+}
+
+// ReadEvent is the data of a read event, sent to the other user.
+type ReadEvent struct {
+	UserID int64 `json:"user_id"` // the reader
+	UpTo   int64 `json:"up_to"`
+}
+
+// CleanText applies the text rule: trimmed of surrounding white space,
+// 1-1000 Unicode characters, no control characters but newline. It returns
+// the text to store, or why it is invalid.
+func CleanText(s string) (string, string) {
+	for _, r := range s {
+		if unicode.IsControl(r) && r != '\n' {
+			return "", "must not contain control characters other than newline"
+		}
+	}
+	t := strings.TrimSpace(s)
+	if n := utf8.RuneCountInString(t); n < 1 || n > MaxTextChars {
+		return "", fmt.Sprintf("must be 1 to %d characters after trimming", MaxTextChars)
+	}
+	return t, ""
+}
+
+// CheckClientID applies the client_id rule (1-64 of A-Z a-z 0-9 _ -): ""
+// when valid, else why not.
+func CheckClientID(s string) string {
+	if len(s) < 1 || len(s) > MaxClientIDChars {
+		return fmt.Sprintf("must be 1 to %d characters of A-Z a-z 0-9 _ -", MaxClientIDChars)
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-') {
+			return fmt.Sprintf("must be 1 to %d characters of A-Z a-z 0-9 _ -", MaxClientIDChars)
+		}
+	}
+	return ""
+}
+
+// ReadTo reports whether message m of the conversation is read by its
+// recipient, given the two read marks of the conversation as me sees it.
+func ReadTo(m store.Message, me int64, st store.ConvState) bool {
+	if m.SenderID == me {
+		return st.OtherRead >= m.ID
+	}
+	return st.MyRead >= m.ID
+}
+
+// MessageOf is the API Message of a stored one.
+func MessageOf(m store.Message, read bool) Message {
+	return Message{ID: m.ID, From: m.SenderID, Text: m.Text, ClientID: m.ClientID, SentAt: Time(m.SentAt.UTC()), Read: read}
+}
+
+// ShouldPublishRead reports whether a read answers with a read event: when
+// the mark moved to upTo, or already stood there (a retry of a read whose
+// event was not published; the event's key makes it count once).
+func ShouldPublishRead(out store.ReadOutcome, upTo int64) bool {
+	return out.InConversation && (out.Moved || out.Mark == upTo)
+}
+
+// peer checks that other is someone me can talk to at all: not me (2001)
+// and known to me (1003).
+func (s *Service) peer(ctx context.Context, me, other int64) error {
+	if me == other {
+		return ErrSelf
+	}
+	ok, err := s.d.Store.Visible(ctx, me, other)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("%w: %d", profile.ErrUserNotFound, other)
+	}
+	return nil
+}
+
+// conversation reads the state of the conversation of me with other
+// (ErrNotMatched when there is none).
+func (s *Service) conversation(ctx context.Context, me, other int64) (store.ConvState, error) {
+	st, err := s.d.Store.Conversation(ctx, me, other)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.ConvState{}, ErrNotMatched
+	}
+	return st, err
+}
+
+// Send sends text from me to other (API.md §3 Conversations): the same
+// clientID again answers the first message and creates nothing; a new
+// message counts toward the rolling send limit. Both users get a message
+// event; when it cannot be published the send fails (503) with the
+// message stored, and its retry publishes it.
+func (s *Service) Send(ctx context.Context, me, other int64, text, clientID string) (Message, error) {
+	var errs input.Errors
+	text, why := CleanText(text)
+	if why != "" {
+		errs.Invalid("text", why)
+	}
+	if why := CheckClientID(clientID); why != "" {
+		errs.Invalid("client_id", why)
+	}
+	if err := errs.Err("invalid message"); err != nil {
+		return Message{}, err
+	}
+	if err := s.peer(ctx, me, other); err != nil {
+		return Message{}, err
+	}
+	st, err := s.conversation(ctx, me, other)
+	if err != nil {
+		return Message{}, err
+	}
+	// A retry answers the first message (and publishes it again: its key
+	// makes the event count once). The unique key, not this read, is what
+	// keeps a retry from storing a second message.
+	switch first, err := s.d.Store.MessageByClientID(ctx, me, other, clientID); {
+	case err == nil:
+		m := MessageOf(first, ReadTo(first, me, st))
+		return m, s.publishMessage(ctx, me, other, m)
+	case !errors.Is(err, store.ErrNotFound):
+		return Message{}, err
+	}
+	// The entry is named by the conversation and client_id, so concurrent
+	// retries of one send count once.
+	taken, err := s.d.Limiter.Take(ctx, s.d.Limit, strconv.FormatInt(me, 10), strconv.FormatInt(other, 10)+":"+clientID)
+	if err != nil {
+		return Message{}, err
+	}
+	sent, err := s.d.Store.SendMessage(ctx, store.NewMessage{From: me, To: other, ClientID: clientID, Text: text,
+		SentAt: s.d.Clock.Now().UTC().Truncate(time.Millisecond)})
+	switch {
+	case errors.Is(err, store.ErrNotFound): // unmatched meanwhile: refused, so not counted
+		s.release(ctx, me, taken)
+		return Message{}, ErrNotMatched
+	case err != nil:
+		// A failed send consumes nothing: the entry is given back once the
+		// message is known not to be stored (a lost commit answer may have
+		// stored it; while that is unknown, the retry reuses the entry).
+		if _, lerr := s.d.Store.MessageByClientID(context.WithoutCancel(ctx), me, other, clientID); errors.Is(lerr, store.ErrNotFound) {
+			s.release(ctx, me, taken)
+		}
+		return Message{}, err
+	}
+	m := MessageOf(sent.Message, sent.Read)
+	return m, s.publishMessage(ctx, me, other, m)
+}
+
+// release gives back a send's entry of the rolling limit (a refused send
+// does not count); a failure is logged: the entry then expires with its
+// window.
+func (s *Service) release(ctx context.Context, me int64, taken ratelimit.Taken) {
+	if err := taken.Release(context.WithoutCancel(ctx)); err != nil {
+		s.d.Log.WarnContext(ctx, "message limit entry not released", "user_id", me, "err", err)
+	}
+}
+
+// publishMessage publishes m to both users of the conversation (the
+// sender's other devices too), keyed by its id.
+func (s *Service) publishMessage(ctx context.Context, me, other int64, m Message) error {
+	key := "msg:" + strconv.FormatInt(m.ID, 10)
+	err := s.d.Events.Publish(ctx,
+		events.Outgoing{To: other, Type: events.TypeMessage, Data: MessageEvent{UserID: me, Message: m}, Key: key},
+		events.Outgoing{To: me, Type: events.TypeMessage, Data: MessageEvent{UserID: other, Message: m}, Key: key})
+	if err != nil {
+		return fmt.Errorf("chat: publish message %d: %w", m.ID, backend.Unavailable(err))
+	}
+	return nil
+}
+
+// Messages returns a page of the conversation of me with other, newest
+// first, only ids below before when before > 0.
+func (s *Service) Messages(ctx context.Context, me, other, before int64, limit int) (MessagesPage, error) {
+	if err := s.peer(ctx, me, other); err != nil {
+		return MessagesPage{}, err
+	}
+	ms, more, st, err := s.d.Store.Messages(ctx, me, other, before, limit)
+	if errors.Is(err, store.ErrNotFound) {
+		return MessagesPage{}, ErrNotMatched
+	}
+	if err != nil {
+		return MessagesPage{}, err
+	}
+	out := MessagesPage{Messages: make([]Message, len(ms)), HasMore: more}
+	for i, m := range ms {
+		out.Messages[i] = MessageOf(m, ReadTo(m, me, st))
+	}
+	return out, nil
+}
+
+// Read marks every message to me with id <= upTo in the conversation with
+// other as read (upTo must be the id of one of its messages: 1001); the
+// mark never moves back. The other user gets a read event when it moved.
+func (s *Service) Read(ctx context.Context, me, other, upTo int64) error {
+	if err := s.peer(ctx, me, other); err != nil {
+		return err
+	}
+	out, err := s.d.Store.MarkRead(ctx, me, other, upTo)
+	if errors.Is(err, store.ErrNotFound) {
+		return ErrNotMatched
+	}
+	if err != nil {
+		return err
+	}
+	if !out.InConversation {
+		return input.Invalid("up_to", "is not the id of a message of this conversation")
+	}
+	if !ShouldPublishRead(out, upTo) {
+		return nil
+	}
+	if err := s.d.Events.Publish(ctx, events.Outgoing{To: other, Type: events.TypeRead,
+		Data: ReadEvent{UserID: me, UpTo: upTo}, Key: "read:" + strconv.FormatInt(me, 10) + ":" + strconv.FormatInt(upTo, 10)}); err != nil {
+		return fmt.Errorf("chat: publish read of %d: %w", me, backend.Unavailable(err))
+	}
+	return nil
+}
+
+// Conversations lists my conversations, latest activity first.
+func (s *Service) Conversations(ctx context.Context, me int64, limit int, page int64) (ConversationsPage, error) {
+	viewer, err := s.d.User(ctx, me)
+	if errors.Is(err, store.ErrNotFound) {
+		return ConversationsPage{}, fmt.Errorf("%w: %d", profile.ErrUserNotFound, me)
+	}
+	if err != nil {
+		return ConversationsPage{}, err
+	}
+	cs, total, err := s.d.Store.Conversations(ctx, me, limit, offset(limit, page))
+	if err != nil {
+		return ConversationsPage{}, err
+	}
+	ids := make([]int64, len(cs))
+	var lastIDs []int64
+	for i, c := range cs {
+		ids[i] = c.OtherID
+		if c.LastMessageID > 0 {
+			lastIDs = append(lastIDs, c.LastMessageID)
+		}
+	}
+	cards, err := s.d.Cards.Cards(ctx, &viewer, ids)
+	if err != nil {
+		return ConversationsPage{}, err
+	}
+	last, err := s.d.Store.MessagesByID(ctx, lastIDs)
+	if err != nil {
+		return ConversationsPage{}, err
+	}
+	out := ConversationsPage{Total: total, Conversations: make([]Conversation, 0, len(cs))}
+	for _, c := range cs {
+		card, ok := cards[c.OtherID]
+		if !ok {
+			continue // gone since
+		}
+		conv := Conversation{User: card, MatchedAt: c.MatchedAt.UTC(), Unread: c.Unread}
+		if m, ok := last[c.LastMessageID]; ok {
+			lm := MessageOf(m, ReadTo(m, me, c))
+			conv.LastMessage = &lm
+		}
+		out.Conversations = append(out.Conversations, conv)
+	}
+	return out, nil
+}
+
+// offset is the row offset of a page, capped far beyond any real total.
+func offset(limit int, page int64) int {
+	const maxOffset = 1 << 30
+	if page < 1 {
+		page = 1
+	}
+	if page-1 > int64(maxOffset/limit) {
+		return maxOffset
+	}
+	return int(page-1) * limit
+}

@@ -1,0 +1,587 @@
+// Package profile holds the user module: registration defaults, the owner's
+// account and dating preferences, avatar and photo album, and the Card other
+// users see.
+package profile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/swiper-social/swiper/internal/adapters/blob"
+	"github.com/swiper-social/swiper/internal/adapters/cache"
+	"github.com/swiper-social/swiper/internal/adapters/kv"
+	"github.com/swiper-social/swiper/internal/adapters/ratelimit"
+	"github.com/swiper-social/swiper/internal/adapters/store"
+	"github.com/swiper-social/swiper/internal/adapters/tasks"
+	"github.com/swiper-social/swiper/internal/domain/input"
+	"github.com/swiper-social/swiper/internal/domain/media"
+	"github.com/swiper-social/swiper/internal/domain/phone"
+	"github.com/swiper-social/swiper/internal/domain/vip"
+	"github.com/swiper-social/swiper/internal/platform/clock"
+)
+
+// Errors of the service.
+var (
+	ErrUserNotFound  = errors.New("profile: user not found")      // 1003
+	ErrPhotoNotFound = errors.New("profile: photo not found")     // 4000
+	ErrAlbumFull     = errors.New("profile: photo album is full") // 1012, as an *AlbumFullError
+)
+
+// PermissionError is returned when the caller's VIP level lacks Permission (3001).
+type PermissionError struct{ Permission string }
+
+func (e *PermissionError) Error() string { return "profile: needs VIP permission " + e.Permission }
+
+// QuotaCounter tells how many likes and rewinds a user used today; the
+// social module provides it.
+type QuotaCounter interface {
+	UsedToday(ctx context.Context, userID int64, now time.Time) (likes, rewinds int, err error)
+}
+
+// Deps are the collaborators of Service.
+type Deps struct {
+	Store          *store.Store
+	Users          *cache.Cache[Record]
+	Profiles       *cache.Cache[store.Profile]
+	Local          LocalStorage // always: files served at /media/
+	Remote         blob.Storage // nil unless SWIPER_STORAGE=qiniu
+	Queue          tasks.Queue
+	Clock          clock.Clock
+	TZ             *time.Location
+	Media          *media.Processor // uploaded images; nil = one with media.DefaultLimits
+	FreeDailyLikes int
+	Quotas         QuotaCounter // nil until the social module exists: nothing used
+	Log            *slog.Logger
+	// Changed, when set, is told after a user's or profile's change
+	// committed (the deck index of every replica catches up on it).
+	Changed func(ctx context.Context) error
+	// Limiter counts the "too many requests" limits of this module (2008);
+	// nil = no limits. The rules left zero get their defaults (New).
+	Limiter       *ratelimit.Limiter
+	LocationLimit ratelimit.Rule // changes of location per user (PATCH /users/me)
+	ViewLimit     ratelimit.Rule // Cards viewed per viewer (GET /users/{id})
+	UploadLimit   ratelimit.Rule // uploads per user, avatar and photos together (uploads.go)
+}
+
+// Service is the user module.
+type Service struct {
+	d      Deps
+	phones *cache.Recent[string, int64] // phone → user id, as read from the database (login.go)
+}
+
+// New returns a Service.
+func New(d Deps) *Service {
+	// The defaults of API.md §3.
+	if d.LocationLimit == (ratelimit.Rule{}) {
+		d.LocationLimit = ratelimit.Rule{Name: "location", Max: 10, Per: time.Hour}
+	}
+	if d.ViewLimit == (ratelimit.Rule{}) {
+		d.ViewLimit = ratelimit.Rule{Name: "profile_views", Max: 300, Per: 10 * time.Minute}
+	}
+	if d.UploadLimit == (ratelimit.Rule{}) {
+		d.UploadLimit = ratelimit.Rule{Name: "uploads", Max: 20, Per: time.Hour}
+	}
+	if d.Media == nil {
+		d.Media = media.NewProcessor(media.DefaultLimits())
+	}
+	return &Service{d: d, phones: cache.NewRecent[string, int64](rememberedPhones)}
+}
+
+// NewCaches builds the two caches the service reads through.
+//
+// ttl bounds how long a write made outside this process's reach (another
+// process on the embedded path, e.g. `swiper vip grant`) can stay unseen;
+// writes through the service invalidate at once.
+func NewCaches(kvs kv.Store, m *cache.Metrics, ttl time.Duration, log *slog.Logger) (*cache.Cache[Record], *cache.Cache[store.Profile]) {
+	return cache.New[Record](kvs, m, "user", ttl, log), cache.New[store.Profile](kvs, m, "profile", ttl, log)
+}
+
+// Register finds or creates the user of an E.164 phone with the defaults of
+// API.md: nickname 用户+last 4 digits, male, 1990-01-01, 北京, and a profile
+// looking for the opposite gender in the same city, 0-50 km, 18-50 years.
+func (s *Service) Register(ctx context.Context, e164 string) (int64, bool, error) {
+	u, created, err := s.register(ctx, e164)
+	return u.ID, created, err
+}
+
+// register is Register returning the user's row, read from the database,
+// which it also remembers the phone's user id from.
+func (s *Service) register(ctx context.Context, e164 string) (store.User, bool, error) {
+	now := s.d.Clock.Now()
+	// Most logins are of registered users: one indexed read, no write (the
+	// activity stamp is batched by the HTTP layer's activity tracker).
+	if got, err := s.d.Store.UserByPhone(ctx, e164); err == nil {
+		s.phones.Put(e164, got.ID)
+		return got, false, nil
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return store.User{}, false, err
+	}
+	u := store.User{Phone: e164, Nickname: "用户" + phone.Last4(e164), Gender: "male", Birthday: "1990-01-01",
+		City: "北京", CreatedAt: now, ActiveAt: now}
+	got, created, err := s.d.Store.Register(ctx, u, s.defaultProfile(u))
+	if err != nil {
+		return store.User{}, false, err
+	}
+	s.phones.Put(e164, got.ID)
+	return got, created, nil
+}
+
+func (s *Service) defaultProfile(u store.User) store.Profile {
+	dg := "female"
+	if u.Gender == "female" {
+		dg = "male"
+	}
+	return store.Profile{UserID: u.ID, DatingGender: dg, DatingCity: u.City, MinDistance: 0, MaxDistance: 50,
+		MinDatingAge: 18, MaxDatingAge: 50, Vibration: true, OnlyMatched: true, AutoPlay: true}
+}
+
+func (s *Service) record(ctx context.Context, id int64) (Record, error) {
+	return s.d.Users.Get(ctx, id, func(ctx context.Context) (Record, error) {
+		u, err := s.d.Store.User(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return Record{}, fmt.Errorf("%w: %d", ErrUserNotFound, id)
+		}
+		if err != nil {
+			return Record{}, err
+		}
+		ps, err := s.d.Store.Photos(ctx, id)
+		if err != nil {
+			return Record{}, err
+		}
+		return Record{User: u, Photos: ps}, nil
+	})
+}
+
+func (s *Service) storedProfile(ctx context.Context, u store.User) (store.Profile, error) {
+	return s.d.Profiles.Get(ctx, u.ID, func(ctx context.Context) (store.Profile, error) {
+		return s.d.Store.Profile(ctx, u.ID, s.defaultProfile(u))
+	})
+}
+
+func (s *Service) invalidate(ctx context.Context, id int64, profileToo bool) {
+	if s.d.Changed != nil {
+		if err := s.d.Changed(ctx); err != nil {
+			s.d.Log.ErrorContext(ctx, "deck change not reported; replicas catch up within their poll", "user_id", id, "err", err)
+		}
+	}
+	if err := s.d.Users.Invalidate(ctx, id); err != nil {
+		s.d.Log.ErrorContext(ctx, "cache invalidation failed", "user_id", id, "err", err)
+	}
+	if profileToo {
+		if err := s.d.Profiles.Invalidate(ctx, id); err != nil {
+			s.d.Log.ErrorContext(ctx, "cache invalidation failed", "user_id", id, "err", err)
+		}
+	}
+}
+
+// Me returns the owner's view of user id.
+func (s *Service) Me(ctx context.Context, id int64) (Me, error) {
+	r, err := s.record(ctx, id)
+	if err != nil {
+		return Me{}, err
+	}
+	return s.meOf(ctx, r)
+}
+
+// meOf builds the Me of a user's record; only the quota usage is read.
+func (s *Service) meOf(ctx context.Context, r Record) (Me, error) {
+	st, err := s.vipStatus(ctx, r.User)
+	if err != nil {
+		return Me{}, err
+	}
+	u := r.User
+	now := s.d.Clock.Now()
+	return Me{ID: u.ID, Phone: u.Phone, Nickname: u.Nickname, Gender: u.Gender, Birthday: u.Birthday,
+		Age: AgeOn(u.Birthday, now, s.d.TZ), City: u.City, HasLocation: u.CellLat != nil && u.CellLng != nil,
+		Avatar: u.Avatar, Photos: photosOf(r.Photos), VIP: st, CreatedAt: u.CreatedAt.UTC()}, nil
+}
+
+// VipStatus returns the VIP status of user id.
+func (s *Service) VipStatus(ctx context.Context, id int64) (VipStatus, error) {
+	r, err := s.record(ctx, id)
+	if err != nil {
+		return VipStatus{}, err
+	}
+	return s.vipStatus(ctx, r.User)
+}
+
+// RewindsPerDay is the daily rewind quota of users with the rewind permission.
+const RewindsPerDay = 3
+
+func (s *Service) vipStatus(ctx context.Context, u store.User) (VipStatus, error) {
+	now := s.d.Clock.Now()
+	level := EffectiveLevel(u, now)
+	plan := vip.PlanOf(level)
+	var likes, rewinds int
+	if s.d.Quotas != nil {
+		var err error
+		if likes, rewinds, err = s.d.Quotas.UsedToday(ctx, u.ID, now); err != nil {
+			return VipStatus{}, err
+		}
+	}
+	st := VipStatus{Level: level, Name: plan.Name, Permissions: plan.Permissions}
+	if level > 0 {
+		exp := u.VIPExpiresAt.UTC()
+		st.ExpiresAt = &exp
+	}
+	if !vip.Has(level, vip.PermUnlimitedLike) {
+		left := max(s.d.FreeDailyLikes-likes, 0)
+		st.Quotas.LikesLeftToday = &left
+	}
+	if vip.Has(level, vip.PermRewind) {
+		st.Quotas.RewindsLeftToday = max(RewindsPerDay-rewinds, 0)
+	}
+	return st, nil
+}
+
+// UpdateMe applies a PATCH body to the owner's account. Nothing is written
+// when any field is invalid.
+func (s *Service) UpdateMe(ctx context.Context, id int64, body []byte) (Me, error) {
+	m, err := input.Object(body, "nickname", "gender", "birthday", "city", "lat", "lng")
+	if err != nil {
+		return Me{}, err
+	}
+	now := s.d.Clock.Now()
+	var errs input.Errors
+	var nickname, gender, birthday, city *string
+	if raw, ok := m["nickname"]; ok {
+		if v, ok := input.String(raw); !ok {
+			errs.Invalid("nickname", "must be a string")
+		} else if t, why := input.Name(v); why != "" {
+			errs.Invalid("nickname", why)
+		} else {
+			nickname = &t
+		}
+	}
+	if raw, ok := m["gender"]; ok {
+		if v, ok := input.String(raw); !ok || (v != "male" && v != "female") {
+			errs.Invalid("gender", "must be male or female")
+		} else {
+			gender = &v
+		}
+	}
+	if raw, ok := m["birthday"]; ok {
+		v, ok := input.String(raw)
+		b, valid := input.Date(v)
+		switch {
+		case !ok || !valid:
+			errs.Invalid("birthday", "must be a date YYYY-MM-DD")
+		case AgeOn(v, now, s.d.TZ) < 18:
+			errs.Invalid("birthday", "you must be at least 18")
+		case b.Year() < 1900:
+			errs.Invalid("birthday", "must be after 1900")
+		default:
+			birthday = &v
+		}
+	}
+	if raw, ok := m["city"]; ok {
+		if v, ok := input.String(raw); !ok {
+			errs.Invalid("city", "must be a string")
+		} else if t, why := input.Name(v); why != "" {
+			errs.Invalid("city", why)
+		} else {
+			city = &t
+		}
+	}
+	setLoc, clearLoc := false, false
+	var lat, lng float64
+	rawLat, hasLat := m["lat"]
+	rawLng, hasLng := m["lng"]
+	switch {
+	case hasLat && !hasLng:
+		errs.Missing("lng")
+	case hasLng && !hasLat:
+		errs.Missing("lat")
+	case hasLat && hasLng:
+		latNull, lngNull := input.IsNull(rawLat), input.IsNull(rawLng)
+		switch {
+		case latNull && lngNull:
+			clearLoc = true
+		case latNull != lngNull:
+			errs.Invalid("lat", "lat and lng must both be numbers or both be null")
+		default:
+			var ok1, ok2 bool
+			lat, ok1 = input.Float(rawLat)
+			lng, ok2 = input.Float(rawLng)
+			if !ok1 || lat < -90 || lat > 90 {
+				errs.Invalid("lat", "must be a number from -90 to 90")
+			}
+			if !ok2 || lng < -180 || lng > 180 {
+				errs.Invalid("lng", "must be a number from -180 to 180")
+			}
+			setLoc = true
+		}
+	}
+	if err := errs.Err("invalid user"); err != nil {
+		return Me{}, err
+	}
+	if setLoc || clearLoc {
+		if err := s.allowLocationChange(ctx, id, setLoc, lat, lng); err != nil {
+			return Me{}, err
+		}
+	}
+	_, err = s.d.Store.UpdateUser(ctx, id, func(u *store.User) (store.Follow, error) {
+		var follow store.Follow
+		if nickname != nil {
+			u.Nickname = *nickname
+		}
+		if gender != nil && *gender != u.Gender {
+			u.Gender = *gender
+			// Until the owner first changes the profile, dating_gender
+			// follows gender (the store skips an edited profile).
+			follow.DatingGender = s.defaultProfile(*u).DatingGender
+		}
+		if birthday != nil {
+			u.Birthday = *birthday
+		}
+		if city != nil && *city != u.City {
+			u.City = *city
+			if !vip.Has(EffectiveLevel(*u, now), vip.PermAnyLocation) {
+				follow.DatingCity = *city
+			}
+		}
+		if setLoc {
+			la, ln := SnapCell(lat, lng)
+			u.CellLat, u.CellLng = &la, &ln
+		}
+		if clearLoc {
+			u.CellLat, u.CellLng = nil, nil
+		}
+		return follow, nil
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return Me{}, fmt.Errorf("%w: %d", ErrUserNotFound, id)
+	}
+	if err != nil {
+		return Me{}, err
+	}
+	s.invalidate(ctx, id, city != nil || gender != nil) // the profile may have followed
+	return s.Me(ctx, id)
+}
+
+// allowLocationChange counts a change of user id's location (set, else
+// clear) against the location limit (2008: the limit keeps anyone from
+// moving around to locate others by their distance). Setting the cell the
+// user is already in, or clearing no location, changes nothing and is not
+// counted.
+func (s *Service) allowLocationChange(ctx context.Context, id int64, set bool, lat, lng float64) error {
+	if s.d.Limiter == nil {
+		return nil
+	}
+	r, err := s.record(ctx, id)
+	if err != nil {
+		return err
+	}
+	u := r.User
+	has := u.CellLat != nil && u.CellLng != nil
+	if set {
+		la, ln := SnapCell(lat, lng)
+		if has && *u.CellLat == la && *u.CellLng == ln {
+			return nil
+		}
+	} else if !has {
+		return nil
+	}
+	return s.d.Limiter.Allow(ctx, s.d.LocationLimit, strconv.FormatInt(id, 10))
+}
+
+// AllowView counts one Card viewed by viewer against the profile-view limit
+// (2008; GET /users/{id}).
+func (s *Service) AllowView(ctx context.Context, viewer int64) error {
+	if s.d.Limiter == nil {
+		return nil
+	}
+	return s.d.Limiter.Allow(ctx, s.d.ViewLimit, strconv.FormatInt(viewer, 10))
+}
+
+// SnapCell maps coordinates to their ~1 km cell (1/100 degree); only the
+// cell is ever stored.
+func SnapCell(lat, lng float64) (int32, int32) {
+	return int32(math.Round(lat * 100)), int32(math.Round(lng * 100))
+}
+
+// Profile returns the owner's dating preferences.
+func (s *Service) Profile(ctx context.Context, id int64) (Profile, error) {
+	r, err := s.record(ctx, id)
+	if err != nil {
+		return Profile{}, err
+	}
+	p, err := s.storedProfile(ctx, r.User)
+	if err != nil {
+		return Profile{}, err
+	}
+	return profileOf(p), nil
+}
+
+// UpdateProfile applies a PATCH body to the dating preferences; the ranges
+// are checked on the merged result, under a row lock, and nothing is
+// written on failure.
+func (s *Service) UpdateProfile(ctx context.Context, id int64, body []byte) (Profile, error) {
+	m, err := input.Object(body, "dating_gender", "dating_city", "min_distance", "max_distance",
+		"min_dating_age", "max_dating_age", "vibration", "only_matched", "auto_play")
+	if err != nil {
+		return Profile{}, err
+	}
+	var errs input.Errors
+	ints := map[string]*int{}
+	bounds := map[string][2]int{"min_distance": {0, 500}, "max_distance": {0, 500}, "min_dating_age": {18, 100}, "max_dating_age": {18, 100}}
+	for name, b := range bounds {
+		raw, ok := m[name]
+		if !ok {
+			continue
+		}
+		if v, ok := input.Int(raw); !ok || v < b[0] || v > b[1] {
+			errs.Invalid(name, fmt.Sprintf("must be a whole number from %d to %d", b[0], b[1]))
+		} else {
+			ints[name] = &v
+		}
+	}
+	bools := map[string]*bool{}
+	for _, name := range []string{"vibration", "only_matched", "auto_play"} {
+		raw, ok := m[name]
+		if !ok {
+			continue
+		}
+		if v, ok := input.Bool(raw); !ok {
+			errs.Invalid(name, "must be true or false")
+		} else {
+			bools[name] = &v
+		}
+	}
+	var datingGender, datingCity *string
+	if raw, ok := m["dating_gender"]; ok {
+		if v, ok := input.String(raw); !ok || (v != "male" && v != "female" && v != "any") {
+			errs.Invalid("dating_gender", "must be male, female or any")
+		} else {
+			datingGender = &v
+		}
+	}
+	if raw, ok := m["dating_city"]; ok {
+		if v, ok := input.String(raw); !ok {
+			errs.Invalid("dating_city", "must be a string")
+		} else if t, why := input.Name(v); why != "" {
+			errs.Invalid("dating_city", why)
+		} else {
+			datingCity = &t
+		}
+	}
+	if err := errs.Err("invalid profile"); err != nil {
+		return Profile{}, err
+	}
+	r, err := s.record(ctx, id)
+	if err != nil {
+		return Profile{}, err
+	}
+	now := s.d.Clock.Now()
+	p, err := s.d.Store.UpdateProfile(ctx, id, s.defaultProfile(r.User), func(p *store.Profile) error {
+		if datingCity != nil && *datingCity != p.DatingCity {
+			// The VIP check uses the user as read before the transaction
+			// (through the user cache, which every VIP change drops: a grant
+			// by another process too), at the request's time; the
+			// transaction locks the profile row only.
+			if *datingCity != r.User.City && !vip.Has(EffectiveLevel(r.User, now), vip.PermAnyLocation) {
+				return &PermissionError{Permission: vip.PermAnyLocation}
+			}
+			p.DatingCity = *datingCity
+		}
+		if datingGender != nil {
+			p.DatingGender = *datingGender
+		}
+		set := func(dst *int, name string) {
+			if v := ints[name]; v != nil {
+				*dst = *v
+			}
+		}
+		set(&p.MinDistance, "min_distance")
+		set(&p.MaxDistance, "max_distance")
+		set(&p.MinDatingAge, "min_dating_age")
+		set(&p.MaxDatingAge, "max_dating_age")
+		setB := func(dst *bool, name string) {
+			if v := bools[name]; v != nil {
+				*dst = *v
+			}
+		}
+		setB(&p.Vibration, "vibration")
+		setB(&p.OnlyMatched, "only_matched")
+		setB(&p.AutoPlay, "auto_play")
+		if len(m) > 0 {
+			p.Edited = true // the owner's own choice: dating_gender stops following gender
+		}
+		var cross input.Errors
+		if p.MinDistance > p.MaxDistance {
+			cross.Invalid(pick(ints, "max_distance", "min_distance"), "must keep min_distance <= max_distance")
+		}
+		if p.MinDatingAge > p.MaxDatingAge {
+			cross.Invalid(pick(ints, "max_dating_age", "min_dating_age"), "must keep min_dating_age <= max_dating_age")
+		}
+		return cross.Err("invalid profile")
+	})
+	if err != nil {
+		return Profile{}, err
+	}
+	s.invalidate(ctx, id, true)
+	return profileOf(p), nil
+}
+
+// pick names the field the client sent (a, else b) for a cross-field error.
+func pick(sent map[string]*int, a, b string) string {
+	if sent[a] != nil {
+		return a
+	}
+	return b
+}
+
+// Card returns user id as viewer sees them (ErrUserNotFound if unknown).
+func (s *Service) Card(ctx context.Context, viewer, id int64) (Card, error) {
+	r, err := s.record(ctx, id)
+	if err != nil {
+		return Card{}, err
+	}
+	vu := &r.User // one's own Card: the owner always sees the album
+	if viewer != id {
+		vu = nil
+		v, err := s.record(ctx, viewer)
+		if err != nil && !errors.Is(err, ErrUserNotFound) {
+			return Card{}, err
+		}
+		if err == nil {
+			vu = &v.User
+		}
+	}
+	cards, err := s.cardsOf(ctx, vu, map[int64]Record{id: r})
+	if err != nil {
+		return Card{}, err
+	}
+	c, ok := cards[id]
+	if !ok { // deleted since
+		return Card{}, fmt.Errorf("%w: %d", ErrUserNotFound, id)
+	}
+	return c, nil
+}
+
+// DistanceKM is the whole-km distance between the cells of a and b (at
+// least 1), or nil unless both have a location.
+func DistanceKM(a, b store.User) *int {
+	if a.CellLat == nil || a.CellLng == nil || b.CellLat == nil || b.CellLng == nil {
+		return nil
+	}
+	d := CellDistanceKM(*a.CellLat, *a.CellLng, *b.CellLat, *b.CellLng)
+	return &d
+}
+
+// CellDistanceKM is the haversine distance between two cell centres,
+// rounded to the nearest km, at least 1.
+func CellDistanceKM(lat1, lng1, lat2, lng2 int32) int {
+	const r = 6371.0
+	toRad := func(c int32) float64 { return float64(c) / 100 * math.Pi / 180 }
+	p1, p2 := toRad(lat1), toRad(lat2)
+	dp, dl := p2-p1, toRad(lng2)-toRad(lng1)
+	h := math.Sin(dp/2)*math.Sin(dp/2) + math.Cos(p1)*math.Cos(p2)*math.Sin(dl/2)*math.Sin(dl/2)
+	d := int(math.Round(2 * r * math.Asin(math.Min(1, math.Sqrt(h)))))
+	return max(d, 1)
+}

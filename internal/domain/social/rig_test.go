@@ -1,0 +1,93 @@
+package social
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/swiper-social/swiper/internal/adapters/cache"
+	"github.com/swiper-social/swiper/internal/adapters/kv"
+	"github.com/swiper-social/swiper/internal/adapters/rank"
+	"github.com/swiper-social/swiper/internal/adapters/store"
+	"github.com/swiper-social/swiper/internal/adapters/store/storetest"
+	"github.com/swiper-social/swiper/internal/domain/profile"
+	"github.com/swiper-social/swiper/internal/platform/clock"
+)
+
+// rig is a social service on the database of the suite's path, with the
+// in-process caches and the table rank (the SQL deck: no index).
+type rig struct {
+	svc   *Service
+	st    *store.Store
+	clock *clock.Fake
+	tz    *time.Location
+}
+
+var rigPhones atomic.Int64
+
+func newRig(t testing.TB) *rig {
+	t.Helper()
+	st := storetest.Open(t)
+	tz, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := clock.NewFake(time.Date(2026, 5, 1, 2, 0, 0, 0, time.UTC)) // 10:00 local
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	users, profiles := profile.NewCaches(kv.NewMemory(clk), cache.NewMetrics(prometheus.NewRegistry()), time.Hour, log)
+	prof := profile.New(profile.Deps{Store: st, Users: users, Profiles: profiles, Clock: clk, TZ: tz, FreeDailyLikes: 100, Log: log})
+	svc := New(Deps{Store: st, Profile: prof, Rank: rank.NewTable(RankTop(st)), Clock: clk, TZ: tz, FreeDailyLikes: 100, Log: log})
+	return &rig{svc: svc, st: st, clock: clk, tz: tz}
+}
+
+// users registers n users.
+func (r *rig) users(t testing.TB, n int) []int64 {
+	t.Helper()
+	now := r.clock.Now().UTC()
+	ids := make([]int64, n)
+	for i := range ids {
+		u, _, err := r.st.Register(context.Background(), store.User{Phone: fmt.Sprintf("+86137%08d", rigPhones.Add(1)),
+			Nickname: "n", Gender: "male", Birthday: "1990-01-01", City: "北京", CreatedAt: now, ActiveAt: now},
+			store.Profile{DatingGender: "female", DatingCity: "北京", MaxDistance: 50, MinDatingAge: 18, MaxDatingAge: 50, OnlyMatched: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[i] = u.ID
+	}
+	return ids
+}
+
+// vip grants level for a day.
+func (r *rig) vip(t testing.TB, id int64, level int) {
+	t.Helper()
+	exp := r.clock.Now().Add(24 * time.Hour)
+	if err := r.st.SetVIP(context.Background(), id, level, &exp); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// swipes records swipes straight in the store, in one batch.
+func (r *rig) swipes(t testing.TB, reqs ...[3]int64) {
+	t.Helper()
+	var rs []store.SwipeReq
+	for _, q := range reqs {
+		act := int8(q[2])
+		rs = append(rs, store.SwipeReq{Swipe: store.Swipe{SwiperID: q[0], SwipedID: q[1], Action: act, CreatedAt: r.clock.Now().UTC()},
+			Day: Day(r.clock.Now(), r.tz), LikeLimit: -1, ScoreDelta: ScoreOf(act)})
+	}
+	out, err := r.svc.CommitSwipes(context.Background(), rs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, o := range out {
+		if o.Err != nil {
+			t.Fatalf("swipe %v: %v", reqs[i], o.Err)
+		}
+	}
+}
