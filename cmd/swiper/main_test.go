@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/swiper-social/swiper/internal/adapters/store"
+	"github.com/swiper-social/swiper/internal/domain/model"
 	"github.com/swiper-social/swiper/internal/domain/phone"
 	"github.com/swiper-social/swiper/internal/testkit/testenv"
 )
@@ -92,7 +93,7 @@ func TestSeedAndVIPGrant(t *testing.T) {
 	if u.Nickname == "" || (u.Gender != "male" && u.Gender != "female") || u.City == "" {
 		t.Fatalf("seeded user looks wrong: %+v", u)
 	}
-	p, err := st.Profile(ctx, 42, store.Profile{})
+	p, err := st.Profile(ctx, 42, model.Profile{})
 	if err != nil || p.MinDatingAge < 18 || p.MaxDatingAge < p.MinDatingAge || p.DatingCity == "" {
 		t.Fatalf("seeded profile looks wrong: %+v %v", p, err)
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/swiper-social/swiper/internal/adapters/store"
+	"github.com/swiper-social/swiper/internal/domain/model"
 )
 
 // modUsers registers n users through the store (after `swiper migrate`)
@@ -24,8 +25,8 @@ func modUsers(t *testing.T, getenv func(string) string, n int) (*store.Store, []
 	now := time.Now().UTC()
 	for i := range n {
 		ph := "+86137000000" + strconv.Itoa(10+i)
-		u, _, err := st.Register(context.Background(), store.User{Phone: ph, Nickname: "u", Gender: "female", Birthday: "1995-01-01",
-			City: "北京", CreatedAt: now, ActiveAt: now}, store.Profile{DatingGender: "male", DatingCity: "北京", MaxDistance: 50,
+		u, _, err := st.Register(context.Background(), model.User{Phone: ph, Nickname: "u", Gender: "female", Birthday: "1995-01-01",
+			City: "北京", CreatedAt: now, ActiveAt: now}, model.Profile{DatingGender: "male", DatingCity: "北京", MaxDistance: 50,
 			MinDatingAge: 18, MaxDatingAge: 50})
 		if err != nil {
 			t.Fatal(err)

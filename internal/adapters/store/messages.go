@@ -15,51 +15,6 @@ import (
 // unread count, and active_at (last message, else matched_at). The rules
 // are the chat module's; these are its rows.
 
-// Message is a row of messages.
-type Message struct {
-	bun.BaseModel `bun:"table:messages"`
-
-	ID       int64     `bun:"id"`
-	UserA    int64     `bun:"user_a"`
-	UserB    int64     `bun:"user_b"`
-	SenderID int64     `bun:"sender_id"`
-	ClientID string    `bun:"client_id"`
-	Text     string    `bun:"text"`
-	SentAt   time.Time `bun:"sent_at"`
-}
-
-// NewMessage is a message to store.
-type NewMessage struct {
-	From, To int64
-	ClientID string
-	Text     string
-	SentAt   time.Time
-}
-
-// Sent is the outcome of SendMessage.
-type Sent struct {
-	Message Message
-	Created bool // false: the client_id was sent before; Message is that first one
-	Read    bool // the recipient has read Message (only ever true when !Created)
-}
-
-// ConvState is the state of a conversation seen from one of its users.
-type ConvState struct {
-	OtherID       int64
-	MatchedAt     time.Time
-	LastMessageID int64 // 0: no message yet
-	MyRead        int64 // my read mark: messages to me with id <= it are read
-	OtherRead     int64 // the other user's read mark
-	Unread        int   // messages to me above my mark
-}
-
-// ReadOutcome is the outcome of MarkRead.
-type ReadOutcome struct {
-	InConversation bool  // upTo is the id of a message of the conversation (nothing changed otherwise)
-	Moved          bool  // the mark moved forward
-	Mark           int64 // the reader's mark afterwards
-}
-
 // convRow is the conversation columns of a matches row.
 type convRow struct {
 	UserA         int64         `bun:"user_a"`

@@ -4,22 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/uptrace/bun"
 )
-
-// Photo is a row of photos.
-type Photo struct {
-	bun.BaseModel `bun:"table:photos"`
-
-	ID         int64     `bun:"id,pk,autoincrement"`
-	UserID     int64     `bun:"user_id"`
-	Position   int       `bun:"position"`
-	URL        string    `bun:"url"`
-	StorageKey string    `bun:"storage_key"`
-	CreatedAt  time.Time `bun:"created_at"`
-}
 
 func isNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
 

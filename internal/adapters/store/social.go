@@ -12,57 +12,26 @@ import (
 	"github.com/uptrace/bun"
 )
 
-// Swipe actions as stored in swipes.action.
-const (
-	ActionLike      int8 = 1
-	ActionSuperlike int8 = 2
-	ActionDislike   int8 = 3
-)
+type matchRow struct {
+	bun.BaseModel `bun:"table:matches"`
 
-// Swipe is a row of swipes.
-type Swipe struct {
-	bun.BaseModel `bun:"table:swipes"`
-
-	SwiperID  int64     `bun:"swiper_id,pk"`
-	SwipedID  int64     `bun:"swiped_id,pk"`
-	Action    int8      `bun:"action"`
-	CreatedAt time.Time `bun:"created_at"`
-	ID        int64     `bun:"id,scanonly"` // assigned by the database; orders a user's swipes
-}
-
-// IsLike reports whether the action is a like or a superlike.
-func IsLike(action int8) bool { return action == ActionLike || action == ActionSuperlike }
-
-// DailyQuota is a row of daily_quotas: what a user used on a local day.
-type DailyQuota struct {
-	bun.BaseModel `bun:"table:daily_quotas"`
-
-	UserID  int64  `bun:"user_id,pk"`
-	Day     string `bun:"day,pk"`
-	Likes   int    `bun:"likes"`
-	Rewinds int    `bun:"rewinds"`
-}
-
-// Score is a row of scores (the hot rank's source of truth).
-type Score struct {
-	bun.BaseModel `bun:"table:scores"`
-
-	UserID int64 `bun:"user_id,pk"`
-	Score  int64 `bun:"score"`
-	Swipes int   `bun:"swipes"`
-}
-
-// Match is one of a user's matches seen from that user.
-type Match struct {
-	UserID    int64     `bun:"other_id"`
+	UserA     int64     `bun:"user_a,pk"`
+	UserB     int64     `bun:"user_b,pk"`
 	MatchedAt time.Time `bun:"matched_at"`
 }
 
-// Liker is a user who liked or superliked someone.
-type Liker struct {
-	UserID    int64     `bun:"swiper_id"`
-	Action    int8      `bun:"action"`
-	CreatedAt time.Time `bun:"created_at"`
+func pair(x, y int64) (int64, int64) {
+	if x < y {
+		return x, y
+	}
+	return y, x
+}
+
+// Rewound is what a rewind undid.
+type Rewound struct {
+	Swipe       Swipe
+	ScoreDelta  int64 // applied to the swiped user's score (the opposite of the swipe's)
+	ScoreSwipes int   // swipes the swiped user has received after the rewind
 }
 
 // ensureRows creates the day row of the quota and the score row of the
@@ -84,28 +53,6 @@ func (s *Store) ensureRows(ctx context.Context, quota *DailyQuota, scoreOf int64
 		}
 	}
 	return nil
-}
-
-type matchRow struct {
-	bun.BaseModel `bun:"table:matches"`
-
-	UserA     int64     `bun:"user_a,pk"`
-	UserB     int64     `bun:"user_b,pk"`
-	MatchedAt time.Time `bun:"matched_at"`
-}
-
-func pair(x, y int64) (int64, int64) {
-	if x < y {
-		return x, y
-	}
-	return y, x
-}
-
-// Rewound is what a rewind undid.
-type Rewound struct {
-	Swipe       Swipe
-	ScoreDelta  int64 // applied to the swiped user's score (the opposite of the swipe's)
-	ScoreSwipes int   // swipes the swiped user has received after the rewind
 }
 
 // Rewind undoes the latest swipe of userID in one transaction. check sees

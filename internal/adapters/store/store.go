@@ -17,14 +17,15 @@ import (
 	"github.com/pressly/goose/v3"
 	"github.com/uptrace/bun"
 
+	"github.com/swiper-social/swiper/internal/domain/model"
 	"github.com/swiper-social/swiper/internal/platform/backend"
 )
 
 // Errors of the store. Driver errors are translated at this boundary.
 var (
-	ErrNotFound = errors.New("store: not found")
-	ErrConflict = errors.New("store: conflict")
-	ErrFull     = errors.New("store: limit reached")
+	ErrNotFound = model.ErrNotFound
+	ErrConflict = model.ErrConflict
+	ErrFull     = model.ErrFull
 )
 
 //go:embed migrations

@@ -8,45 +8,6 @@ import (
 	"github.com/uptrace/bun"
 )
 
-// User is a row of users.
-type User struct {
-	bun.BaseModel `bun:"table:users"`
-
-	ID           int64      `bun:"id,pk,autoincrement"`
-	Phone        string     `bun:"phone"`
-	Nickname     string     `bun:"nickname"`
-	Gender       string     `bun:"gender"`
-	Birthday     string     `bun:"birthday"` // YYYY-MM-DD
-	City         string     `bun:"city"`
-	CellLat      *int32     `bun:"cell_lat"` // latitude in 1/100 degree (~1 km cell), nil = no location
-	CellLng      *int32     `bun:"cell_lng"`
-	Avatar       string     `bun:"avatar"`
-	AvatarKey    string     `bun:"avatar_key"`
-	VIPLevel     int        `bun:"vip_level"`
-	VIPExpiresAt *time.Time `bun:"vip_expires_at"`
-	CreatedAt    time.Time  `bun:"created_at"`
-	ActiveAt     time.Time  `bun:"active_at"`
-	BannedAt     *time.Time `bun:"banned_at"`  // suspended by an operator: unknown to everyone
-	DeletedAt    *time.Time `bun:"deleted_at"` // the account was deleted: the row is a tombstone
-}
-
-// Profile is a row of profiles (dating preferences).
-type Profile struct {
-	bun.BaseModel `bun:"table:profiles"`
-
-	UserID       int64  `bun:"user_id,pk"`
-	DatingGender string `bun:"dating_gender"`
-	DatingCity   string `bun:"dating_city"`
-	MinDistance  int    `bun:"min_distance"`
-	MaxDistance  int    `bun:"max_distance"`
-	MinDatingAge int    `bun:"min_dating_age"`
-	MaxDatingAge int    `bun:"max_dating_age"`
-	Vibration    bool   `bun:"vibration"`
-	OnlyMatched  bool   `bun:"only_matched"`
-	AutoPlay     bool   `bun:"auto_play"`
-	Edited       bool   `bun:"edited"` // the owner changed it once: dating_gender no longer follows gender
-}
-
 // Register inserts u with profile p unless a user with u.Phone exists, and
 // returns the stored user and whether it was created now. Concurrent first
 // logins with one phone create exactly one user.

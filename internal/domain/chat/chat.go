@@ -16,9 +16,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/swiper-social/swiper/internal/adapters/ratelimit"
-	"github.com/swiper-social/swiper/internal/adapters/store"
 	"github.com/swiper-social/swiper/internal/domain/events"
 	"github.com/swiper-social/swiper/internal/domain/input"
+	"github.com/swiper-social/swiper/internal/domain/model"
 	"github.com/swiper-social/swiper/internal/domain/profile"
 	"github.com/swiper-social/swiper/internal/platform/backend"
 	"github.com/swiper-social/swiper/internal/platform/clock"
@@ -50,18 +50,18 @@ func DefaultLimit() ratelimit.Rule {
 type Store interface {
 	// Visible is the "unknown to me" check (1003) shared by every module.
 	Visible(ctx context.Context, viewer, other int64) (bool, error)
-	Conversation(ctx context.Context, me, other int64) (store.ConvState, error)
-	MessageByClientID(ctx context.Context, sender, to int64, clientID string) (store.Message, error)
-	SendMessage(ctx context.Context, m store.NewMessage) (store.Sent, error)
-	Messages(ctx context.Context, me, other, before int64, limit int) ([]store.Message, bool, store.ConvState, error)
-	MessagesByID(ctx context.Context, ids []int64) (map[int64]store.Message, error)
-	MarkRead(ctx context.Context, reader, other, upTo int64) (store.ReadOutcome, error)
-	Conversations(ctx context.Context, me int64, limit, offset int) ([]store.ConvState, int, error)
+	Conversation(ctx context.Context, me, other int64) (model.ConvState, error)
+	MessageByClientID(ctx context.Context, sender, to int64, clientID string) (model.Message, error)
+	SendMessage(ctx context.Context, m model.NewMessage) (model.Sent, error)
+	Messages(ctx context.Context, me, other, before int64, limit int) ([]model.Message, bool, model.ConvState, error)
+	MessagesByID(ctx context.Context, ids []int64) (map[int64]model.Message, error)
+	MarkRead(ctx context.Context, reader, other, upTo int64) (model.ReadOutcome, error)
+	Conversations(ctx context.Context, me int64, limit, offset int) ([]model.ConvState, int, error)
 }
 
 // Cards builds the Cards of users as a viewer sees them (profile.Service).
 type Cards interface {
-	Cards(ctx context.Context, viewer *store.User, ids []int64) (map[int64]profile.Card, error)
+	Cards(ctx context.Context, viewer *model.User, ids []int64) (map[int64]profile.Card, error)
 }
 
 // Publisher announces events to users' streams (events.Service).
@@ -78,7 +78,7 @@ type Limiter interface {
 type Deps struct {
 	Store   Store
 	Cards   Cards
-	User    func(ctx context.Context, id int64) (store.User, error) // the viewer of the Cards (through the user cache)
+	User    func(ctx context.Context, id int64) (model.User, error) // the viewer of the Cards (through the user cache)
 	Events  Publisher
 	Limiter Limiter
 	Limit   ratelimit.Rule // DefaultLimit()
@@ -186,7 +186,7 @@ func CheckClientID(s string) string {
 
 // ReadTo reports whether message m of the conversation is read by its
 // recipient, given the two read marks of the conversation as me sees it.
-func ReadTo(m store.Message, me int64, st store.ConvState) bool {
+func ReadTo(m model.Message, me int64, st model.ConvState) bool {
 	if m.SenderID == me {
 		return st.OtherRead >= m.ID
 	}
@@ -194,14 +194,14 @@ func ReadTo(m store.Message, me int64, st store.ConvState) bool {
 }
 
 // MessageOf is the API Message of a stored one.
-func MessageOf(m store.Message, read bool) Message {
+func MessageOf(m model.Message, read bool) Message {
 	return Message{ID: m.ID, From: m.SenderID, Text: m.Text, ClientID: m.ClientID, SentAt: Time(m.SentAt.UTC()), Read: read}
 }
 
 // ShouldPublishRead reports whether a read answers with a read event: when
 // the mark moved to upTo, or already stood there (a retry of a read whose
 // event was not published; the event's key makes it count once).
-func ShouldPublishRead(out store.ReadOutcome, upTo int64) bool {
+func ShouldPublishRead(out model.ReadOutcome, upTo int64) bool {
 	return out.InConversation && (out.Moved || out.Mark == upTo)
 }
 
@@ -223,10 +223,10 @@ func (s *Service) peer(ctx context.Context, me, other int64) error {
 
 // conversation reads the state of the conversation of me with other
 // (ErrNotMatched when there is none).
-func (s *Service) conversation(ctx context.Context, me, other int64) (store.ConvState, error) {
+func (s *Service) conversation(ctx context.Context, me, other int64) (model.ConvState, error) {
 	st, err := s.d.Store.Conversation(ctx, me, other)
-	if errors.Is(err, store.ErrNotFound) {
-		return store.ConvState{}, ErrNotMatched
+	if errors.Is(err, model.ErrNotFound) {
+		return model.ConvState{}, ErrNotMatched
 	}
 	return st, err
 }
@@ -262,7 +262,7 @@ func (s *Service) Send(ctx context.Context, me, other int64, text, clientID stri
 	case err == nil:
 		m := MessageOf(first, ReadTo(first, me, st))
 		return m, s.publishMessage(ctx, me, other, m)
-	case !errors.Is(err, store.ErrNotFound):
+	case !errors.Is(err, model.ErrNotFound):
 		return Message{}, err
 	}
 	// The entry is named by the conversation and client_id, so concurrent
@@ -271,17 +271,17 @@ func (s *Service) Send(ctx context.Context, me, other int64, text, clientID stri
 	if err != nil {
 		return Message{}, err
 	}
-	sent, err := s.d.Store.SendMessage(ctx, store.NewMessage{From: me, To: other, ClientID: clientID, Text: text,
+	sent, err := s.d.Store.SendMessage(ctx, model.NewMessage{From: me, To: other, ClientID: clientID, Text: text,
 		SentAt: s.d.Clock.Now().UTC().Truncate(time.Millisecond)})
 	switch {
-	case errors.Is(err, store.ErrNotFound): // unmatched meanwhile: refused, so not counted
+	case errors.Is(err, model.ErrNotFound): // unmatched meanwhile: refused, so not counted
 		s.release(ctx, me, taken)
 		return Message{}, ErrNotMatched
 	case err != nil:
 		// A failed send consumes nothing: the entry is given back once the
 		// message is known not to be stored (a lost commit answer may have
 		// stored it; while that is unknown, the retry reuses the entry).
-		if _, lerr := s.d.Store.MessageByClientID(context.WithoutCancel(ctx), me, other, clientID); errors.Is(lerr, store.ErrNotFound) {
+		if _, lerr := s.d.Store.MessageByClientID(context.WithoutCancel(ctx), me, other, clientID); errors.Is(lerr, model.ErrNotFound) {
 			s.release(ctx, me, taken)
 		}
 		return Message{}, err
@@ -319,7 +319,7 @@ func (s *Service) Messages(ctx context.Context, me, other, before int64, limit i
 		return MessagesPage{}, err
 	}
 	ms, more, st, err := s.d.Store.Messages(ctx, me, other, before, limit)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, model.ErrNotFound) {
 		return MessagesPage{}, ErrNotMatched
 	}
 	if err != nil {
@@ -340,7 +340,7 @@ func (s *Service) Read(ctx context.Context, me, other, upTo int64) error {
 		return err
 	}
 	out, err := s.d.Store.MarkRead(ctx, me, other, upTo)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, model.ErrNotFound) {
 		return ErrNotMatched
 	}
 	if err != nil {
@@ -362,7 +362,7 @@ func (s *Service) Read(ctx context.Context, me, other, upTo int64) error {
 // Conversations lists my conversations, latest activity first.
 func (s *Service) Conversations(ctx context.Context, me int64, limit int, page int64) (ConversationsPage, error) {
 	viewer, err := s.d.User(ctx, me)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, model.ErrNotFound) {
 		return ConversationsPage{}, fmt.Errorf("%w: %d", profile.ErrUserNotFound, me)
 	}
 	if err != nil {

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/swiper-social/swiper/internal/adapters/store"
 	"github.com/swiper-social/swiper/internal/domain/chat"
+	"github.com/swiper-social/swiper/internal/domain/model"
 )
 
 func TestCleanText(t *testing.T) {
@@ -55,15 +55,15 @@ func TestCheckClientID(t *testing.T) {
 // A message is read when its recipient's mark reached it: mine by the
 // other's mark, theirs by mine.
 func TestReadTo(t *testing.T) {
-	st := store.ConvState{OtherID: 2, MyRead: 10, OtherRead: 5}
+	st := model.ConvState{OtherID: 2, MyRead: 10, OtherRead: 5}
 	for _, tc := range []struct {
-		m    store.Message
+		m    model.Message
 		want bool
 	}{
-		{store.Message{ID: 5, SenderID: 1}, true},
-		{store.Message{ID: 6, SenderID: 1}, false},
-		{store.Message{ID: 10, SenderID: 2}, true},
-		{store.Message{ID: 11, SenderID: 2}, false},
+		{model.Message{ID: 5, SenderID: 1}, true},
+		{model.Message{ID: 6, SenderID: 1}, false},
+		{model.Message{ID: 10, SenderID: 2}, true},
+		{model.Message{ID: 11, SenderID: 2}, false},
 	} {
 		if got := chat.ReadTo(tc.m, 1, st); got != tc.want {
 			t.Errorf("ReadTo(%+v) = %v, want %v", tc.m, got, tc.want)
@@ -76,14 +76,14 @@ func TestReadTo(t *testing.T) {
 // the conversation.
 func TestShouldPublishRead(t *testing.T) {
 	for _, tc := range []struct {
-		out  store.ReadOutcome
+		out  model.ReadOutcome
 		upTo int64
 		want bool
 	}{
-		{store.ReadOutcome{InConversation: true, Moved: true, Mark: 7}, 7, true},
-		{store.ReadOutcome{InConversation: true, Mark: 7}, 7, true},
-		{store.ReadOutcome{InConversation: true, Mark: 9}, 7, false},
-		{store.ReadOutcome{InConversation: false}, 7, false},
+		{model.ReadOutcome{InConversation: true, Moved: true, Mark: 7}, 7, true},
+		{model.ReadOutcome{InConversation: true, Mark: 7}, 7, true},
+		{model.ReadOutcome{InConversation: true, Mark: 9}, 7, false},
+		{model.ReadOutcome{InConversation: false}, 7, false},
 	} {
 		if got := chat.ShouldPublishRead(tc.out, tc.upTo); got != tc.want {
 			t.Errorf("ShouldPublishRead(%+v, %d) = %v, want %v", tc.out, tc.upTo, got, tc.want)
@@ -95,7 +95,7 @@ func TestShouldPublishRead(t *testing.T) {
 // precision of the stored time.
 func TestMessageJSON(t *testing.T) {
 	at := time.Date(2026, 3, 1, 18, 4, 5, 120_999_000, time.FixedZone("CST", 8*3600))
-	b, err := json.Marshal(chat.MessageOf(store.Message{ID: 3, SenderID: 9, Text: "hi", ClientID: "c", SentAt: at}, true))
+	b, err := json.Marshal(chat.MessageOf(model.Message{ID: 3, SenderID: 9, Text: "hi", ClientID: "c", SentAt: at}, true))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/swiper-social/swiper/internal/adapters/store/storetest"
 	"github.com/swiper-social/swiper/internal/domain/chat"
 	"github.com/swiper-social/swiper/internal/domain/events"
+	"github.com/swiper-social/swiper/internal/domain/model"
 	"github.com/swiper-social/swiper/internal/platform/backend"
 	"github.com/swiper-social/swiper/internal/platform/clock"
 )
@@ -40,9 +41,9 @@ type downStore struct {
 	down atomic.Int32
 }
 
-func (d *downStore) SendMessage(ctx context.Context, m store.NewMessage) (store.Sent, error) {
+func (d *downStore) SendMessage(ctx context.Context, m model.NewMessage) (model.Sent, error) {
 	if d.down.Add(-1) >= 0 {
-		return store.Sent{}, backend.Unavailable(errors.New("store: connection refused"))
+		return model.Sent{}, backend.Unavailable(errors.New("store: connection refused"))
 	}
 	return d.Store.SendMessage(ctx, m)
 }
@@ -60,16 +61,16 @@ func rigWith(t *testing.T) (*chat.Service, *events.Memory, *downOnce, *downStore
 	now := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
 	var ids [2]int64
 	for i := range ids {
-		u, _, err := st.Register(ctx, store.User{Phone: fmt.Sprintf("+8613900%06d", i), Nickname: "n", Gender: "male",
+		u, _, err := st.Register(ctx, model.User{Phone: fmt.Sprintf("+8613900%06d", i), Nickname: "n", Gender: "male",
 			Birthday: "1990-01-01", City: "北京", CreatedAt: now, ActiveAt: now},
-			store.Profile{DatingGender: "female", DatingCity: "北京", MaxDistance: 50, MinDatingAge: 18, MaxDatingAge: 50})
+			model.Profile{DatingGender: "female", DatingCity: "北京", MaxDistance: 50, MinDatingAge: 18, MaxDatingAge: 50})
 		if err != nil {
 			t.Fatal(err)
 		}
 		ids[i] = u.ID
 	}
 	for _, p := range [][2]int64{{ids[0], ids[1]}, {ids[1], ids[0]}} {
-		if _, err := st.SwipeBatch(ctx, []store.SwipeReq{{Swipe: store.Swipe{SwiperID: p[0], SwipedID: p[1], Action: store.ActionLike, CreatedAt: now},
+		if _, err := st.SwipeBatch(ctx, []store.SwipeReq{{Swipe: model.Swipe{SwiperID: p[0], SwipedID: p[1], Action: model.ActionLike, CreatedAt: now},
 			Day: "2026-03-01", LikeLimit: -1, ScoreDelta: 5}}); err != nil {
 			t.Fatal(err)
 		}

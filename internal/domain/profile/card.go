@@ -4,15 +4,15 @@ import (
 	"context"
 	"time"
 
-	"github.com/swiper-social/swiper/internal/adapters/store"
+	"github.com/swiper-social/swiper/internal/domain/model"
 )
 
 // CardFacts are everything that decides a Card of a user for a viewer:
 // the user's row (what the Card shows), their album, and the facts
 // between the two.
 type CardFacts struct {
-	User         store.User    // ID, Nickname, Gender, Birthday, City, Avatar, cell
-	Photos       []store.Photo // the album; shown only when AlbumShown says so
+	User         model.User    // ID, Nickname, Gender, Birthday, City, Avatar, cell
+	Photos       []model.Photo // the album; shown only when AlbumShown says so
 	OnlyMatched  bool          // the user's profile keeps the album for matches
 	Matched      bool          // the viewer and the user are matched
 	SuperlikedMe bool          // the user superliked the viewer
@@ -23,7 +23,7 @@ type CardFacts struct {
 // match, a rewind): what viewer (nil: anonymous) sees of the user f
 // describes at now. superliked_me is whether the user superliked the
 // viewer, the same wherever the Card shows.
-func NewCard(viewer *store.User, f CardFacts, now time.Time, tz *time.Location) Card {
+func NewCard(viewer *model.User, f CardFacts, now time.Time, tz *time.Location) Card {
 	u := f.User
 	c := Card{ID: u.ID, Nickname: u.Nickname, Gender: u.Gender, Age: AgeOn(u.Birthday, now, tz),
 		City: u.City, Avatar: u.Avatar, Photos: []Photo{}}
@@ -48,7 +48,7 @@ func AlbumShown(self, onlyMatched, matched bool) bool { return self || !onlyMatc
 // the number of ids: the users and albums through the user cache (one
 // round trip when all are cached, else two statements), and one statement
 // for the facts between them and the viewer.
-func (s *Service) Cards(ctx context.Context, viewer *store.User, ids []int64) (map[int64]Card, error) {
+func (s *Service) Cards(ctx context.Context, viewer *model.User, ids []int64) (map[int64]Card, error) {
 	recs, err := s.records(ctx, ids)
 	if err != nil {
 		return nil, err
@@ -57,7 +57,7 @@ func (s *Service) Cards(ctx context.Context, viewer *store.User, ids []int64) (m
 }
 
 // cardsOf builds the Cards of recs for viewer (one statement).
-func (s *Service) cardsOf(ctx context.Context, viewer *store.User, recs map[int64]Record) (map[int64]Card, error) {
+func (s *Service) cardsOf(ctx context.Context, viewer *model.User, recs map[int64]Record) (map[int64]Card, error) {
 	out := make(map[int64]Card, len(recs))
 	if len(recs) == 0 {
 		return out, nil

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/swiper-social/swiper/internal/adapters/store"
+	"github.com/swiper-social/swiper/internal/domain/model"
 )
 
 // rememberedPhones bounds the phone → user id map of a process (about 60
@@ -81,7 +81,7 @@ func (s *Service) LoginMe(ctx context.Context, phone string, remembered int64, r
 func (s *Service) loginRecord(id int64) func(ctx context.Context) (Record, error) {
 	return func(ctx context.Context) (Record, error) {
 		u, ps, err := s.d.Store.UserAndPhotos(ctx, id)
-		if errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, model.ErrNotFound) {
 			return Record{}, fmt.Errorf("%w: %d", ErrUserNotFound, id)
 		}
 		if err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/swiper-social/swiper/internal/adapters/kv"
 	"github.com/swiper-social/swiper/internal/adapters/store"
 	"github.com/swiper-social/swiper/internal/adapters/store/storetest"
+	"github.com/swiper-social/swiper/internal/domain/model"
 	"github.com/swiper-social/swiper/internal/domain/profile"
 	"github.com/swiper-social/swiper/internal/platform/clock"
 )
@@ -159,7 +160,7 @@ func TestLoginMeRegisteredUserNewToProcess(t *testing.T) {
 	r := newLoginRig(t)
 	ctx := context.Background()
 	first, _ := r.login(t, "+8613800000001")
-	if _, err := r.st.AddPhoto(ctx, store.Photo{UserID: first.ID, URL: "/media/p1.jpg", StorageKey: "p1.jpg",
+	if _, err := r.st.AddPhoto(ctx, model.Photo{UserID: first.ID, URL: "/media/p1.jpg", StorageKey: "p1.jpg",
 		CreatedAt: time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)}, 6); err != nil {
 		t.Fatal(err)
 	}

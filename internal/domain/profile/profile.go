@@ -20,6 +20,7 @@ import (
 	"github.com/swiper-social/swiper/internal/adapters/tasks"
 	"github.com/swiper-social/swiper/internal/domain/input"
 	"github.com/swiper-social/swiper/internal/domain/media"
+	"github.com/swiper-social/swiper/internal/domain/model"
 	"github.com/swiper-social/swiper/internal/domain/phone"
 	"github.com/swiper-social/swiper/internal/domain/vip"
 	"github.com/swiper-social/swiper/internal/platform/clock"
@@ -47,7 +48,7 @@ type QuotaCounter interface {
 type Deps struct {
 	Store          *store.Store
 	Users          *cache.Cache[Record]
-	Profiles       *cache.Cache[store.Profile]
+	Profiles       *cache.Cache[model.Profile]
 	Local          LocalStorage // always: files served at /media/
 	Remote         blob.Storage // nil unless SWIPER_STORAGE=qiniu
 	Queue          tasks.Queue
@@ -97,8 +98,8 @@ func New(d Deps) *Service {
 // ttl bounds how long a write made outside this process's reach (another
 // process on the embedded path, e.g. `swiper vip grant`) can stay unseen;
 // writes through the service invalidate at once.
-func NewCaches(kvs kv.Store, m *cache.Metrics, ttl time.Duration, log *slog.Logger) (*cache.Cache[Record], *cache.Cache[store.Profile]) {
-	return cache.New[Record](kvs, m, "user", ttl, log), cache.New[store.Profile](kvs, m, "profile", ttl, log)
+func NewCaches(kvs kv.Store, m *cache.Metrics, ttl time.Duration, log *slog.Logger) (*cache.Cache[Record], *cache.Cache[model.Profile]) {
+	return cache.New[Record](kvs, m, "user", ttl, log), cache.New[model.Profile](kvs, m, "profile", ttl, log)
 }
 
 // Register finds or creates the user of an E.164 phone with the defaults of
@@ -111,39 +112,39 @@ func (s *Service) Register(ctx context.Context, e164 string) (int64, bool, error
 
 // register is Register returning the user's row, read from the database,
 // which it also remembers the phone's user id from.
-func (s *Service) register(ctx context.Context, e164 string) (store.User, bool, error) {
+func (s *Service) register(ctx context.Context, e164 string) (model.User, bool, error) {
 	now := s.d.Clock.Now()
 	// Most logins are of registered users: one indexed read, no write (the
 	// activity stamp is batched by the HTTP layer's activity tracker).
 	if got, err := s.d.Store.UserByPhone(ctx, e164); err == nil {
 		s.phones.Put(e164, got.ID)
 		return got, false, nil
-	} else if !errors.Is(err, store.ErrNotFound) {
-		return store.User{}, false, err
+	} else if !errors.Is(err, model.ErrNotFound) {
+		return model.User{}, false, err
 	}
-	u := store.User{Phone: e164, Nickname: "用户" + phone.Last4(e164), Gender: "male", Birthday: "1990-01-01",
+	u := model.User{Phone: e164, Nickname: "用户" + phone.Last4(e164), Gender: "male", Birthday: "1990-01-01",
 		City: "北京", CreatedAt: now, ActiveAt: now}
 	got, created, err := s.d.Store.Register(ctx, u, s.defaultProfile(u))
 	if err != nil {
-		return store.User{}, false, err
+		return model.User{}, false, err
 	}
 	s.phones.Put(e164, got.ID)
 	return got, created, nil
 }
 
-func (s *Service) defaultProfile(u store.User) store.Profile {
+func (s *Service) defaultProfile(u model.User) model.Profile {
 	dg := "female"
 	if u.Gender == "female" {
 		dg = "male"
 	}
-	return store.Profile{UserID: u.ID, DatingGender: dg, DatingCity: u.City, MinDistance: 0, MaxDistance: 50,
+	return model.Profile{UserID: u.ID, DatingGender: dg, DatingCity: u.City, MinDistance: 0, MaxDistance: 50,
 		MinDatingAge: 18, MaxDatingAge: 50, Vibration: true, OnlyMatched: true, AutoPlay: true}
 }
 
 func (s *Service) record(ctx context.Context, id int64) (Record, error) {
 	return s.d.Users.Get(ctx, id, func(ctx context.Context) (Record, error) {
 		u, err := s.d.Store.User(ctx, id)
-		if errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, model.ErrNotFound) {
 			return Record{}, fmt.Errorf("%w: %d", ErrUserNotFound, id)
 		}
 		if err != nil {
@@ -157,8 +158,8 @@ func (s *Service) record(ctx context.Context, id int64) (Record, error) {
 	})
 }
 
-func (s *Service) storedProfile(ctx context.Context, u store.User) (store.Profile, error) {
-	return s.d.Profiles.Get(ctx, u.ID, func(ctx context.Context) (store.Profile, error) {
+func (s *Service) storedProfile(ctx context.Context, u model.User) (model.Profile, error) {
+	return s.d.Profiles.Get(ctx, u.ID, func(ctx context.Context) (model.Profile, error) {
 		return s.d.Store.Profile(ctx, u.ID, s.defaultProfile(u))
 	})
 }
@@ -213,7 +214,7 @@ func (s *Service) VipStatus(ctx context.Context, id int64) (VipStatus, error) {
 // RewindsPerDay is the daily rewind quota of users with the rewind permission.
 const RewindsPerDay = 3
 
-func (s *Service) vipStatus(ctx context.Context, u store.User) (VipStatus, error) {
+func (s *Service) vipStatus(ctx context.Context, u model.User) (VipStatus, error) {
 	now := s.d.Clock.Now()
 	level := EffectiveLevel(u, now)
 	plan := vip.PlanOf(level)
@@ -325,7 +326,7 @@ func (s *Service) UpdateMe(ctx context.Context, id int64, body []byte) (Me, erro
 			return Me{}, err
 		}
 	}
-	_, err = s.d.Store.UpdateUser(ctx, id, func(u *store.User) (store.Follow, error) {
+	_, err = s.d.Store.UpdateUser(ctx, id, func(u *model.User) (store.Follow, error) {
 		var follow store.Follow
 		if nickname != nil {
 			u.Nickname = *nickname
@@ -354,7 +355,7 @@ func (s *Service) UpdateMe(ctx context.Context, id int64, body []byte) (Me, erro
 		}
 		return follow, nil
 	})
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, model.ErrNotFound) {
 		return Me{}, fmt.Errorf("%w: %d", ErrUserNotFound, id)
 	}
 	if err != nil {
@@ -478,7 +479,7 @@ func (s *Service) UpdateProfile(ctx context.Context, id int64, body []byte) (Pro
 		return Profile{}, err
 	}
 	now := s.d.Clock.Now()
-	p, err := s.d.Store.UpdateProfile(ctx, id, s.defaultProfile(r.User), func(p *store.Profile) error {
+	p, err := s.d.Store.UpdateProfile(ctx, id, s.defaultProfile(r.User), func(p *model.Profile) error {
 		if datingCity != nil && *datingCity != p.DatingCity {
 			// The VIP check uses the user as read before the transaction
 			// (through the user cache, which every VIP change drops: a grant
@@ -566,7 +567,7 @@ func (s *Service) Card(ctx context.Context, viewer, id int64) (Card, error) {
 
 // DistanceKM is the whole-km distance between the cells of a and b (at
 // least 1), or nil unless both have a location.
-func DistanceKM(a, b store.User) *int {
+func DistanceKM(a, b model.User) *int {
 	if a.CellLat == nil || a.CellLng == nil || b.CellLat == nil || b.CellLng == nil {
 		return nil
 	}

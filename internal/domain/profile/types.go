@@ -3,8 +3,8 @@ package profile
 import (
 	"time"
 
-	"github.com/swiper-social/swiper/internal/adapters/store"
 	"github.com/swiper-social/swiper/internal/domain/input"
+	"github.com/swiper-social/swiper/internal/domain/model"
 	"github.com/swiper-social/swiper/internal/domain/vip"
 )
 
@@ -75,11 +75,11 @@ type Quotas struct {
 
 // Record is what the user cache holds: the row and its album.
 type Record struct {
-	User   store.User    `json:"u"`
-	Photos []store.Photo `json:"p"`
+	User   model.User    `json:"u"`
+	Photos []model.Photo `json:"p"`
 }
 
-func photosOf(ps []store.Photo) []Photo {
+func photosOf(ps []model.Photo) []Photo {
 	out := make([]Photo, 0, len(ps))
 	for _, p := range ps {
 		out = append(out, Photo{ID: p.ID, URL: p.URL, Position: p.Position})
@@ -87,7 +87,7 @@ func photosOf(ps []store.Photo) []Photo {
 	return out
 }
 
-func profileOf(p store.Profile) Profile {
+func profileOf(p model.Profile) Profile {
 	return Profile{DatingGender: p.DatingGender, DatingCity: p.DatingCity, MinDistance: p.MinDistance,
 		MaxDistance: p.MaxDistance, MinDatingAge: p.MinDatingAge, MaxDatingAge: p.MaxDatingAge,
 		Vibration: p.Vibration, OnlyMatched: p.OnlyMatched, AutoPlay: p.AutoPlay}
@@ -104,6 +104,6 @@ func AgeOn(birthday string, now time.Time, tz *time.Location) int {
 }
 
 // EffectiveLevel is the user's VIP level at now.
-func EffectiveLevel(u store.User, now time.Time) int {
+func EffectiveLevel(u model.User, now time.Time) int {
 	return vip.Effective(u.VIPLevel, u.VIPExpiresAt, now)
 }

@@ -20,8 +20,8 @@ import (
 	"time"
 
 	"github.com/swiper-social/swiper/internal/adapters/blob"
-	"github.com/swiper-social/swiper/internal/adapters/store"
 	"github.com/swiper-social/swiper/internal/adapters/tasks"
+	"github.com/swiper-social/swiper/internal/domain/model"
 )
 
 // MaxPhotos is the album size.
@@ -71,7 +71,7 @@ func (s *Service) SetAvatar(ctx context.Context, id int64, r io.Reader) (string,
 	old, err := s.d.Store.SetAvatar(ctx, id, url, key)
 	if err != nil {
 		s.deleteLater(ctx, key)
-		if errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, model.ErrNotFound) {
 			return "", fmt.Errorf("%w: %d", ErrUserNotFound, id)
 		}
 		return "", err
@@ -112,10 +112,10 @@ func (s *Service) AddPhoto(ctx context.Context, id int64, r io.Reader) (Photo, e
 	if err != nil {
 		return Photo{}, err
 	}
-	p, err := s.d.Store.AddPhoto(ctx, store.Photo{UserID: id, URL: url, StorageKey: key, CreatedAt: s.d.Clock.Now()}, MaxPhotos)
+	p, err := s.d.Store.AddPhoto(ctx, model.Photo{UserID: id, URL: url, StorageKey: key, CreatedAt: s.d.Clock.Now()}, MaxPhotos)
 	if err != nil {
 		s.deleteLater(ctx, key)
-		if errors.Is(err, store.ErrFull) {
+		if errors.Is(err, model.ErrFull) {
 			return Photo{}, &AlbumFullError{Max: MaxPhotos}
 		}
 		return Photo{}, err
@@ -139,7 +139,7 @@ func (s *Service) allowUpload(ctx context.Context, id int64) error {
 // DeletePhoto removes one of the owner's photos and renumbers the rest.
 func (s *Service) DeletePhoto(ctx context.Context, id, photoID int64) error {
 	p, err := s.d.Store.DeletePhoto(ctx, id, photoID)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, model.ErrNotFound) {
 		return ErrPhotoNotFound
 	}
 	if err != nil {

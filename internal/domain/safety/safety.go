@@ -21,6 +21,7 @@ import (
 	"github.com/swiper-social/swiper/internal/adapters/store"
 	"github.com/swiper-social/swiper/internal/domain/events"
 	"github.com/swiper-social/swiper/internal/domain/input"
+	"github.com/swiper-social/swiper/internal/domain/model"
 	"github.com/swiper-social/swiper/internal/domain/profile"
 	"github.com/swiper-social/swiper/internal/platform/clock"
 )
@@ -86,7 +87,7 @@ type Store interface {
 	Reports(ctx context.Context, status string) ([]store.ReportLine, error)
 	ResolveReports(ctx context.Context, id int64, action, note string, at time.Time) (int64, int, error)
 	SetBanned(ctx context.Context, id int64, banned *time.Time, reason string) error
-	UserByPhone(ctx context.Context, e164 string) (store.User, error)
+	UserByPhone(ctx context.Context, e164 string) (model.User, error)
 	MatchPartners(ctx context.Context, id int64) ([]int64, error)
 	MarkDeleted(ctx context.Context, id int64, at time.Time) (store.Deleted, error)
 	PurgeUser(ctx context.Context, id int64, batch int) (int, error)
@@ -181,7 +182,7 @@ func (s *Service) now() time.Time { return s.d.Clock.Now().UTC().Truncate(time.M
 
 // notFound turns the store's ErrNotFound into the API's unknown user.
 func notFound(err error, id int64) error {
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, model.ErrNotFound) {
 		return fmt.Errorf("%w: %d", profile.ErrUserNotFound, id)
 	}
 	return err
@@ -316,7 +317,7 @@ func (s *Service) Report(ctx context.Context, me, other int64, reason, note stri
 		Day:    Day(now, s.d.TZ), MaxPerDay: ReportsPerDay, HideAt: s.d.HideAt,
 	})
 	switch {
-	case errors.Is(err, store.ErrFull):
+	case errors.Is(err, model.ErrFull):
 		return 0, &QuotaError{RetryAfter: UntilMidnight(now, s.d.TZ)}
 	case err != nil:
 		return 0, notFound(err, other)
@@ -419,9 +420,9 @@ func (s *Service) Resolve(ctx context.Context, id int64, action, note string) (i
 	}
 	user, n, err := s.d.Store.ResolveReports(ctx, id, action, note, s.now())
 	switch {
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, model.ErrNotFound):
 		return 0, 0, fmt.Errorf("%w: %d", ErrNoReport, id)
-	case errors.Is(err, store.ErrConflict):
+	case errors.Is(err, model.ErrConflict):
 		return 0, 0, fmt.Errorf("%w: %d", ErrResolved, id)
 	case err != nil:
 		return 0, 0, err
@@ -458,7 +459,7 @@ func (s *Service) changed(ctx context.Context, id int64) {
 // userOf returns the id of the user registered with e164.
 func (s *Service) userOf(ctx context.Context, e164 string) (int64, error) {
 	u, err := s.d.Store.UserByPhone(ctx, e164)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, model.ErrNotFound) {
 		return 0, ErrUnknownPhone
 	}
 	if err != nil {
@@ -651,9 +652,9 @@ type (
 // actionName is the API name of a stored swipe action.
 func actionName(a int8) string {
 	switch a {
-	case store.ActionLike:
+	case model.ActionLike:
 		return "like"
-	case store.ActionSuperlike:
+	case model.ActionSuperlike:
 		return "superlike"
 	}
 	return "dislike"

@@ -10,6 +10,7 @@ import (
 
 	"github.com/swiper-social/swiper/internal/adapters/store"
 	"github.com/swiper-social/swiper/internal/domain/input"
+	"github.com/swiper-social/swiper/internal/domain/model"
 	"github.com/swiper-social/swiper/internal/domain/profile"
 	"github.com/swiper-social/swiper/internal/domain/safety"
 )
@@ -113,7 +114,7 @@ func TestExportOf(t *testing.T) {
 	me := int64(5)
 	at := time.Date(2026, 12, 7, 10, 0, 0, 0, time.FixedZone("x", 3600))
 	e := store.Export{
-		Swipes:   []store.ExportSwipe{{UserID: 9, Action: store.ActionSuperlike, At: at}, {UserID: 3, Action: store.ActionDislike, At: at}},
+		Swipes:   []store.ExportSwipe{{UserID: 9, Action: model.ActionSuperlike, At: at}, {UserID: 3, Action: model.ActionDislike, At: at}},
 		Matches:  []store.ExportMatch{{UserID: 9, MatchedAt: at}},
 		Messages: []store.ExportMessage{{UserA: 5, UserB: 9, From: 9, Text: "hi", SentAt: at}, {UserA: 2, UserB: 5, From: 5, Text: "yo", SentAt: at}},
 		Blocks:   []store.ExportBlock{{UserID: 3, BlockedAt: at}},

@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"github.com/swiper-social/swiper/internal/adapters/deckstate"
-	"github.com/swiper-social/swiper/internal/adapters/store"
 	"github.com/swiper-social/swiper/internal/domain/deck"
 	"github.com/swiper-social/swiper/internal/domain/input"
+	"github.com/swiper-social/swiper/internal/domain/model"
 	"github.com/swiper-social/swiper/internal/domain/profile"
 )
 
@@ -184,7 +184,7 @@ func (s *Service) deckCards(ctx context.Context, q deck.Query, w *deck.Walker, s
 	if err != nil {
 		return nil, err
 	}
-	viewer := store.User{ID: q.Viewer}
+	viewer := model.User{ID: q.Viewer}
 	if q.HasLoc {
 		viewer.CellLat, viewer.CellLng = &q.Lat, &q.Lng
 	}
@@ -195,7 +195,7 @@ func (s *Service) deckCards(ctx context.Context, q deck.Query, w *deck.Walker, s
 		if !ok {
 			continue // gone since
 		}
-		u := store.User{ID: id, Nickname: c.Nickname, Gender: c.Gender, Birthday: c.Birthday, City: c.City, Avatar: c.Avatar}
+		u := model.User{ID: id, Nickname: c.Nickname, Gender: c.Gender, Birthday: c.Birthday, City: c.City, Avatar: c.Avatar}
 		if c.HasLoc {
 			u.CellLat, u.CellLng = &c.Lat, &c.Lng
 		}
@@ -273,13 +273,13 @@ func birthCode(s string) int32 {
 
 // deckSwiped tells the deck state about committed swipes; a failure is
 // logged (the report is retried, and cached states expire).
-func (s *Service) deckSwiped(ctx context.Context, sws []store.Swipe) {
+func (s *Service) deckSwiped(ctx context.Context, sws []model.Swipe) {
 	if s.d.DeckState == nil || len(sws) == 0 {
 		return
 	}
 	out := make([]deckstate.Swipe, len(sws))
 	for i, sw := range sws {
-		out[i] = deckstate.Swipe{Swiper: sw.SwiperID, Swiped: sw.SwipedID, Superlike: sw.Action == store.ActionSuperlike, At: sw.CreatedAt}
+		out[i] = deckstate.Swipe{Swiper: sw.SwiperID, Swiped: sw.SwipedID, Superlike: sw.Action == model.ActionSuperlike, At: sw.CreatedAt}
 	}
 	if err := s.d.DeckState.Swiped(context.WithoutCancel(ctx), out); err != nil {
 		s.d.Log.ErrorContext(ctx, "deck state not told about swipes; will retry", "swipes", len(sws), "err", err)
@@ -287,11 +287,11 @@ func (s *Service) deckSwiped(ctx context.Context, sws []store.Swipe) {
 }
 
 // deckRewound tells the deck state about a committed rewind.
-func (s *Service) deckRewound(ctx context.Context, sw store.Swipe) {
+func (s *Service) deckRewound(ctx context.Context, sw model.Swipe) {
 	if s.d.DeckState == nil {
 		return
 	}
-	d := deckstate.Swipe{Swiper: sw.SwiperID, Swiped: sw.SwipedID, Superlike: sw.Action == store.ActionSuperlike, At: sw.CreatedAt}
+	d := deckstate.Swipe{Swiper: sw.SwiperID, Swiped: sw.SwipedID, Superlike: sw.Action == model.ActionSuperlike, At: sw.CreatedAt}
 	if err := s.d.DeckState.Rewound(context.WithoutCancel(ctx), d); err != nil {
 		s.d.Log.ErrorContext(ctx, "deck state not told about a rewind; will retry", "user_id", sw.SwiperID, "err", err)
 	}

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/swiper-social/swiper/internal/adapters/store"
 	"github.com/swiper-social/swiper/internal/domain/deck"
+	"github.com/swiper-social/swiper/internal/domain/model"
 	"github.com/swiper-social/swiper/internal/domain/profile"
 )
 
@@ -26,7 +26,7 @@ func TestBothDecksShareCutoffAndSeed(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		minA := 18 + rng.IntN(60)
 		maxA := minA + rng.IntN(100-minA+1)
-		if _, err := r.st.UpdateProfile(ctx, me, store.Profile{}, func(p *store.Profile) error {
+		if _, err := r.st.UpdateProfile(ctx, me, model.Profile{}, func(p *model.Profile) error {
 			p.MinDatingAge, p.MaxDatingAge = minA, maxA
 			return nil
 		}); err != nil {
@@ -47,7 +47,7 @@ func TestBothDecksShareCutoffAndSeed(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, err := r.st.Profile(ctx, me, store.Profile{})
+		p, err := r.st.Profile(ctx, me, model.Profile{})
 		if err != nil {
 			t.Fatal(err)
 		}

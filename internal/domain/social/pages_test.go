@@ -4,7 +4,7 @@ import (
 	"context"
 	"testing"
 
-	"github.com/swiper-social/swiper/internal/adapters/store"
+	"github.com/swiper-social/swiper/internal/domain/model"
 )
 
 // maxPageStatements bounds the statements of one page of likes, matches
@@ -20,14 +20,14 @@ func pageRig(t testing.TB, n int) (*rig, int64) {
 	r.vip(t, me, 3)
 	var reqs [][3]int64
 	for i, id := range ids[1 : 1+n] { // likers, superlikes first
-		act := int64(store.ActionLike)
+		act := int64(model.ActionLike)
 		if i%3 == 0 {
-			act = int64(store.ActionSuperlike)
+			act = int64(model.ActionSuperlike)
 		}
 		reqs = append(reqs, [3]int64{id, me, act})
 	}
 	for _, id := range ids[1+n:] { // matches
-		reqs = append(reqs, [3]int64{id, me, int64(store.ActionLike)}, [3]int64{me, id, int64(store.ActionLike)})
+		reqs = append(reqs, [3]int64{id, me, int64(model.ActionLike)}, [3]int64{me, id, int64(model.ActionLike)})
 	}
 	r.swipes(t, reqs...)
 	return r, me

@@ -16,6 +16,7 @@ import (
 	"github.com/swiper-social/swiper/internal/adapters/rank"
 	"github.com/swiper-social/swiper/internal/adapters/store"
 	"github.com/swiper-social/swiper/internal/adapters/store/storetest"
+	"github.com/swiper-social/swiper/internal/domain/model"
 	"github.com/swiper-social/swiper/internal/domain/profile"
 	"github.com/swiper-social/swiper/internal/platform/clock"
 )
@@ -52,9 +53,9 @@ func (r *rig) users(t testing.TB, n int) []int64 {
 	now := r.clock.Now().UTC()
 	ids := make([]int64, n)
 	for i := range ids {
-		u, _, err := r.st.Register(context.Background(), store.User{Phone: fmt.Sprintf("+86137%08d", rigPhones.Add(1)),
+		u, _, err := r.st.Register(context.Background(), model.User{Phone: fmt.Sprintf("+86137%08d", rigPhones.Add(1)),
 			Nickname: "n", Gender: "male", Birthday: "1990-01-01", City: "北京", CreatedAt: now, ActiveAt: now},
-			store.Profile{DatingGender: "female", DatingCity: "北京", MaxDistance: 50, MinDatingAge: 18, MaxDatingAge: 50, OnlyMatched: true})
+			model.Profile{DatingGender: "female", DatingCity: "北京", MaxDistance: 50, MinDatingAge: 18, MaxDatingAge: 50, OnlyMatched: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -78,7 +79,7 @@ func (r *rig) swipes(t testing.TB, reqs ...[3]int64) {
 	var rs []store.SwipeReq
 	for _, q := range reqs {
 		act := int8(q[2])
-		rs = append(rs, store.SwipeReq{Swipe: store.Swipe{SwiperID: q[0], SwipedID: q[1], Action: act, CreatedAt: r.clock.Now().UTC()},
+		rs = append(rs, store.SwipeReq{Swipe: model.Swipe{SwiperID: q[0], SwipedID: q[1], Action: act, CreatedAt: r.clock.Now().UTC()},
 			Day: Day(r.clock.Now(), r.tz), LikeLimit: -1, ScoreDelta: ScoreOf(act)})
 	}
 	out, err := r.svc.CommitSwipes(context.Background(), rs)

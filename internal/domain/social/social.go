@@ -17,6 +17,7 @@ import (
 	"github.com/swiper-social/swiper/internal/adapters/store"
 	"github.com/swiper-social/swiper/internal/domain/deck"
 	"github.com/swiper-social/swiper/internal/domain/input"
+	"github.com/swiper-social/swiper/internal/domain/model"
 	"github.com/swiper-social/swiper/internal/domain/profile"
 	"github.com/swiper-social/swiper/internal/domain/vip"
 	"github.com/swiper-social/swiper/internal/platform/backend"
@@ -69,20 +70,20 @@ const (
 func ParseAction(name string) (int8, bool) {
 	switch name {
 	case Like:
-		return store.ActionLike, true
+		return model.ActionLike, true
 	case Superlike:
-		return store.ActionSuperlike, true
+		return model.ActionSuperlike, true
 	case Dislike:
-		return store.ActionDislike, true
+		return model.ActionDislike, true
 	}
 	return 0, false
 }
 
 func actionName(a int8) string {
 	switch a {
-	case store.ActionLike:
+	case model.ActionLike:
 		return Like
-	case store.ActionSuperlike:
+	case model.ActionSuperlike:
 		return Superlike
 	}
 	return Dislike
@@ -91,9 +92,9 @@ func actionName(a int8) string {
 // ScoreOf is the hot-rank score change a swipe action gives the swiped user.
 func ScoreOf(a int8) int64 {
 	switch a {
-	case store.ActionLike:
+	case model.ActionLike:
 		return ScoreLike
-	case store.ActionSuperlike:
+	case model.ActionSuperlike:
 		return ScoreSuperlike
 	}
 	return ScoreDislike
@@ -120,7 +121,7 @@ type Deps struct {
 	Swipes SwipeCommitter
 	// CachedUser reads a user through the user cache, which every VIP
 	// change (grant, expiry sweep) invalidates; nil reads the database.
-	CachedUser func(ctx context.Context, id int64) (store.User, error)
+	CachedUser func(ctx context.Context, id int64) (model.User, error)
 	// Events announces new matches and unmatches to both users' streams
 	// (events.go); nil announces nothing.
 	Events Publisher
@@ -191,10 +192,10 @@ func untilMidnight(now time.Time, tz *time.Location) time.Duration {
 func (s *Service) now() time.Time { return s.d.Clock.Now().UTC().Truncate(time.Microsecond) }
 
 // user reads a user row (fresh: VIP levels are checked on it).
-func (s *Service) user(ctx context.Context, id int64) (store.User, error) {
+func (s *Service) user(ctx context.Context, id int64) (model.User, error) {
 	u, err := s.d.Store.User(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return store.User{}, fmt.Errorf("%w: %d", profile.ErrUserNotFound, id)
+	if errors.Is(err, model.ErrNotFound) {
+		return model.User{}, fmt.Errorf("%w: %d", profile.ErrUserNotFound, id)
 	}
 	return u, err
 }
@@ -210,13 +211,13 @@ func (s *Service) Swipe(ctx context.Context, me, target int64, action string) (S
 	}
 	now := s.now()
 	delta := ScoreOf(act)
-	sw := store.Swipe{SwiperID: me, SwipedID: target, Action: act, CreatedAt: now}
+	sw := model.Swipe{SwiperID: me, SwipedID: target, Action: act, CreatedAt: now}
 	// The VIP level is checked on the swiper's row as the transaction that
 	// records the swipe reads it (no cache, no extra round trip), with the
 	// expiry checked against now.
 	decide := func(level int, expires *time.Time) (int, error) {
 		l := vip.Effective(level, expires, now)
-		if act == store.ActionSuperlike && !vip.Has(l, vip.PermSuperlike) {
+		if act == model.ActionSuperlike && !vip.Has(l, vip.PermSuperlike) {
 			return 0, &profile.PermissionError{Permission: vip.PermSuperlike}
 		}
 		if vip.Has(l, vip.PermUnlimitedLike) {
@@ -233,11 +234,11 @@ func (s *Service) Swipe(ctx context.Context, me, target int64, action string) (S
 	switch err := out.Err; {
 	case errors.Is(err, store.ErrNoSwiper):
 		return SwipeResult{}, fmt.Errorf("%w: %d", profile.ErrUserNotFound, me)
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, model.ErrNotFound):
 		return SwipeResult{}, fmt.Errorf("%w: %d", profile.ErrUserNotFound, target)
-	case errors.Is(err, store.ErrConflict):
+	case errors.Is(err, model.ErrConflict):
 		return SwipeResult{}, ErrAlreadySwiped
-	case errors.Is(err, store.ErrFull):
+	case errors.Is(err, model.ErrFull):
 		return SwipeResult{}, &QuotaError{RetryAfter: untilMidnight(now, s.d.TZ)}
 	case err != nil:
 		return SwipeResult{}, err
@@ -287,7 +288,7 @@ func (s *Service) CommitSwipes(ctx context.Context, reqs []store.SwipeReq) ([]st
 	if err != nil {
 		return nil, err
 	}
-	var sws []store.Swipe
+	var sws []model.Swipe
 	var swiped []int64 // the users whose score changed (the board dedupes)
 	for i, r := range reqs {
 		if out[i].Err != nil {
@@ -314,7 +315,7 @@ func (s *Service) CommitSwipes(ctx context.Context, reqs []store.SwipeReq) ([]st
 }
 
 // cachedUser reads a user through the user cache when there is one.
-func (s *Service) cachedUser(ctx context.Context, id int64) (store.User, error) {
+func (s *Service) cachedUser(ctx context.Context, id int64) (model.User, error) {
 	if s.d.CachedUser == nil {
 		return s.user(ctx, id)
 	}
@@ -341,21 +342,21 @@ func (s *Service) Rewind(ctx context.Context, me int64) (RewindResult, error) {
 		return RewindResult{}, &profile.PermissionError{Permission: vip.PermRewind}
 	}
 	dayOf := func(t time.Time) string { return Day(t, s.d.TZ) }
-	rw, err := s.d.Store.Rewind(ctx, me, Day(now, s.d.TZ), profile.RewindsPerDay, dayOf, ScoreOf, func(sw store.Swipe, matched bool) error {
+	rw, err := s.d.Store.Rewind(ctx, me, Day(now, s.d.TZ), profile.RewindsPerDay, dayOf, ScoreOf, func(sw model.Swipe, matched bool) error {
 		if now.Sub(sw.CreatedAt) > RewindWindow {
 			return ErrRewindTooOld
 		}
 		// A like that is part of a match stays: rewinding it would let a
 		// user probe silently whether someone liked them.
-		if matched && store.IsLike(sw.Action) {
+		if matched && model.IsLike(sw.Action) {
 			return ErrRewindMatched
 		}
 		return nil
 	})
 	switch {
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, model.ErrNotFound):
 		return RewindResult{}, ErrNothingToRewind
-	case errors.Is(err, store.ErrFull):
+	case errors.Is(err, model.ErrFull):
 		return RewindResult{}, &QuotaError{Rewind: true, RetryAfter: untilMidnight(now, s.d.TZ)}
 	case err != nil:
 		return RewindResult{}, err
@@ -370,7 +371,7 @@ func (s *Service) Rewind(ctx context.Context, me int64) (RewindResult, error) {
 }
 
 // card builds the Card of user id for viewer (profile.Cards).
-func (s *Service) card(ctx context.Context, viewer store.User, id int64) (profile.Card, error) {
+func (s *Service) card(ctx context.Context, viewer model.User, id int64) (profile.Card, error) {
 	cards, err := s.d.Profile.Cards(ctx, &viewer, []int64{id})
 	if err != nil {
 		return profile.Card{}, err
@@ -384,7 +385,7 @@ func (s *Service) card(ctx context.Context, viewer store.User, id int64) (profil
 
 // cardList builds the Cards of the existing users among ids for viewer, in
 // the order of ids, in a fixed number of round trips (profile.Cards).
-func (s *Service) cardList(ctx context.Context, viewer store.User, ids []int64) ([]profile.Card, error) {
+func (s *Service) cardList(ctx context.Context, viewer model.User, ids []int64) ([]profile.Card, error) {
 	cards, err := s.d.Profile.Cards(ctx, &viewer, ids)
 	if err != nil {
 		return nil, err
@@ -471,7 +472,7 @@ func (s *Service) Unmatch(ctx context.Context, me, other int64) error {
 	if ok, err := s.d.Store.Visible(ctx, me, other); err != nil {
 		return err
 	} else if !ok {
-		if _, err := s.d.Store.User(ctx, other); errors.Is(err, store.ErrNotFound) {
+		if _, err := s.d.Store.User(ctx, other); errors.Is(err, model.ErrNotFound) {
 			return ErrNotMatched
 		} else if err != nil {
 			return err
@@ -479,7 +480,7 @@ func (s *Service) Unmatch(ctx context.Context, me, other int64) error {
 		return fmt.Errorf("%w: %d", profile.ErrUserNotFound, other)
 	}
 	err := s.d.Store.Unmatch(ctx, me, other)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, model.ErrNotFound) {
 		return ErrNotMatched
 	}
 	if err == nil {
@@ -575,10 +576,10 @@ func (s *Service) deckFromSQL(ctx context.Context, me int64, limit int) ([]profi
 
 // candidates pages through the deck query until need users pass the exact
 // distance filter (the query bounds the distance by a box).
-func (s *Service) candidates(ctx context.Context, viewer store.User, prefs profile.Profile, now time.Time, need int, skip map[int64]bool) ([]store.User, error) {
+func (s *Service) candidates(ctx context.Context, viewer model.User, prefs profile.Profile, now time.Time, need int, skip map[int64]bool) ([]model.User, error) {
 	q := DeckQuery(viewer, prefs, now, s.d.TZ)
 	q.Limit = need*2 + 20
-	var out []store.User
+	var out []model.User
 	for round := 0; round < 20 && len(out) < need; round++ {
 		us, err := s.d.Store.Deck(ctx, q)
 		if err != nil {
@@ -604,13 +605,13 @@ func (s *Service) candidates(ctx context.Context, viewer store.User, prefs profi
 // DistanceFits is the exact distance rule: when both have a location the
 // cell distance is within the viewer's range (the city rule applies
 // otherwise, in the query).
-func DistanceFits(viewer, u store.User, prefs profile.Profile) bool {
+func DistanceFits(viewer, u model.User, prefs profile.Profile) bool {
 	d := profile.DistanceKM(viewer, u)
 	return d == nil || (*d >= prefs.MinDistance && *d <= prefs.MaxDistance)
 }
 
 // DeckQuery is the store query of viewer's candidates (without paging).
-func DeckQuery(viewer store.User, prefs profile.Profile, now time.Time, tz *time.Location) store.DeckQuery {
+func DeckQuery(viewer model.User, prefs profile.Profile, now time.Time, tz *time.Location) store.DeckQuery {
 	genders := []string{prefs.DatingGender}
 	if prefs.DatingGender == "any" {
 		genders = []string{"male", "female"}
@@ -679,7 +680,7 @@ func RankScores(st *store.Store) rank.ScoresFunc {
 	}
 }
 
-func entries(sc []store.Score) []rank.Entry {
+func entries(sc []model.Score) []rank.Entry {
 	es := make([]rank.Entry, len(sc))
 	for i, s := range sc {
 		es[i] = rank.Entry{UserID: s.UserID, Score: s.Score}

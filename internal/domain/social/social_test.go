@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/swiper-social/swiper/internal/adapters/store"
+	"github.com/swiper-social/swiper/internal/domain/model"
 	"github.com/swiper-social/swiper/internal/domain/profile"
 )
 
@@ -54,7 +54,7 @@ func TestDeckAgeBoundsMatchAgeOn(t *testing.T) {
 	for i := 0; i < 50; i++ {
 		days = append(days, time.Date(2020+rng.IntN(10), time.Month(1+rng.IntN(12)), 1+rng.IntN(28), rng.IntN(24), 0, 0, 0, tz))
 	}
-	viewer := store.User{ID: 1, Gender: "male", Birthday: "1990-01-01"}
+	viewer := model.User{ID: 1, Gender: "male", Birthday: "1990-01-01"}
 	for _, now := range days {
 		for k := 0; k < 200; k++ {
 			minA := 18 + rng.IntN(60)

@@ -38,6 +38,7 @@ import (
 	"github.com/swiper-social/swiper/internal/domain/deck"
 	"github.com/swiper-social/swiper/internal/domain/events"
 	"github.com/swiper-social/swiper/internal/domain/media"
+	"github.com/swiper-social/swiper/internal/domain/model"
 	"github.com/swiper-social/swiper/internal/domain/profile"
 	"github.com/swiper-social/swiper/internal/domain/safety"
 	"github.com/swiper-social/swiper/internal/domain/social"
@@ -96,7 +97,7 @@ type App struct {
 	swipes    *batch.Committer[store.SwipeReq, store.SwipeOutcome] // group commit of swipes
 	deckState *deckstate.Retrying
 	users     *cache.Cache[profile.Record]
-	profiles  *cache.Cache[store.Profile]
+	profiles  *cache.Cache[model.Profile]
 	limiter   *ratelimit.Limiter // the 2008 limits of every module
 	watch     *cache.Watch       // embedded: writes of other processes (safety.go)
 
@@ -556,10 +557,10 @@ func (a *App) SwipeBatches() batch.Stats { return a.swipes.Stats() }
 // filling it as the profile module does (the row and its album): the
 // social module checks VIP levels on it, and every VIP change (`swiper
 // vip grant`, the expiry sweep) invalidates it.
-func (a *App) cachedUser(ctx context.Context, id int64) (store.User, error) {
+func (a *App) cachedUser(ctx context.Context, id int64) (model.User, error) {
 	r, err := a.users.Get(ctx, id, func(ctx context.Context) (profile.Record, error) {
 		u, err := a.Store.User(ctx, id)
-		if errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, model.ErrNotFound) {
 			return profile.Record{}, fmt.Errorf("%w: %d", profile.ErrUserNotFound, id)
 		}
 		if err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/swiper-social/swiper/internal/adapters/store"
 	"github.com/swiper-social/swiper/internal/domain/auth"
 	"github.com/swiper-social/swiper/internal/domain/events"
+	"github.com/swiper-social/swiper/internal/domain/model"
 	"github.com/swiper-social/swiper/internal/domain/profile"
 	"github.com/swiper-social/swiper/internal/domain/safety"
 	"github.com/swiper-social/swiper/internal/domain/social"
@@ -165,7 +166,7 @@ func OpenModeration(ctx context.Context, cfg config.Config, log *slog.Logger) (_
 // userCaches are the servers' user caches, reached from an operator command.
 type userCaches struct {
 	users    *cache.Cache[profile.Record]
-	profiles *cache.Cache[store.Profile]
+	profiles *cache.Cache[model.Profile]
 }
 
 func (c userCaches) InvalidateUserCache(ctx context.Context, id int64) error {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/swiper-social/swiper/internal/adapters/store"
+	"github.com/swiper-social/swiper/internal/domain/model"
 	"github.com/swiper-social/swiper/internal/domain/phone"
 	"github.com/swiper-social/swiper/internal/platform/config"
 )
@@ -33,7 +34,7 @@ func GrantVIP(ctx context.Context, cfg config.Config, log *slog.Logger, e164 str
 		return 0, err
 	}
 	u, err := st.UserByPhone(ctx, e164)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, model.ErrNotFound) {
 		return 0, fmt.Errorf("no user is registered with phone %s", phone.Mask(e164))
 	}
 	if err != nil {

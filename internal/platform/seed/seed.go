@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/swiper-social/swiper/internal/domain/cities"
+	"github.com/swiper-social/swiper/internal/domain/model"
 
 	"github.com/swiper-social/swiper/internal/adapters/store"
 	"github.com/swiper-social/swiper/internal/domain/profile"
@@ -61,8 +62,8 @@ func Users(ctx context.Context, st *store.Store, now time.Time, opts Options) (f
 	id := maxID
 	for done := 0; done < opts.Users; {
 		n := min(opts.BatchSize, opts.Users-done)
-		users := make([]store.User, 0, n)
-		profiles := make([]store.Profile, 0, n)
+		users := make([]model.User, 0, n)
+		profiles := make([]model.Profile, 0, n)
 		for i := 0; i < n; i++ {
 			id++
 			u, p := fake(rng, id, cities, surnames, given, now)
@@ -79,7 +80,7 @@ func Users(ctx context.Context, st *store.Store, now time.Time, opts Options) (f
 	return maxID + 1, id, nil
 }
 
-func fake(rng *rand.Rand, id int64, cities []City, surnames []rune, given givenNames, now time.Time) (store.User, store.Profile) {
+func fake(rng *rand.Rand, id int64, cities []City, surnames []rune, given givenNames, now time.Time) (model.User, model.Profile) {
 	gender, first := "female", given.female
 	if rng.IntN(100) < 52 {
 		gender, first = "male", given.male
@@ -88,7 +89,7 @@ func fake(rng *rand.Rand, id int64, cities []City, surnames []rune, given givenN
 	birthday := now.AddDate(-age, 0, -rng.IntN(365)).Format("2006-01-02")
 	// Big cities are more likely (Zipf-like).
 	c := cities[int(float64(len(cities))*math.Pow(rng.Float64(), 2))]
-	u := store.User{
+	u := model.User{
 		ID:       id,
 		Phone:    fmt.Sprintf("+8617%09d", id),
 		Nickname: string(surnames[rng.IntN(len(surnames))]) + first[rng.IntN(len(first))],
@@ -120,7 +121,7 @@ func fake(rng *rand.Rand, id int64, cities []City, surnames []rune, given givenN
 	}
 	minAge := max(18, age-5-rng.IntN(5))
 	maxAge := min(100, age+5+rng.IntN(10))
-	p := store.Profile{UserID: id, DatingGender: dg, DatingCity: c.Name, MinDistance: 0,
+	p := model.Profile{UserID: id, DatingGender: dg, DatingCity: c.Name, MinDistance: 0,
 		MaxDistance: []int{10, 30, 50, 100, 200}[rng.IntN(5)], MinDatingAge: minAge, MaxDatingAge: maxAge,
 		Vibration: rng.IntN(2) == 0, OnlyMatched: rng.IntN(100) < 70, AutoPlay: true}
 	return u, p

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/swiper-social/swiper/internal/adapters/store"
+	"github.com/swiper-social/swiper/internal/domain/model"
 	"github.com/swiper-social/swiper/internal/domain/social"
 	"github.com/swiper-social/swiper/internal/platform/config"
 )
@@ -183,9 +184,9 @@ func plan(users []store.SeedUser, per int, rng *rand.Rand) *swipePlan {
 			if has(j) {
 				continue
 			}
-			act := store.ActionDislike
+			act := model.ActionDislike
 			if rng.IntN(100) < answerLikePercent {
-				act = store.ActionLike
+				act = model.ActionLike
 			}
 			add(j, act)
 		}
@@ -207,14 +208,14 @@ func plan(users []store.SeedUser, per int, rng *rand.Rand) *swipePlan {
 			var act int8
 			switch r := rng.IntN(100); {
 			case r < likePercent:
-				act = store.ActionLike
+				act = model.ActionLike
 			case r < likePercent+superlikePercent:
-				act = store.ActionSuperlike
+				act = model.ActionSuperlike
 			default:
-				act = store.ActionDislike
+				act = model.ActionDislike
 			}
 			add(j, act)
-			if act != store.ActionDislike && int(j) > i && rng.IntN(100) < answerPercent {
+			if act != model.ActionDislike && int(j) > i && rng.IntN(100) < answerPercent {
 				answers[j] = append(answers[j], int32(i))
 			}
 		}
@@ -244,20 +245,20 @@ func (p *swipePlan) batch(users []store.SeedUser, from, to int, now time.Time) s
 		base := i * p.per
 		for k := 0; k < int(p.count[i]); k++ {
 			j, act, age := p.targets[base+k], p.actions[base+k], p.ages[base+k]
-			b.Swipes = append(b.Swipes, store.Swipe{SwiperID: users[i].ID, SwipedID: users[j].ID, Action: act,
+			b.Swipes = append(b.Swipes, model.Swipe{SwiperID: users[i].ID, SwipedID: users[j].ID, Action: act,
 				CreatedAt: now.Add(-time.Duration(age) * time.Second)})
-			if int(j) <= i || !store.IsLike(act) {
+			if int(j) <= i || !model.IsLike(act) {
 				continue
 			}
 			back, backAge, ok := p.action(j, int32(i))
-			if !ok || !store.IsLike(back) {
+			if !ok || !model.IsLike(back) {
 				continue
 			}
 			b.Matches = append(b.Matches, [2]int64{users[i].ID, users[j].ID})
 			b.MatchAt = append(b.MatchAt, now.Add(-time.Duration(min(age, backAge))*time.Second))
 		}
 		if p.swipes[i] > 0 {
-			b.Scores = append(b.Scores, store.Score{UserID: users[i].ID, Score: p.score[i], Swipes: int(p.swipes[i])})
+			b.Scores = append(b.Scores, model.Score{UserID: users[i].ID, Score: p.score[i], Swipes: int(p.swipes[i])})
 		}
 	}
 	return b

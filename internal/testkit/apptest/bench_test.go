@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/swiper-social/swiper/internal/adapters/store"
+	"github.com/swiper-social/swiper/internal/domain/model"
 	"github.com/swiper-social/swiper/internal/platform/app"
 	"github.com/swiper-social/swiper/internal/platform/config"
 	"github.com/swiper-social/swiper/internal/testkit/apptest"
@@ -185,26 +186,26 @@ func BenchmarkDeckHistory(b *testing.B) {
 	st := e.App.Store
 	now := e.Clock.Now()
 	const n = 60000
-	users := make([]store.User, n)
-	profiles := make([]store.Profile, n)
+	users := make([]model.User, n)
+	profiles := make([]model.Profile, n)
 	for i := range users {
 		id := int64(i + 1)
 		g, dg := "female", "male"
 		if i < 2 {
 			g, dg = "male", "female" // the two viewers
 		}
-		users[i] = store.User{ID: id, Phone: fmt.Sprintf("+861360%07d", i), Nickname: "u", Gender: g,
+		users[i] = model.User{ID: id, Phone: fmt.Sprintf("+861360%07d", i), Nickname: "u", Gender: g,
 			Birthday: "1995-05-05", City: "北京", CreatedAt: now, ActiveAt: now}
-		profiles[i] = store.Profile{UserID: id, DatingGender: dg, DatingCity: "北京", MaxDistance: 50,
+		profiles[i] = model.Profile{UserID: id, DatingGender: dg, DatingCity: "北京", MaxDistance: 50,
 			MinDatingAge: 18, MaxDatingAge: 60, OnlyMatched: true}
 	}
 	if err := st.InsertSeed(ctx, users, profiles); err != nil {
 		b.Fatal(err)
 	}
-	swipes := func(viewer int64, count int) []store.Swipe {
-		out := make([]store.Swipe, count)
+	swipes := func(viewer int64, count int) []model.Swipe {
+		out := make([]model.Swipe, count)
 		for i := range out {
-			out[i] = store.Swipe{SwiperID: viewer, SwipedID: int64(3 + i), Action: 3, CreatedAt: now}
+			out[i] = model.Swipe{SwiperID: viewer, SwipedID: int64(3 + i), Action: 3, CreatedAt: now}
 		}
 		return out
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/swiper-social/swiper/internal/adapters/store"
 	"github.com/swiper-social/swiper/internal/domain/events"
+	"github.com/swiper-social/swiper/internal/domain/model"
 	"github.com/swiper-social/swiper/internal/platform/app"
 	"github.com/swiper-social/swiper/internal/platform/config"
 	"github.com/swiper-social/swiper/internal/testkit/apptest"
@@ -588,10 +589,10 @@ func TestSafetyDeleteBigHistory(t *testing.T) {
 	var b store.SeedBatch
 	at := e.Clock.Now().UTC()
 	for i := range 10_000 {
-		b.Swipes = append(b.Swipes, store.Swipe{SwiperID: u.ID, SwipedID: base + 1000 + int64(i), Action: store.ActionDislike, CreatedAt: at})
+		b.Swipes = append(b.Swipes, model.Swipe{SwiperID: u.ID, SwipedID: base + 1000 + int64(i), Action: model.ActionDislike, CreatedAt: at})
 	}
 	for i := range 1000 {
-		b.Swipes = append(b.Swipes, store.Swipe{SwiperID: base + 100_000 + int64(i), SwipedID: u.ID, Action: store.ActionLike, CreatedAt: at})
+		b.Swipes = append(b.Swipes, model.Swipe{SwiperID: base + 100_000 + int64(i), SwipedID: u.ID, Action: model.ActionLike, CreatedAt: at})
 	}
 	if err := e.App.Store.InsertSeedBatch(ctx, b, 1000); err != nil {
 		t.Fatal(err)

@@ -20,7 +20,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/swiper-social/swiper/internal/adapters/store"
+	"github.com/swiper-social/swiper/internal/domain/model"
 	"github.com/swiper-social/swiper/internal/domain/profile"
 	"github.com/swiper-social/swiper/internal/platform/app"
 	"github.com/swiper-social/swiper/internal/platform/config"
@@ -1048,15 +1048,15 @@ func TestSocialDeckProperty(t *testing.T) {
 	st := e.App.Store
 	now := e.Clock.Now()
 	tz := e.Cfg.Timezone
-	rows := map[int64]store.User{}
-	prefs := map[int64]store.Profile{}
+	rows := map[int64]model.User{}
+	prefs := map[int64]model.Profile{}
 	for _, u := range users {
 		row, err := st.User(ctx, u.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
 		rows[u.ID] = row
-		p, err := st.Profile(ctx, u.ID, store.Profile{})
+		p, err := st.Profile(ctx, u.ID, model.Profile{})
 		if err != nil {
 			t.Fatal(err)
 		}
