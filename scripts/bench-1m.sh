@@ -27,7 +27,9 @@ DB=${DB:-swiper_1m}
 REDIS_DB=${REDIS_DB:-12}
 work=${WORK:-/tmp/swiper-bench-1m}
 mkdir -p "$work"
-go build -o "$work/swiper" ./cmd/swiper
+# SWIPER_BIN: a prebuilt binary to measure instead of this tree (an A/B of
+# two builds on the same data: run the script once per binary).
+if [ -n "${SWIPER_BIN:-}" ]; then cp "$SWIPER_BIN" "$work/swiper"; else go build -o "$work/swiper" ./cmd/swiper; fi
 export SWIPER_DATABASE_URL=mysql://swiper:swiper@127.0.0.1:3306/$DB
 export SWIPER_REDIS_URL=redis://127.0.0.1:6379/$REDIS_DB
 mysqlc() { mysql -h127.0.0.1 -uswiper -pswiper "$@" 2>/dev/null || mysql -uroot "$@"; }
@@ -89,6 +91,8 @@ run decks deck.lua 32
 run decks deck.lua 4
 run swipes swipe.lua 32
 run swipes swipe.lua 4
+run "GET /users/me" me.lua 32
+run "GET /users/me" me.lua 4
 echo "server RSS: $(awk '/VmRSS/{print $2/1024 " MiB"}' /proc/$pid/status), peak $(awk '/VmHWM/{print $2/1024 " MiB"}' /proc/$pid/status)"
 
 # --- account deletion under a swipe load (SWIPER_BENCH_DELETE=K) -------------

@@ -4,9 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
-	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -52,116 +49,6 @@ type wsMessage struct {
 	} `json:"message"`
 }
 
-// socket is a client that keeps an events socket open at base (nginx or
-// a replica), reconnecting with since whenever it is closed, and records
-// every message event it gets.
-type socket struct {
-	t     *testing.T
-	base  string
-	token string
-
-	mu       sync.Mutex
-	last     int64
-	got      map[string]int // client_id of message events → times seen
-	closes   map[int]int    // close code → count
-	connects int
-	problems []string
-}
-
-func openSocket(t *testing.T, ctx context.Context, base, token string, wg *sync.WaitGroup) *socket {
-	s := &socket{t: t, base: base, token: token, got: map[string]int{}, closes: map[int]int{}}
-	connected := make(chan struct{}, 1)
-	wg.Add(1)
-	go func() { defer wg.Done(); s.run(ctx, connected) }()
-	select {
-	case <-connected:
-	case <-time.After(10 * time.Second):
-		t.Fatalf("socket to %s did not connect", base)
-	}
-	return s
-}
-
-func (s *socket) run(ctx context.Context, connected chan struct{}) {
-	backoff := 50 * time.Millisecond
-	for ctx.Err() == nil {
-		s.mu.Lock()
-		since := s.last
-		s.mu.Unlock()
-		u := "ws" + strings.TrimPrefix(s.base, "http") + "/api/v1/events?since=" + strconv.FormatInt(since, 10)
-		dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		conn, _, err := websocket.Dial(dctx, u, &websocket.DialOptions{HTTPHeader: http.Header{"Authorization": {"Bearer " + s.token}}})
-		cancel()
-		if err != nil {
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(backoff):
-			}
-			backoff = min(2*backoff, time.Second)
-			continue
-		}
-		backoff = 50 * time.Millisecond
-		s.mu.Lock()
-		s.connects++
-		s.mu.Unlock()
-		select {
-		case connected <- struct{}{}:
-		default:
-		}
-		stop := context.AfterFunc(ctx, func() { _ = conn.CloseNow() })
-		for {
-			_, b, err := conn.Read(context.Background())
-			if err != nil {
-				s.mu.Lock()
-				s.closes[int(websocket.CloseStatus(err))]++
-				s.mu.Unlock()
-				break
-			}
-			var f wsFrame
-			if err := json.Unmarshal(b, &f); err != nil {
-				s.problem("frame %s: %v", b, err)
-				continue
-			}
-			s.mu.Lock()
-			if f.Type == "resync" {
-				s.problems = append(s.problems, fmt.Sprintf("resync after %d", s.last))
-			} else if f.Seq != s.last+1 {
-				s.problems = append(s.problems, fmt.Sprintf("seq %d after %d", f.Seq, s.last))
-			}
-			if f.Seq > s.last {
-				s.last = f.Seq
-			}
-			if f.Type == "message" {
-				var m wsMessage
-				_ = json.Unmarshal(f.Data, &m)
-				s.got[m.Message.ClientID]++
-			}
-			s.mu.Unlock()
-		}
-		stop()
-		_ = conn.CloseNow()
-	}
-}
-
-func (s *socket) problem(format string, args ...any) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.problems = append(s.problems, fmt.Sprintf(format, args...))
-}
-
-// missing returns the client_ids of want not received exactly once.
-func (s *socket) missing(want []string) []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []string
-	for _, id := range want {
-		if s.got[id] != 1 {
-			out = append(out, fmt.Sprintf("%s×%d", id, s.got[id]))
-		}
-	}
-	return out
-}
-
 // sendMessage POSTs a message through base, retrying with the same
 // client_id until it is accepted (a retry never makes a second message).
 func sendMessage(t *testing.T, base string, from chatter, to int64, clientID string) {
@@ -184,8 +71,8 @@ func TestEventsAcrossReplicas(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	defer func() { cancel(); wg.Wait() }()
-	onReplica := openSocket(t, ctx, c.replicaURL(0, ""), a.cl.token, &wg)
-	viaNginx := openSocket(t, ctx, c.url(""), a.cl.token, &wg)
+	onReplica := openEventSocket(t, ctx, &wg, "replica 1", c.replicaURL(0, ""), a.cl.token, nil)
+	viaNginx := openEventSocket(t, ctx, &wg, "nginx", c.url(""), a.cl.token, nil)
 	time.Sleep(200 * time.Millisecond)
 	var want []string
 	for i := 0; i < 5; i++ {
@@ -213,7 +100,7 @@ func TestEventsAcrossReplicas(t *testing.T) {
 	}); err != nil {
 		t.Fatalf("socket through nginx: %v", err)
 	}
-	for _, s := range []*socket{onReplica, viaNginx} {
+	for _, s := range []*eventSocket{onReplica, viaNginx} {
 		if len(s.problems) > 0 {
 			t.Errorf("problems: %v", s.problems)
 		}
@@ -236,10 +123,10 @@ func TestEventsReplicaSIGTERM(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	defer func() { cancel(); wg.Wait() }()
-	socks := map[int64][]*socket{}
+	socks := map[int64][]*eventSocket{}
 	for _, u := range users {
 		for j := 0; j < socketsPerUser; j++ {
-			socks[u.id] = append(socks[u.id], openSocket(t, ctx, c.url(""), u.cl.token, &wg))
+			socks[u.id] = append(socks[u.id], openEventSocket(t, ctx, &wg, fmt.Sprintf("user %d", u.id), c.url(""), u.cl.token, nil))
 		}
 	}
 	time.Sleep(300 * time.Millisecond)
