@@ -4,22 +4,76 @@ import (
 	"context"
 	"time"
 
+	"github.com/swiper-social/swiper/internal/domain/model"
 	"github.com/uptrace/bun"
 )
 
 // DB is the store's own pool, for the tests of this package.
 func (s *Store) DB() *bun.DB { return s.db }
 
-// Swipe records sw alone: a SwipeBatch of one. It reports whether sw
-// created the match of the two users; the error wraps ErrNotFound (unknown
-// swiped user), ErrConflict (already swiped) or ErrFull (likeLimit >= 0 and
-// the like quota of day used up; likeLimit < 0 counts without a limit).
+// Swipe records sw alone, as test data through the SwipeTx functions
+// with the simplest rules: the pair swiped already is ErrConflict, a like
+// beyond likeLimit on day (>= 0) is ErrFull, a like crossing the reverse
+// one matches (reported), scoreDelta goes to the swiped user.
 func (s *Store) Swipe(ctx context.Context, sw Swipe, day string, likeLimit int, scoreDelta int64) (bool, error) {
-	out, err := s.SwipeBatch(ctx, []SwipeReq{{Swipe: sw, Day: day, LikeLimit: likeLimit, ScoreDelta: scoreDelta}})
+	matched := false
+	err := s.InSwipeTx(ctx, func(ctx context.Context, tx model.SwipeTx) error {
+		matched = false
+		p := Pair{From: sw.SwiperID, To: sw.SwipedID}
+		q := QuotaKey{User: sw.SwiperID, Day: day}
+		f, err := tx.Facts(ctx, SwipeFactsQuery{Pairs: []Pair{p}})
+		if err != nil {
+			return err
+		}
+		if f.Swiped[p] {
+			return ErrConflict
+		}
+		like := IsLike(sw.Action)
+		if like && likeLimit >= 0 {
+			used, err := tx.LockQuotas(ctx, []QuotaKey{q})
+			if err != nil {
+				return err
+			}
+			if used[q] >= likeLimit {
+				return ErrFull
+			}
+		}
+		if err := tx.InsertSwipes(ctx, []Swipe{sw}); err != nil {
+			return err
+		}
+		w := SwipeWrites{Scores: []ScoreAdd{{User: sw.SwipedID, Delta: scoreDelta, Swipes: 1}}}
+		if like {
+			w.Likes = map[QuotaKey]int{q: 1}
+			ps, err := tx.MarkLikes(ctx, []Pair{p})
+			if err != nil {
+				return err
+			}
+			k := pairOf(p)
+			if st := ps[k]; st.ALikes && st.BLikes && !st.Matched {
+				matched = true
+				w.Matches = []NewMatch{{A: k.From, B: k.To, At: sw.CreatedAt}}
+			}
+		}
+		return tx.Write(ctx, w)
+	})
+	return matched, err
+}
+
+// RewindLatest undoes the latest swipe of userID as read (RewindFacts then
+// ApplyRewind, with no rule: scoreDelta added, a like given back to day).
+func (s *Store) RewindLatest(ctx context.Context, userID int64, day string, maxRewinds int, scoreDelta int64) (Swipe, error) {
+	f, err := s.RewindFacts(ctx, userID, day)
 	if err != nil {
-		return false, err
+		return Swipe{}, err
 	}
-	return out[0].Matched, out[0].Err
+	if f.Latest == nil {
+		return Swipe{}, ErrNotFound
+	}
+	u := RewindUndo{Swipe: *f.Latest, Matched: f.Matched, Day: day, MaxRewinds: maxRewinds, ScoreDelta: scoreDelta}
+	if IsLike(f.Latest.Action) {
+		u.LikeDay = day
+	}
+	return *f.Latest, s.ApplyRewind(ctx, u)
 }
 
 // RebuildSwipeIndexes is rebuildSwipeIndexes, for the tests.

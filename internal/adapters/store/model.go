@@ -21,6 +21,20 @@ type (
 	Sent        = model.Sent
 	ConvState   = model.ConvState
 	ReadOutcome = model.ReadOutcome
+
+	Pair            = model.Pair
+	QuotaKey        = model.QuotaKey
+	SwipeUser       = model.SwipeUser
+	SwipeFactsQuery = model.SwipeFactsQuery
+	SwipeFacts      = model.SwipeFacts
+	PairState       = model.PairState
+	ScoreAdd        = model.ScoreAdd
+	NewMatch        = model.NewMatch
+	SwipeWrites     = model.SwipeWrites
+	RewindFacts     = model.RewindFacts
+	RewindUndo      = model.RewindUndo
+	DeckCandidate   = model.DeckCandidate
+	SuperlikeOf     = model.SuperlikeOf
 )
 
 // Swipe actions as stored in swipes.action.
@@ -29,6 +43,9 @@ const (
 	ActionSuperlike = model.ActionSuperlike
 	ActionDislike   = model.ActionDislike
 )
+
+// ErrStale refuses a RewindUndo whose facts changed since they were read.
+var ErrStale = model.ErrStale
 
 // IsLike reports whether the action is a like or a superlike.
 func IsLike(action int8) bool { return model.IsLike(action) }

@@ -47,9 +47,9 @@ type BlockOutcome struct {
 }
 
 // lockPair writes the like_pairs row of a and b (adding nothing): every
-// like between the two writes it too before it reads the reverse like, so
-// a block and a crossing like serialise on it (store.SwipeBatch), and a
-// block racing a mutual like never leaves a match.
+// like between the two writes it too and reads it back (SwipeTx.MarkLikes),
+// so a block and a crossing like serialise on it, and a block racing a
+// mutual like never leaves a match.
 func (s *Store) lockPair(ctx context.Context, tx bun.Tx, a, b int64) error {
 	x, y := pair(a, b)
 	_, err := tx.ExecContext(ctx, "INSERT INTO like_pairs (user_a, user_b, likes) VALUES ("+

@@ -9,17 +9,12 @@ import (
 
 	"github.com/swiper-social/swiper/internal/adapters/store"
 	"github.com/swiper-social/swiper/internal/adapters/store/storetest"
+	"github.com/swiper-social/swiper/internal/domain/model"
 )
 
 func safetyMatch(t *testing.T, st *store.Store, a, b int64, at time.Time) {
 	t.Helper()
-	for _, p := range [][2]int64{{a, b}, {b, a}} {
-		out, err := st.SwipeBatch(context.Background(), []store.SwipeReq{{Swipe: store.Swipe{SwiperID: p[0], SwipedID: p[1],
-			Action: store.ActionLike, CreatedAt: at}, Day: "2026-12-07", LikeLimit: -1}})
-		if err != nil || out[0].Err != nil {
-			t.Fatalf("like %d→%d: %v %v", p[0], p[1], err, out[0].Err)
-		}
-	}
+	storetest.Like(t, st, at, [2]int64{a, b}, [2]int64{b, a})
 	if ok, _ := st.Matched(context.Background(), a, b); !ok {
 		t.Fatalf("%d and %d not matched", a, b)
 	}
@@ -51,11 +46,20 @@ func TestBlocksAndVisible(t *testing.T) {
 	if ok, _ := st.Visible(ctx, a, c); !ok {
 		t.Fatal("an unrelated user is not visible")
 	}
-	// A like between blocked users is refused as unknown, and never matches.
-	res, err := st.SwipeBatch(ctx, []store.SwipeReq{{Swipe: store.Swipe{SwiperID: b, SwipedID: a, Action: store.ActionDislike,
-		CreatedAt: at}, Day: "2026-12-07", LikeLimit: -1}})
-	if err != nil || !errors.Is(res[0].Err, store.ErrNotFound) {
-		t.Fatalf("swipe across a block: %v %v", err, res[0].Err)
+	// A swipe's facts show the block both ways (social refuses the swipe as
+	// unknown), and so does the pair row a like reads back.
+	if err := st.InSwipeTx(ctx, func(ctx context.Context, tx model.SwipeTx) error {
+		f, err := tx.Facts(ctx, store.SwipeFactsQuery{Pairs: []store.Pair{{From: b, To: a}}})
+		if err != nil {
+			return err
+		}
+		ps, err := tx.MarkLikes(ctx, []store.Pair{{From: b, To: a}})
+		if k := (store.Pair{From: min(a, b), To: max(a, b)}); err == nil && (!f.Blocked[store.Pair{From: b, To: a}] || !ps[k].Blocked) {
+			t.Errorf("facts %+v, pair %+v: the block is not seen", f, ps[k])
+		}
+		return errors.New("rolled back")
+	}); err == nil || err.Error() != "store: swipe batch: rolled back" {
+		t.Fatal(err)
 	}
 	list, total, err := st.Blocked(ctx, a, 10, 0)
 	if err != nil || total != 1 || len(list) != 1 || list[0].ID != b || !list[0].BlockedAt.Equal(at) {

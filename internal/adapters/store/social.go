@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"reflect"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -25,13 +23,6 @@ func pair(x, y int64) (int64, int64) {
 		return x, y
 	}
 	return y, x
-}
-
-// Rewound is what a rewind undid.
-type Rewound struct {
-	Swipe       Swipe
-	ScoreDelta  int64 // applied to the swiped user's score (the opposite of the swipe's)
-	ScoreSwipes int   // swipes the swiped user has received after the rewind
 }
 
 // ensureRows creates the day row of the quota and the score row of the
@@ -55,36 +46,44 @@ func (s *Store) ensureRows(ctx context.Context, quota *DailyQuota, scoreOf int64
 	return nil
 }
 
-// Rewind undoes the latest swipe of userID in one transaction. check sees
-// the swipe and whether its two users are matched, both under the lock,
-// and may refuse it (its error is returned as is; nothing is used).
-// The rewind uses one of maxRewinds of day (ErrFull when used up); the
-// swipe, scoreOf(its action) on the swiped user's score, its use of the like
-// quota (on the local day dayOf(its time)) and the match between the two are
-// removed. ErrNotFound when userID has no swipe.
-func (s *Store) Rewind(ctx context.Context, userID int64, day string, maxRewinds int,
-	dayOf func(time.Time) string, scoreOf func(action int8) int64, check func(sw Swipe, matched bool) error) (Rewound, error) {
-	if err := s.ensureRows(ctx, &DailyQuota{UserID: userID, Day: day}, 0); err != nil {
-		return Rewound{}, fmt.Errorf("store: rewind: %w", err)
+// RewindFacts reads the latest swipe of userID (by created_at), whether
+// its two users are matched, and the rewinds userID used on day.
+func (s *Store) RewindFacts(ctx context.Context, userID int64, day string) (RewindFacts, error) {
+	var f RewindFacts
+	var sws []Swipe
+	if err := s.db.NewSelect().Model(&sws).Column("swiper_id", "swiped_id", "action", "created_at").
+		Where("swiper_id = ?", userID).OrderExpr("created_at DESC").Limit(1).Scan(ctx); err != nil {
+		return RewindFacts{}, fmt.Errorf("store: latest swipe of %d: %w", userID, classify(err))
 	}
-	var out Rewound
+	if len(sws) > 0 {
+		f.Latest = &sws[0]
+		a, b := pair(sws[0].SwiperID, sws[0].SwipedID)
+		n, err := s.db.NewSelect().Model((*matchRow)(nil)).Where("user_a = ? AND user_b = ?", a, b).Count(ctx)
+		if err != nil {
+			return RewindFacts{}, fmt.Errorf("store: match %d-%d: %w", a, b, classify(err))
+		}
+		f.Matched = n > 0
+	}
+	_, rewinds, err := s.UsedToday(ctx, userID, day)
+	f.Rewinds = rewinds
+	return f, err
+}
+
+// ApplyRewind undoes u.Swipe in one transaction: the rewind counts
+// against the day's limit by a conditional UPDATE (ErrFull when used up),
+// the swipe is checked to be still the latest and its pair's match state
+// to be unchanged (ErrStale otherwise; nothing is written), then the
+// swipe, its like on the pair row, its score, its use of the like quota
+// and the match with its conversation are removed.
+func (s *Store) ApplyRewind(ctx context.Context, u RewindUndo) error {
+	sw := u.Swipe
+	if err := s.ensureRows(ctx, &DailyQuota{UserID: sw.SwiperID, Day: u.Day}, 0); err != nil {
+		return fmt.Errorf("store: rewind: %w", err)
+	}
+	a, b := pair(sw.SwiperID, sw.SwipedID)
 	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		var sw Swipe
-		if err := s.forUpdate(tx.NewSelect().Model(&sw).Column("swiper_id", "swiped_id", "action", "created_at", "id").
-			Where("swiper_id = ?", userID).OrderExpr("created_at DESC, id DESC").Limit(1)).Scan(ctx); err != nil {
-			return err // sql.ErrNoRows → ErrNotFound
-		}
-		a, b := pair(sw.SwiperID, sw.SwipedID)
-		var matched []int64
-		if err := s.forUpdate(tx.NewSelect().Model((*matchRow)(nil)).Column("user_a").
-			Where("user_a = ? AND user_b = ?", a, b)).Scan(ctx, &matched); err != nil {
-			return err
-		}
-		if err := check(sw, len(matched) > 0); err != nil {
-			return err
-		}
 		res, err := tx.NewUpdate().Model((*DailyQuota)(nil)).Set("rewinds = rewinds + 1").
-			Where("user_id = ? AND day = ? AND rewinds < ?", userID, day, maxRewinds).Exec(ctx)
+			Where("user_id = ? AND day = ? AND rewinds < ?", sw.SwiperID, u.Day, u.MaxRewinds).Exec(ctx)
 		if err != nil {
 			return err
 		}
@@ -93,43 +92,57 @@ func (s *Store) Rewind(ctx context.Context, userID int64, day string, maxRewinds
 		} else if n == 0 {
 			return ErrFull
 		}
+		var latest []Swipe
+		if err := s.forUpdate(tx.NewSelect().Model(&latest).Column("swiper_id", "swiped_id", "action", "created_at").
+			Where("swiper_id = ?", sw.SwiperID).OrderExpr("created_at DESC").Limit(1)).Scan(ctx); err != nil {
+			return err
+		}
+		if len(latest) == 0 || latest[0].SwipedID != sw.SwipedID || latest[0].Action != sw.Action || !latest[0].CreatedAt.Equal(sw.CreatedAt) {
+			return ErrStale
+		}
+		if IsLike(sw.Action) { // the pair row first: the conflict point of its likes and blocks
+			side := "a_likes"
+			if sw.SwiperID != a {
+				side = "b_likes"
+			}
+			if _, err := tx.ExecContext(ctx, "UPDATE like_pairs SET "+side+" = 0 WHERE user_a = ? AND user_b = ?", a, b); err != nil {
+				return err
+			}
+		}
+		var matched []int64
+		if err := s.forUpdate(tx.NewSelect().Model((*matchRow)(nil)).Column("user_a").
+			Where("user_a = ? AND user_b = ?", a, b)).Scan(ctx, &matched); err != nil {
+			return err
+		}
+		if (len(matched) > 0) != u.Matched {
+			return ErrStale
+		}
 		if _, err := tx.NewDelete().Model((*Swipe)(nil)).
 			Where("swiper_id = ? AND swiped_id = ?", sw.SwiperID, sw.SwipedID).Exec(ctx); err != nil {
 			return err
 		}
-		delta := -scoreOf(sw.Action)
-		if _, err := tx.NewUpdate().Model((*Score)(nil)).Set("score = score + ?", delta).
+		if _, err := tx.NewUpdate().Model((*Score)(nil)).Set("score = score + ?", u.ScoreDelta).
 			Set("swipes = swipes - 1").Where("user_id = ?", sw.SwipedID).Exec(ctx); err != nil {
 			return err
 		}
-		var left []int
-		if err := tx.NewSelect().Model((*Score)(nil)).Column("swipes").Where("user_id = ?", sw.SwipedID).Scan(ctx, &left); err != nil {
-			return err
-		}
-		if IsLike(sw.Action) {
+		if u.LikeDay != "" {
 			if _, err := tx.NewUpdate().Model((*DailyQuota)(nil)).Set("likes = likes - 1").
-				Where("user_id = ? AND day = ? AND likes > 0", userID, dayOf(sw.CreatedAt)).Exec(ctx); err != nil {
+				Where("user_id = ? AND day = ? AND likes > 0", sw.SwiperID, u.LikeDay).Exec(ctx); err != nil {
 				return err
 			}
 		}
-		if len(matched) > 0 { // check let it go
+		if u.Matched {
 			if _, err := tx.NewDelete().Model((*matchRow)(nil)).Where("user_a = ? AND user_b = ?", a, b).Exec(ctx); err != nil {
 				return err
 			}
-			if err := deleteConversationIn(ctx, tx, a, b); err != nil { // the match goes with its conversation
-				return err
-			}
-		}
-		out = Rewound{Swipe: sw, ScoreDelta: delta}
-		if len(left) > 0 {
-			out.ScoreSwipes = left[0]
+			return deleteConversationIn(ctx, tx, a, b) // the match goes with its conversation
 		}
 		return nil
 	})
 	if err != nil {
-		return Rewound{}, fmt.Errorf("store: rewind %d: %w", userID, classify(err))
+		return fmt.Errorf("store: rewind %d: %w", sw.SwiperID, classify(err))
 	}
-	return out, nil
+	return nil
 }
 
 // UsedToday returns the likes and rewinds userID used on day.
@@ -142,98 +155,6 @@ func (s *Store) UsedToday(ctx context.Context, userID int64, day string) (likes,
 		return 0, 0, nil
 	}
 	return qs[0].Likes, qs[0].Rewinds, nil
-}
-
-// Superlikers returns up to limit users who superliked userID and whom
-// userID has not swiped, newest superlike first.
-func (s *Store) Superlikers(ctx context.Context, userID int64, limit int) ([]int64, error) {
-	var ids []int64
-	err := s.db.NewSelect().TableExpr("swipes AS s").Column("s.swiper_id").
-		Where("s.swiped_id = ? AND s.action = ?", userID, ActionSuperlike).
-		Where("NOT EXISTS (SELECT 1 FROM swipes AS m WHERE m.swiper_id = ? AND m.swiped_id = s.swiper_id)", userID).
-		Where("EXISTS (SELECT 1 FROM users AS u WHERE u.id = s.swiper_id AND "+deckShownSQL("u")+")").
-		Where(notBlockedSQL(strconv.FormatInt(userID, 10), "s.swiper_id")).
-		OrderExpr("s.created_at DESC, s.id DESC").Limit(int64(limit)).Scan(ctx, &ids)
-	if err != nil {
-		return nil, fmt.Errorf("store: superlikers of %d: %w", userID, classify(err))
-	}
-	return ids, nil
-}
-
-// DeckQuery selects recommendation candidates (API.md §3 Recommendations);
-// the exact distance is checked by the caller.
-type DeckQuery struct {
-	Viewer       int64
-	ViewerGender string
-	ViewerAge    int
-	Genders      []string // candidate genders wanted
-	BornAfter    string   // candidate birthday > BornAfter (age <= max)
-	BornUpTo     string   // candidate birthday <= BornUpTo (age >= min)
-	City         string   // candidates without a shared location: city = City
-	Box          *CellBox // nil when the viewer has no location
-	Active1      time.Time
-	Active7      time.Time
-	Shuffle      [4]int64 // per viewer and day: ((id*A+B) mod p * C + D) mod q
-	Limit        int
-	Offset       int
-}
-
-// CellBox bounds cell coordinates (1/100 degree); AllLng skips the
-// longitude bound (near the poles or across the antimeridian).
-type CellBox struct {
-	MinLat, MaxLat, MinLng, MaxLng int32
-	AllLng                         bool
-}
-
-// Deck returns candidates of q ordered by activity band (24 h, 7 days,
-// older), shuffled within a band by q.Shuffle.
-func (s *Store) Deck(ctx context.Context, q DeckQuery) ([]User, error) {
-	var users []User
-	sel := s.db.NewSelect().TableExpr("users AS u").ColumnExpr(s.userColumns("u")).
-		Join("JOIN profiles AS p ON p.user_id = u.id").
-		Where("u.id <> ?", q.Viewer).
-		Where("u.gender IN (?)", bun.In(q.Genders)).
-		Where("(p.dating_gender = 'any' OR p.dating_gender = ?)", q.ViewerGender).
-		Where("p.min_dating_age <= ? AND p.max_dating_age >= ?", q.ViewerAge, q.ViewerAge).
-		Where("u.birthday > ? AND u.birthday <= ?", q.BornAfter, q.BornUpTo)
-	if b := q.Box; b != nil {
-		located := "u.cell_lat IS NOT NULL AND u.cell_lng IS NOT NULL AND u.cell_lat BETWEEN ? AND ?"
-		args := []any{b.MinLat, b.MaxLat}
-		if !b.AllLng {
-			located += " AND u.cell_lng BETWEEN ? AND ?"
-			args = append(args, b.MinLng, b.MaxLng)
-		}
-		args = append(args, q.City)
-		sel = sel.Where("(("+located+") OR ((u.cell_lat IS NULL OR u.cell_lng IS NULL) AND u.city = ?))", args...)
-	} else {
-		sel = sel.Where("u.city = ?", q.City)
-	}
-	sel = sel.
-		Where("NOT EXISTS (SELECT 1 FROM swipes AS s WHERE s.swiper_id = ? AND s.swiped_id = u.id)", q.Viewer).
-		Where("NOT EXISTS (SELECT 1 FROM matches AS m WHERE m.user_a = ? AND m.user_b = u.id)", q.Viewer).
-		Where("NOT EXISTS (SELECT 1 FROM matches AS m WHERE m.user_b = ? AND m.user_a = u.id)", q.Viewer).
-		Where(deckShownSQL("u")).Where(notBlockedSQL(strconv.FormatInt(q.Viewer, 10), "u.id")).
-		OrderExpr("CASE WHEN u.active_at >= ? THEN 0 WHEN u.active_at >= ? THEN 1 ELSE 2 END", q.Active1, q.Active7).
-		OrderExpr("((((u.id % 1000000007) * ? + ?) % 1000000007) * ? + ?) % 998244353", q.Shuffle[0], q.Shuffle[1], q.Shuffle[2], q.Shuffle[3]).
-		OrderExpr("u.id").
-		Limit(int64(q.Limit)).Offset(int64(q.Offset))
-	if err := sel.Scan(ctx, &users); err != nil {
-		return nil, fmt.Errorf("store: deck of %d: %w", q.Viewer, classify(err))
-	}
-	return users, nil
-}
-
-// userColumns lists the columns of User qualified by alias (not "alias.*":
-// a column added to users later must not break the scan into User).
-func (s *Store) userColumns(alias string) string {
-	var b strings.Builder
-	for i, f := range s.db.Table(reflect.TypeFor[User]()).Fields {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(alias + "." + f.Name)
-	}
-	return b.String()
 }
 
 // Users returns the existing users among ids, by id.
@@ -508,6 +429,9 @@ func (s *Store) InsertSeedBatch(ctx context.Context, b SeedBatch, rowsPerStmt in
 		}); err != nil {
 			return err
 		}
+		if err := s.markSeedLikes(ctx, tx, b.Swipes, rowsPerStmt); err != nil {
+			return err
+		}
 		if err := insert("INSERT INTO matches (user_a, user_b, matched_at) VALUES ", len(b.Matches), func(buf []byte, i int) []byte {
 			return d.AppendTime(append(ints(buf, b.Matches[i][0], b.Matches[i][1]), ','), b.MatchAt[i])
 		}); err != nil {
@@ -711,47 +635,19 @@ func (s *Store) DeckChanged(ctx context.Context, since DeckStamps, overlap time.
 	return ids, next, nil
 }
 
-// DeckCandidate is a fresh read of a user picked for a deck: what its Card
-// shows, what the filters check, and whether the viewer swiped or matched
-// them.
-type DeckCandidate struct {
-	ID           int64     `bun:"id"`
-	Nickname     string    `bun:"nickname"`
-	Gender       string    `bun:"gender"`
-	Birthday     string    `bun:"birthday"`
-	City         string    `bun:"city"`
-	CellLat      *int32    `bun:"cell_lat"`
-	CellLng      *int32    `bun:"cell_lng"`
-	Avatar       string    `bun:"avatar"`
-	ActiveAt     time.Time `bun:"active_at"`
-	HasProfile   bool      `bun:"has_profile"`
-	DatingGender string    `bun:"dating_gender"`
-	MinDatingAge int       `bun:"min_dating_age"`
-	MaxDatingAge int       `bun:"max_dating_age"`
-	OnlyMatched  bool      `bun:"only_matched"`
-	Swiped       bool      `bun:"swiped"` // by the viewer
-	Matched      bool      `bun:"matched"`
-}
-
-// DeckCandidates reads the existing users among ids for viewer's deck in
-// one statement; the swiped and matched flags are primary-key probes, so
-// the cost does not grow with the viewer's history.
+// DeckCandidates reads the users among ids that may be in viewer's deck
+// (shown, not blocked either way), in one statement.
 func (s *Store) DeckCandidates(ctx context.Context, viewer int64, ids []int64) (map[int64]DeckCandidate, error) {
 	out := make(map[int64]DeckCandidate, len(ids))
 	if len(ids) == 0 {
 		return out, nil
 	}
 	var rows []DeckCandidate
-	err := s.db.NewRaw("SELECT u.id, u.nickname, u.gender, u.birthday, u.city, u.cell_lat, u.cell_lng, u.avatar, u.active_at, "+
-		"p.user_id IS NOT NULL AS has_profile, COALESCE(p.dating_gender, '') AS dating_gender, "+
-		"COALESCE(p.min_dating_age, 0) AS min_dating_age, COALESCE(p.max_dating_age, 0) AS max_dating_age, "+
-		"COALESCE(p.only_matched, 1) AS only_matched, "+
-		"EXISTS (SELECT 1 FROM swipes AS s WHERE s.swiper_id = ? AND s.swiped_id = u.id) AS swiped, "+
-		"(EXISTS (SELECT 1 FROM matches AS m WHERE m.user_a = ? AND m.user_b = u.id) OR "+
-		"EXISTS (SELECT 1 FROM matches AS m WHERE m.user_b = ? AND m.user_a = u.id)) AS matched "+
+	err := s.db.NewRaw("SELECT u.id, u.nickname, u.gender, u.birthday, u.city, u.cell_lat, u.cell_lng, u.avatar, "+
+		"COALESCE(p.only_matched, 1) AS only_matched "+
 		"FROM users AS u LEFT JOIN profiles AS p ON p.user_id = u.id WHERE u.id IN (?) AND "+deckShownSQL("u")+
 		" AND "+notBlockedSQL(strconv.FormatInt(viewer, 10), "u.id"),
-		viewer, viewer, viewer, bun.In(ids)).Scan(ctx, &rows)
+		bun.In(ids)).Scan(ctx, &rows)
 	if err != nil {
 		return nil, fmt.Errorf("store: deck candidates of %d: %w", viewer, classify(err))
 	}
@@ -761,22 +657,17 @@ func (s *Store) DeckCandidates(ctx context.Context, viewer int64, ids []int64) (
 	return out, nil
 }
 
-// DeckExcluded returns which of ids viewer swiped (any action) or is
-// matched with: primary-key probes, all in the viewer's part of the keys,
-// so the cost does not grow with the viewer's history.
+// DeckExcluded returns which of ids viewer's decks leave out (swiped,
+// matched or blocked: deckExclusionsSQL): primary-key probes, all in the
+// viewer's part of the keys, so the cost does not grow with the viewer's
+// history.
 func (s *Store) DeckExcluded(ctx context.Context, viewer int64, ids []int64) (map[int64]bool, error) {
 	out := map[int64]bool{}
 	if len(ids) == 0 {
 		return out, nil
 	}
 	var got []int64
-	// By the primary key, not the (swiper_id, id) index: that reads the
-	// whole history.
-	err := s.db.NewRaw("SELECT swiped_id FROM swipes"+s.byPrimaryKey()+" WHERE swiper_id = ? AND swiped_id IN (?) "+
-		"UNION ALL SELECT user_b FROM matches WHERE user_a = ? AND user_b IN (?) "+
-		"UNION ALL SELECT user_a FROM matches WHERE user_b = ? AND user_a IN (?) "+
-		"UNION ALL SELECT blocked_id FROM blocks WHERE blocker_id = ? AND blocked_id IN (?) "+
-		"UNION ALL SELECT blocker_id FROM blocks WHERE blocked_id = ? AND blocker_id IN (?)",
+	err := s.db.NewRaw(s.deckExclusionsSQL(true),
 		viewer, bun.In(ids), viewer, bun.In(ids), viewer, bun.In(ids), viewer, bun.In(ids), viewer, bun.In(ids)).Scan(ctx, &got)
 	if err != nil {
 		return nil, fmt.Errorf("store: deck exclusions of %d: %w", viewer, classify(err))

@@ -38,8 +38,10 @@ func TestSwipeAndRewind(t *testing.T) {
 	ids := newUsers(t, st, 4)
 	a, b, c := ids[0], ids[1], ids[2]
 	now := time.Now().UTC().Truncate(time.Microsecond)
+	made := 0
 	sw := func(from, to int64, act int8, limit int) (bool, error) {
-		return st.Swipe(ctx, store.Swipe{SwiperID: from, SwipedID: to, Action: act, CreatedAt: now}, "2026-01-01", limit, 5)
+		made++ // each after the previous one
+		return st.Swipe(ctx, store.Swipe{SwiperID: from, SwipedID: to, Action: act, CreatedAt: now.Add(time.Duration(made) * time.Millisecond)}, "2026-01-01", limit, 5)
 	}
 	if m, err := sw(a, b, store.ActionLike, 2); err != nil || m {
 		t.Fatalf("first like: %v %v", m, err)
@@ -67,27 +69,35 @@ func TestSwipeAndRewind(t *testing.T) {
 		t.Fatalf("likes used %d %v", likes, err)
 	}
 
-	dayOf := func(time.Time) string { return "2026-01-01" }
-	scoreOf := func(int8) int64 { return 5 }
-	ok := func(store.Swipe, bool) error { return nil }
-	rw, err := st.Rewind(ctx, a, "2026-01-01", 1, dayOf, scoreOf, ok)
-	if err != nil || rw.Swipe.SwipedID != ids[3] || rw.ScoreSwipes != 0 {
+	if f, err := st.RewindFacts(ctx, a, "2026-01-01"); err != nil || f.Latest == nil || f.Latest.SwipedID != ids[3] || f.Matched || f.Rewinds != 0 {
+		t.Fatalf("facts %+v %v", f, err)
+	}
+	rw, err := st.RewindLatest(ctx, a, "2026-01-01", 1, -5)
+	if err != nil || rw.SwipedID != ids[3] {
 		t.Fatalf("rewind: %+v %v", rw, err)
 	}
-	refuse := errors.New("refused")
-	if _, err := st.Rewind(ctx, a, "2026-01-01", 5, dayOf, scoreOf, func(store.Swipe, bool) error { return refuse }); !errors.Is(err, refuse) {
-		t.Fatalf("check error: %v", err)
-	}
-	if _, err := st.Rewind(ctx, a, "2026-01-01", 1, dayOf, scoreOf, ok); !errors.Is(err, store.ErrFull) {
+	if _, err := st.RewindLatest(ctx, a, "2026-01-01", 1, -5); !errors.Is(err, store.ErrFull) {
 		t.Fatalf("rewind quota: %v", err)
 	}
-	// b's superlike of a, then nothing left for d.
-	if _, err := st.Rewind(ctx, ids[3], "2026-01-01", 3, dayOf, scoreOf, ok); !errors.Is(err, store.ErrNotFound) {
-		t.Fatalf("nothing to rewind: %v", err)
+	if f, err := st.RewindFacts(ctx, a, "2026-01-01"); err != nil || f.Rewinds != 1 || f.Latest == nil || f.Latest.SwipedID != c {
+		t.Fatalf("facts after a rewind %+v %v", f, err)
 	}
-	rw, err = st.Rewind(ctx, b, "2026-01-01", 3, dayOf, scoreOf, ok)
-	if err != nil || rw.Swipe.SwipedID != a {
+	// A swipe that is no longer the latest is not undone.
+	stale := store.RewindUndo{Swipe: store.Swipe{SwiperID: a, SwipedID: b, Action: store.ActionLike, CreatedAt: now}, Day: "2026-01-01", MaxRewinds: 5}
+	if err := st.ApplyRewind(ctx, stale); !errors.Is(err, store.ErrStale) {
+		t.Fatalf("stale rewind: %v", err)
+	}
+	if f, err := st.RewindFacts(ctx, ids[3], "2026-01-01"); err != nil || f.Latest != nil {
+		t.Fatalf("nothing to rewind: %+v %v", f, err)
+	}
+	// b's superlike of a made the match: undone with it (the rule that
+	// refuses this is social's).
+	rw, err = st.RewindLatest(ctx, b, "2026-01-01", 3, -7)
+	if err != nil || rw.SwipedID != a {
 		t.Fatalf("rewind b: %+v %v", rw, err)
+	}
+	if n := count(t, st, "SELECT a_likes + b_likes FROM like_pairs WHERE user_a = ? AND user_b = ?", min(a, b), max(a, b)); n != 1 {
+		t.Fatalf("like flags after the rewind: %d, want 1", n)
 	}
 	if ok, _ := st.Matched(ctx, a, b); ok {
 		t.Fatal("match survived the rewind")
@@ -152,15 +162,13 @@ func TestRewindTakesTheLatestByTime(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	ok := func(store.Swipe, bool) error { return nil }
-	dayOf := func(time.Time) string { return "2026-01-01" }
 	for k, want := range []int64{ids[1], ids[2], ids[3]} {
-		rw, err := st.Rewind(ctx, a, "2026-01-01", 3, dayOf, func(int8) int64 { return -5 }, ok)
+		rw, err := st.RewindLatest(ctx, a, "2026-01-01", 3, 5)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if rw.Swipe.SwipedID != want {
-			t.Fatalf("rewind %d undid the swipe of %d, want %d (the latest by time)", k+1, rw.Swipe.SwipedID, want)
+		if rw.SwipedID != want {
+			t.Fatalf("rewind %d undid the swipe of %d, want %d (the latest by time)", k+1, rw.SwipedID, want)
 		}
 	}
 }

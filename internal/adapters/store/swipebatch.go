@@ -10,446 +10,277 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/swiper-social/swiper/internal/domain/model"
 	"github.com/uptrace/bun"
 )
 
-// SwipeReq is one swipe of a SwipeBatch.
-type SwipeReq struct {
-	Swipe      Swipe  // SwiperID, SwipedID, Action, CreatedAt
-	Day        string // local day whose like quota a like or superlike uses
-	LikeLimit  int    // likes allowed on Day; < 0: unlimited (still counted)
-	ScoreDelta int64  // added to the swiped user's score when accepted
-	// Decide, when set, replaces LikeLimit: it gets the swiper's VIP
-	// columns as the transaction reads them and returns the like limit, or
-	// an error that refuses the swipe (its SwipeOutcome.Err, as is). A
-	// swiper without a row is refused with ErrNoSwiper.
-	Decide func(vipLevel int, vipExpiresAt *time.Time) (likeLimit int, err error)
-}
-
-// ErrNoSwiper refuses a swipe (with SwipeReq.Decide) whose swiper has no
-// user row; it wraps ErrNotFound.
-var ErrNoSwiper = fmt.Errorf("swiper: %w", ErrNotFound)
-
-// SwipeOutcome is what became of one SwipeReq.
-type SwipeOutcome struct {
-	// Err is nil when the swipe was recorded, otherwise wraps ErrNotFound
-	// (unknown swiped user), ErrConflict (the pair is already swiped, in
-	// the database or earlier in the batch) or ErrFull (like quota used up).
-	Err error
-	// Matched reports that this swipe created the match of the two users.
-	Matched bool
-}
-
-type swipePair struct{ from, to int64 }
-
-type quotaKey struct {
-	user int64
-	day  string
-}
-
-type scoreAdd struct {
-	user          int64
-	delta, swipes int64
-}
-
-// SwipeBatch records reqs in one transaction (retried as a whole on a
-// deadlock), deciding them in order as Swipe would one after the other,
-// with a constant number of statements whatever the size of the batch:
+// The rows of the swipe path. The social module records a batch of swipes
+// in one SwipeTx: it reads the facts (SwipeTx.Facts, and LockQuotas for
+// the quota rows a day's first likes need), decides, inserts the accepted
+// swipes (InsertSwipes), marks the likes on their pairs' rows and reads
+// them back (MarkLikes), decides the matches, and writes the rest (Write).
+// These functions read and write rows and decide nothing; each runs one
+// statement (two for LockQuotas and MarkLikes) whatever the size of the
+// batch.
 //
-//  1. one SELECT (appendBatchLookup) of which swiped users exist, with the
-//     VIP columns of the swipers whose requests have Decide; of which pairs
-//     are swiped already, locked (primary-key points: it waits for a
-//     concurrent batch that inserted one of them, then sees it); and of the
-//     quota rows of the likes' users and days, locked;
-//  2. the like limits (Decide);
-//  3. the quota rows missing for limited likes are created and locked by
-//     one upsert that adds nothing, then read: two more statements on a
-//     user's first like of the day;
-//  4. the decisions, in memory: unknown user, conflict, quota — a limit L
-//     with U used accepts the first L-U likes of that user and day;
-//  5. the writes: one multi-row INSERT of swipes; the reverse likes of the
-//     accepted likes, read locked after that INSERT (one SELECT … FOR
-//     UPDATE); one upsert of the quotas; one upsert of the scores (summed
-//     per user); and, when likes cross, one locked read and one INSERT of
-//     the new matches.
-//
-// A like matches when the reverse like is in the database or was accepted
-// earlier in the batch; the match goes to the later like (Matched), once.
-// Reading the reverse likes after inserting its own, under a lock, is what
-// makes two crossing likes in concurrent batches (of two replicas) match
-// exactly once: each waits for the other's uncommitted like, the database
-// breaks the deadlock, and the retried batch sees the committed like. On
-// MySQL the transaction runs at READ COMMITTED (inReadCommittedTx): its locking reads lock the
-// rows they find, not the gaps where absent ones would go, which under
-// REPEATABLE READ made concurrent batches inserting swipes into each
-// other's locked gaps deadlock all the time. Rows are written and locked
-// in primary-key order so that batches take their locks in one order. The
-// error is the transaction's; the fate of each request is in its
-// SwipeOutcome.
-func (s *Store) SwipeBatch(ctx context.Context, reqs []SwipeReq) ([]SwipeOutcome, error) {
-	out := make([]SwipeOutcome, len(reqs))
-	if len(reqs) == 0 {
-		return out, nil
-	}
+// The transaction runs at READ COMMITTED on MySQL (inReadCommittedTx): its
+// locking reads lock the rows they find, not the gaps where absent ones
+// would go, which under REPEATABLE READ made concurrent batches inserting
+// swipes into each other's locked gaps deadlock all the time. Rows are
+// written and locked in primary-key order so that batches take their
+// locks in one order; a deadlock (or a Galera certification conflict)
+// runs the whole transaction, reads and decisions included, again.
+
+// SwipeTx is the transaction of a batch of swipes (Store.InSwipeTx).
+type SwipeTx struct {
+	s   *Store
+	tx  bun.Tx
+	buf []byte
+}
+
+// InSwipeTx runs fn in one READ COMMITTED transaction, as a whole again
+// after a deadlock, a certification conflict or a swipe that a concurrent
+// batch inserted after Facts read it absent: fn must decide from what it
+// reads each time.
+func (s *Store) InSwipeTx(ctx context.Context, fn func(ctx context.Context, tx model.SwipeTx) error) error {
 	err := s.inReadCommittedTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		clear(out) // a retry decides again from what it reads
-		return s.swipeBatch(ctx, tx, reqs, out)
+		return fn(ctx, &SwipeTx{s: s, tx: tx})
 	})
 	if err != nil {
-		return nil, fmt.Errorf("store: swipe batch of %d: %w", len(reqs), classify(err))
+		return fmt.Errorf("store: swipe batch: %w", classify(err))
+	}
+	return nil
+}
+
+// Facts reads, in one statement (see appendBatchLookup), the facts of a
+// batch: its users, its stored pairs (locked), its blocks, its existing
+// quota rows (locked) and its swipers' latest swipe times.
+func (t *SwipeTx) Facts(ctx context.Context, q SwipeFactsQuery) (SwipeFacts, error) {
+	f := SwipeFacts{Users: map[int64]SwipeUser{}, Swiped: map[Pair]bool{}, Blocked: map[Pair]bool{},
+		Used: map[QuotaKey]int{}, Latest: map[int64]time.Time{}}
+	if len(q.Pairs) == 0 {
+		return f, nil
+	}
+	ids := make([]int64, 0, 2*len(q.Pairs))
+	swipers := make([]int64, 0, len(q.Pairs))
+	for _, p := range q.Pairs {
+		ids = append(ids, p.From, p.To)
+		swipers = append(swipers, p.From)
+	}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	slices.Sort(swipers)
+	swipers = slices.Compact(swipers)
+	pairs := slices.Clone(q.Pairs)
+	slices.SortFunc(pairs, comparePairs)
+	pairs = slices.Compact(pairs)
+	quotas := slices.Clone(q.Quotas)
+	slices.SortFunc(quotas, compareQuotas)
+	quotas = slices.Compact(quotas)
+
+	var rows []batchLookupRow
+	t.buf = t.s.appendBatchLookup(t.buf[:0], ids, swipers, pairs, quotas)
+	if err := t.tx.NewRaw(string(t.buf)).Scan(ctx, &rows); err != nil {
+		return SwipeFacts{}, fmt.Errorf("store: swipe facts: %w", err)
+	}
+	for _, row := range rows {
+		switch row.Kind {
+		case lookupUser:
+			f.Users[row.A] = SwipeUser{VIPLevel: int(row.B), VIPExpiresAt: row.At}
+		case lookupSwipe:
+			f.Swiped[Pair{From: row.A, To: row.B}] = true
+		case lookupQuota:
+			f.Used[QuotaKey{User: row.A, Day: row.Day.String}] = int(row.B)
+		case lookupBlock:
+			f.Blocked[Pair{From: row.A, To: row.B}] = true
+			f.Blocked[Pair{From: row.B, To: row.A}] = true
+		case lookupLatest:
+			if row.At != nil {
+				f.Latest[row.A] = row.At.UTC()
+			}
+		}
+	}
+	return f, nil
+}
+
+// LockQuotas creates the quota rows keys that are missing (a user's first
+// like of a day: Facts cannot lock an absent row) with an upsert that adds
+// nothing, which locks them all, then reads their likes used.
+func (t *SwipeTx) LockQuotas(ctx context.Context, keys []QuotaKey) (map[QuotaKey]int, error) {
+	keys = slices.Clone(keys)
+	slices.SortFunc(keys, compareQuotas)
+	keys = slices.Compact(keys)
+	used := make(map[QuotaKey]int, len(keys))
+	if len(keys) == 0 {
+		return used, nil
+	}
+	t.buf = t.s.appendQuotaUpsert(t.buf[:0], keys, nil)
+	if _, err := t.tx.ExecContext(ctx, string(t.buf)); err != nil {
+		return nil, fmt.Errorf("store: create quota rows: %w", err)
+	}
+	t.buf = t.s.appendQuotaLookupCols(t.buf[:0], "user_id, day, likes", keys)
+	err := scanRows(ctx, t.tx, string(t.buf), func(sc func(...any) error) error {
+		var q QuotaKey
+		var likes int
+		err := sc(&q.User, &q.Day, &likes)
+		used[q] = likes
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: lock quota rows: %w", err)
+	}
+	return used, nil
+}
+
+// InsertSwipes inserts sws in one statement, by swiper. A pair a
+// concurrent batch inserted after Facts read it absent runs the
+// transaction again.
+func (t *SwipeTx) InsertSwipes(ctx context.Context, sws []Swipe) error {
+	if len(sws) == 0 {
+		return nil
+	}
+	d := t.s.db.Dialect()
+	sws = slices.Clone(sws)
+	slices.SortStableFunc(sws, func(a, b Swipe) int { return cmp.Compare(a.SwiperID, b.SwiperID) })
+	t.buf = append(t.buf[:0], "INSERT INTO swipes (swiper_id, swiped_id, action, created_at) VALUES "...)
+	for k, w := range sws {
+		if k > 0 {
+			t.buf = append(t.buf, ',')
+		}
+		t.buf = appendInts(append(t.buf, '('), w.SwiperID, w.SwipedID, int64(w.Action))
+		t.buf = append(d.AppendTime(append(t.buf, ','), w.CreatedAt), ')')
+	}
+	if _, err := t.tx.ExecContext(ctx, string(t.buf)); err != nil {
+		if isDuplicate(err) {
+			return errors.Join(errRaced, err)
+		}
+		return fmt.Errorf("store: insert swipes: %w", err)
+	}
+	return nil
+}
+
+// MarkLikes sets each like's side of its pair's like_pairs row (one
+// upsert), then reads those rows back locked, with whether the pair is
+// matched or blocked (one SELECT), keyed by (A, B), A < B. Both of two
+// crossing likes write the one row, which is what decides their match
+// exactly once on any engine: a single server makes the second wait for
+// the first's commit, a multi-writer cluster (Galera, TiDB) refuses the
+// second commit and the batch runs again; either way the later like then
+// reads both sides. A block writes the row first too (lockPair), so a
+// block that committed before this read is seen, and one after it waits.
+func (t *SwipeTx) MarkLikes(ctx context.Context, likes []Pair) (map[Pair]PairState, error) {
+	out := make(map[Pair]PairState, len(likes))
+	if len(likes) == 0 {
+		return out, nil
+	}
+	type flags struct{ a, b int64 }
+	rows := make(map[Pair]flags, len(likes))
+	for _, l := range likes {
+		k := pairOf(l)
+		f := rows[k]
+		if l.From == k.From {
+			f.a = 1
+		} else {
+			f.b = 1
+		}
+		rows[k] = f
+	}
+	keys := make([]Pair, 0, len(rows))
+	for k := range rows {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, comparePairs)
+	t.buf = append(t.buf[:0], "INSERT INTO like_pairs (user_a, user_b, likes, a_likes, b_likes) VALUES "...)
+	for i, k := range keys {
+		if i > 0 {
+			t.buf = append(t.buf, ',')
+		}
+		f := rows[k]
+		t.buf = append(appendInts(append(t.buf, '('), k.From, k.To, f.a+f.b, f.a, f.b), ')')
+	}
+	t.buf = append(t.buf, t.s.upsertAdd([]string{"user_a", "user_b"}, "likes", "a_likes", "b_likes")...)
+	if _, err := t.tx.ExecContext(ctx, string(t.buf)); err != nil {
+		return nil, fmt.Errorf("store: mark likes: %w", err)
+	}
+	// LEFT JOINs read the pair row first (and wait for its lock), then the
+	// match and the blocks by primary key, as locking reads: the latest
+	// committed rows.
+	t.buf = append(t.buf[:0], "SELECT p.user_a, p.user_b, p.a_likes, p.b_likes, m.user_a IS NOT NULL, "+
+		"(b1.blocker_id IS NOT NULL OR b2.blocker_id IS NOT NULL) FROM like_pairs AS p"...)
+	t.buf = append(t.buf, t.s.byPrimaryKey()...)
+	t.buf = append(t.buf, " LEFT JOIN matches AS m ON m.user_a = p.user_a AND m.user_b = p.user_b"+
+		" LEFT JOIN blocks AS b1 ON b1.blocker_id = p.user_a AND b1.blocked_id = p.user_b"+
+		" LEFT JOIN blocks AS b2 ON b2.blocker_id = p.user_b AND b2.blocked_id = p.user_a WHERE "...)
+	for i, k := range keys {
+		if i > 0 {
+			t.buf = append(t.buf, " OR "...)
+		}
+		t.buf = strconv.AppendInt(append(t.buf, "(p.user_a = "...), k.From, 10)
+		t.buf = append(strconv.AppendInt(append(t.buf, " AND p.user_b = "...), k.To, 10), ')')
+	}
+	t.buf = append(t.buf, t.s.forUpdateSQL()...)
+	err := scanRows(ctx, t.tx, string(t.buf), func(sc func(...any) error) error {
+		var k Pair
+		var a, b int64
+		var st PairState
+		err := sc(&k.From, &k.To, &a, &b, &st.Matched, &st.Blocked)
+		st.ALikes, st.BLikes = a > 0, b > 0
+		out[k] = st
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: read like pairs: %w", err)
 	}
 	return out, nil
 }
 
-func (s *Store) swipeBatch(ctx context.Context, tx bun.Tx, reqs []SwipeReq, out []SwipeOutcome) error {
-	d := s.db.Dialect()
-	buf := make([]byte, 0, 64*len(reqs)+128)
-
-	// 1. One statement reads what the decisions need (see
-	// appendBatchLookup): the swiped users that exist, with the VIP columns
-	// of the swipers whose requests are decided on them; the pairs already
-	// swiped, locked; and the quota rows of the likes' users and days,
-	// locked.
-	ids := make([]int64, 0, 2*len(reqs))
-	pairs := make([]swipePair, 0, len(reqs))
-	var quotas []quotaKey
-	for _, r := range reqs {
-		w := r.Swipe
-		ids = append(ids, w.SwipedID)
-		if r.Decide != nil {
-			ids = append(ids, w.SwiperID)
-		}
-		pairs = append(pairs, swipePair{w.SwiperID, w.SwipedID})
-		if IsLike(w.Action) {
-			quotas = append(quotas, quotaKey{w.SwiperID, r.Day})
-		}
-	}
-	slices.Sort(ids)
-	ids = slices.Compact(ids)
-	slices.SortFunc(pairs, comparePairs)
-	pairs = slices.Compact(pairs)
-	slices.SortFunc(quotas, compareQuotas)
-	quotas = slices.Compact(quotas)
-	var rows []batchLookupRow
-	buf = s.appendBatchLookup(buf[:0], ids, pairs, quotas)
-	if err := tx.NewRaw(string(buf)).Scan(ctx, &rows); err != nil {
-		return err
-	}
-	exists := make(map[int64]bool, len(ids))
-	vips := make(map[int64]batchLookupRow, len(ids))
-	stored := map[swipePair]bool{}
-	used := map[quotaKey]int{}
-	found := make(map[quotaKey]bool, len(quotas))
-	blocked := map[swipePair]bool{}
-	for _, row := range rows {
-		switch row.Kind {
-		case lookupUser:
-			exists[row.A] = true
-			vips[row.A] = row
-		case lookupSwipe:
-			stored[swipePair{row.A, row.B}] = true
-		case lookupQuota:
-			q := quotaKey{row.A, row.Day.String}
-			used[q], found[q] = int(row.B), true
-		case lookupBlock: // either way: the two are unknown to each other
-			blocked[swipePair{row.A, row.B}] = true
-			blocked[swipePair{row.B, row.A}] = true
-		}
-	}
-
-	// 2. The like limits, and the refusals of Decide.
-	limits := make([]int, len(reqs))
-	refused := make([]error, len(reqs))
-	for i, r := range reqs {
-		limits[i] = r.LikeLimit
-		if r.Decide == nil {
-			continue
-		}
-		u, ok := vips[r.Swipe.SwiperID]
-		if !ok {
-			refused[i] = fmt.Errorf("store: swipe %d→%d: %w", r.Swipe.SwiperID, r.Swipe.SwipedID, ErrNoSwiper)
-			continue
-		}
-		limits[i], refused[i] = r.Decide(int(u.B), u.At)
-	}
-
-	// 3. The quota rows missing for limited likes (a user's first like of
-	// the day) are created and locked by an upsert that adds nothing, then
-	// read. Unlimited likes are only counted (step 5), which locks their rows.
-	var missing []quotaKey
-	for i, r := range reqs {
-		q := quotaKey{r.Swipe.SwiperID, r.Day}
-		if refused[i] == nil && exists[r.Swipe.SwipedID] && !blocked[swipePair{r.Swipe.SwiperID, r.Swipe.SwipedID}] && IsLike(r.Swipe.Action) && limits[i] >= 0 && !found[q] {
-			found[q] = true // once
-			missing = append(missing, q)
-		}
-	}
-	if len(missing) > 0 {
-		slices.SortFunc(missing, compareQuotas)
-		buf = s.appendQuotaUpsert(buf[:0], missing, nil)
-		if _, err := tx.ExecContext(ctx, string(buf)); err != nil {
-			return err
-		}
-		// Another batch may have made one meanwhile.
-		buf = s.appendQuotaLookup(buf[:0], missing)
-		if err := scanRows(ctx, tx, string(buf), func(sc func(...any) error) error {
-			var q quotaKey
-			var likes int
-			err := sc(&q.user, &q.day, &likes)
-			used[q] = likes
-			return err
-		}); err != nil {
-			return err
-		}
-	}
-
-	// 4. The decisions, in the order of the requests.
-	accepted := make(map[swipePair]int8, len(reqs))
-	var swipes []int // indexes of the accepted requests
-	likesAdded := map[quotaKey]int{}
-	scores := map[int64]*scoreAdd{}
-	var matches []int // indexes of the accepted likes that complete a match
-	for i, r := range reqs {
-		w := r.Swipe
-		p := swipePair{w.SwiperID, w.SwipedID}
-		if refused[i] != nil {
-			out[i].Err = refused[i]
-			continue
-		}
-		if !exists[w.SwipedID] || blocked[p] {
-			out[i].Err = fmt.Errorf("store: swipe %d→%d: %w", p.from, p.to, ErrNotFound)
-			continue
-		}
-		if _, inBatch := accepted[p]; inBatch || stored[p] {
-			out[i].Err = fmt.Errorf("store: swipe %d→%d: %w", p.from, p.to, ErrConflict)
-			continue
-		}
-		like := IsLike(w.Action)
-		if like {
-			q := quotaKey{w.SwiperID, r.Day}
-			if limits[i] >= 0 && used[q] >= limits[i] {
-				out[i].Err = fmt.Errorf("store: swipe %d→%d: %w", p.from, p.to, ErrFull)
-				continue
-			}
-			used[q]++
-			likesAdded[q]++
-		}
-		accepted[p] = w.Action
-		swipes = append(swipes, i)
-		sc := scores[w.SwipedID]
-		if sc == nil {
-			sc = &scoreAdd{user: w.SwipedID}
-			scores[w.SwipedID] = sc
-		}
-		sc.delta += r.ScoreDelta
-		sc.swipes++
-		if like && IsLike(accepted[swipePair{w.SwipedID, w.SwiperID}]) && w.SwipedID != w.SwiperID {
-			matches = append(matches, i) // crosses an earlier like of the batch
-		}
-	}
-	if len(swipes) == 0 {
-		return nil
-	}
-
-	// 5. The writes. Swipes go in by swiper, and in the order of the
-	// requests for one swiper: a user's swipes are ordered by created_at
-	// (the latest is the one a rewind undoes), and ids, assigned in the
-	// order of the rows of one statement, break ties.
-	slices.SortStableFunc(swipes, func(a, b int) int {
-		return cmp.Compare(reqs[a].Swipe.SwiperID, reqs[b].Swipe.SwiperID)
-	})
-	buf = append(buf[:0], "INSERT INTO swipes (swiper_id, swiped_id, action, created_at) VALUES "...)
-	for k, i := range swipes {
-		w := reqs[i].Swipe
-		if k > 0 {
-			buf = append(buf, ',')
-		}
-		buf = appendInts(append(buf, '('), w.SwiperID, w.SwipedID, int64(w.Action))
-		buf = append(d.AppendTime(append(buf, ','), w.CreatedAt), ')')
-	}
-	if _, err := tx.ExecContext(ctx, string(buf)); err != nil {
-		if isDuplicate(err) { // inserted by a concurrent batch after step 2
-			return errors.Join(errRaced, err)
-		}
-		return err
-	}
-
-	// The reverse likes in the database of the accepted likes, read locked
-	// now that this batch's likes are in (see above), after writing each
-	// like's pair row (see appendLikePairs).
-	var backs []swipePair
-	for _, i := range swipes {
-		w := reqs[i].Swipe
-		back := swipePair{w.SwipedID, w.SwiperID}
-		if _, inBatch := accepted[back]; IsLike(w.Action) && !inBatch {
-			backs = append(backs, back)
-		}
-	}
-	if len(backs) > 0 {
-		buf = s.appendLikePairs(buf[:0], backs)
-		if _, err := tx.ExecContext(ctx, string(buf)); err != nil {
-			return err
-		}
-		slices.SortFunc(backs, comparePairs)
-		buf = s.appendPairLookup(buf[:0], "swiper_id, swiped_id, action", "swipes", "swiper_id", "swiped_id", backs)
-		liked := map[swipePair]bool{}
-		if err := scanRows(ctx, tx, string(buf), func(sc func(...any) error) error {
-			var p swipePair
-			var act int8
-			err := sc(&p.from, &p.to, &act)
-			liked[p] = IsLike(act)
-			return err
-		}); err != nil {
-			return err
-		}
-		for _, i := range swipes {
-			if w := reqs[i].Swipe; IsLike(w.Action) && liked[swipePair{w.SwipedID, w.SwiperID}] {
-				matches = append(matches, i)
-			}
-		}
-	}
-
-	if len(likesAdded) > 0 {
-		keys := make([]quotaKey, 0, len(likesAdded))
-		for q := range likesAdded {
+// Write adds the likes to the quota rows, the scores (one upsert each) and
+// inserts the matches (one INSERT that skips an existing one).
+func (t *SwipeTx) Write(ctx context.Context, w SwipeWrites) error {
+	if len(w.Likes) > 0 {
+		keys := make([]QuotaKey, 0, len(w.Likes))
+		for q := range w.Likes {
 			keys = append(keys, q)
 		}
 		slices.SortFunc(keys, compareQuotas)
-		buf = s.appendQuotaUpsert(buf[:0], keys, likesAdded)
-		if _, err := tx.ExecContext(ctx, string(buf)); err != nil {
-			return err
+		t.buf = t.s.appendQuotaUpsert(t.buf[:0], keys, w.Likes)
+		if _, err := t.tx.ExecContext(ctx, string(t.buf)); err != nil {
+			return fmt.Errorf("store: add likes: %w", err)
 		}
 	}
-
-	adds := make([]*scoreAdd, 0, len(scores))
-	for _, sc := range scores {
-		adds = append(adds, sc)
-	}
-	slices.SortFunc(adds, func(a, b *scoreAdd) int { return cmp.Compare(a.user, b.user) })
-	buf = append(buf[:0], "INSERT INTO scores (user_id, score, swipes) VALUES "...)
-	for i, sc := range adds {
-		if i > 0 {
-			buf = append(buf, ',')
+	if len(w.Scores) > 0 {
+		adds := slices.Clone(w.Scores)
+		slices.SortFunc(adds, func(a, b ScoreAdd) int { return cmp.Compare(a.User, b.User) })
+		t.buf = append(t.buf[:0], "INSERT INTO scores (user_id, score, swipes) VALUES "...)
+		for i, sc := range adds {
+			if i > 0 {
+				t.buf = append(t.buf, ',')
+			}
+			t.buf = append(appendInts(append(t.buf, '('), sc.User, sc.Delta, sc.Swipes), ')')
 		}
-		buf = append(appendInts(append(buf, '('), sc.user, sc.delta, sc.swipes), ')')
+		t.buf = append(t.buf, t.s.upsertAdd([]string{"user_id"}, "score", "swipes")...)
+		if _, err := t.tx.ExecContext(ctx, string(t.buf)); err != nil {
+			return fmt.Errorf("store: add scores: %w", err)
+		}
 	}
-	buf = append(buf, s.upsertAdd([]string{"user_id"}, "score", "swipes")...)
-	if _, err := tx.ExecContext(ctx, string(buf)); err != nil {
-		return err
-	}
-
-	if len(matches) == 0 {
+	if len(w.Matches) == 0 {
 		return nil
 	}
-	// A block of the two commits either before this batch locks their
-	// pair row (then it is read here, and the pair is not matched) or after
-	// this batch commits (then the block removes the match): a block takes
-	// the same row first (Store.Block).
-	cand := make([]swipePair, len(matches))
-	for k, i := range matches {
-		a, b := pair(reqs[i].Swipe.SwiperID, reqs[i].Swipe.SwipedID)
-		cand[k] = swipePair{a, b}
-	}
-	{
-		sorted := slices.Clone(cand)
-		slices.SortFunc(sorted, comparePairs)
-		sorted = slices.Compact(sorted)
-		buf = s.appendPairRows(buf[:0], sorted, 0)
-		if _, err := tx.ExecContext(ctx, string(buf)); err != nil {
-			return err
-		}
-		buf = appendBlockLookup(buf[:0], "blocker_id, blocked_id", sorted)
-		nowBlocked := map[swipePair]bool{}
-		if err := scanRows(ctx, tx, string(buf), func(sc func(...any) error) error {
-			var p swipePair
-			err := sc(&p.from, &p.to)
-			nowBlocked[pairOf(p)] = true
-			return err
-		}); err != nil {
-			return err
-		}
-		if len(nowBlocked) > 0 {
-			kept, keptCand := matches[:0], cand[:0]
-			for k, i := range matches {
-				if !nowBlocked[cand[k]] {
-					kept, keptCand = append(kept, i), append(keptCand, cand[k])
-				}
-			}
-			matches, cand = kept, keptCand
-			if len(matches) == 0 {
-				return nil
-			}
-		}
-	}
-	// A match row can exist without the likes (seeded data): read them
-	// locked, so that Matched is true only for the match created now.
-	sorted := slices.Clone(cand)
-	slices.SortFunc(sorted, comparePairs)
-	buf = s.appendPairLookup(buf[:0], "user_a, user_b", "matches", "user_a", "user_b", sorted)
-	had := map[swipePair]bool{}
-	if err := scanRows(ctx, tx, string(buf), func(sc func(...any) error) error {
-		var p swipePair
-		err := sc(&p.from, &p.to)
-		had[p] = true
-		return err
-	}); err != nil {
-		return err
-	}
-	type newMatch struct {
-		p swipePair
-		i int
-	}
-	var fresh []newMatch
-	for k, i := range matches {
-		if !had[cand[k]] {
-			fresh = append(fresh, newMatch{cand[k], i})
-			out[i].Matched = true
-		}
-	}
-	if len(fresh) == 0 {
-		return nil
-	}
-	slices.SortFunc(fresh, func(a, b newMatch) int { return comparePairs(a.p, b.p) })
-	buf = append(append(buf[:0], s.insertIgnore()...), "matches (user_a, user_b, matched_at) VALUES "...)
-	for k, m := range fresh {
+	ms := slices.Clone(w.Matches)
+	slices.SortFunc(ms, func(x, y NewMatch) int { return cmp.Or(cmp.Compare(x.A, y.A), cmp.Compare(x.B, y.B)) })
+	d := t.s.db.Dialect()
+	t.buf = append(append(t.buf[:0], t.s.insertIgnore()...), "matches (user_a, user_b, matched_at) VALUES "...)
+	for k, m := range ms {
 		if k > 0 {
-			buf = append(buf, ',')
+			t.buf = append(t.buf, ',')
 		}
-		buf = appendInts(append(buf, '('), m.p.from, m.p.to)
-		buf = append(d.AppendTime(append(buf, ','), reqs[m.i].Swipe.CreatedAt), ')')
+		t.buf = appendInts(append(t.buf, '('), m.A, m.B)
+		t.buf = append(d.AppendTime(append(t.buf, ','), m.At), ')')
 	}
-	_, err := tx.ExecContext(ctx, string(buf))
-	return err
-}
-
-// appendLikePairs appends the upsert of the like_pairs rows of the likes
-// whose reverse likes are read next (backs holds those reverse pairs). Both
-// of two crossing likes write this one row, which is what makes them match
-// exactly once on any engine: a single server makes the second wait for the
-// first's commit, a multi-writer cluster (Galera, TiDB) refuses the second
-// commit and the batch is retried; either way the later like then reads the
-// earlier one (migration 00008).
-func (s *Store) appendLikePairs(buf []byte, backs []swipePair) []byte {
-	keys := make([]swipePair, 0, len(backs))
-	for _, b := range backs {
-		a, c := pair(b.from, b.to)
-		keys = append(keys, swipePair{a, c})
+	if _, err := t.tx.ExecContext(ctx, string(t.buf)); err != nil {
+		return fmt.Errorf("store: insert matches: %w", err)
 	}
-	slices.SortFunc(keys, comparePairs)
-	return s.appendPairRows(buf, slices.Compact(keys), 1)
-}
-
-// appendPairRows appends the upsert of the like_pairs rows keys (sorted,
-// user_a < user_b), adding likes to each.
-func (s *Store) appendPairRows(buf []byte, keys []swipePair, likes int64) []byte {
-	buf = append(buf, "INSERT INTO like_pairs (user_a, user_b, likes) VALUES "...)
-	for i, k := range keys {
-		if i > 0 {
-			buf = append(buf, ',')
-		}
-		buf = append(appendInts(append(buf, '('), k.from, k.to, likes), ')')
-	}
-	return append(buf, s.upsertAdd([]string{"user_a", "user_b"}, "likes")...)
+	return nil
 }
 
 // scanRows runs a query and calls row for each row with its Scan.
@@ -470,10 +301,10 @@ func scanRows(ctx context.Context, tx bun.Tx, query string, row func(scan func(.
 // batchLookupRow is a row of appendBatchLookup's statement.
 type batchLookupRow struct {
 	Kind int            `bun:"k"`
-	A    int64          `bun:"a"`   // users.id, swipes.swiper_id, daily_quotas.user_id
-	B    int64          `bun:"b"`   // users.vip_level, swipes.swiped_id, daily_quotas.likes
+	A    int64          `bun:"a"`   // users.id, swipes.swiper_id, daily_quotas.user_id, blocks.blocker_id
+	B    int64          `bun:"b"`   // users.vip_level, swipes.swiped_id, daily_quotas.likes, blocks.blocked_id
 	Day  sql.NullString `bun:"day"` // daily_quotas.day
-	At   *time.Time     `bun:"at"`  // users.vip_expires_at
+	At   *time.Time     `bun:"at"`  // users.vip_expires_at, the swiper's latest swipes.created_at
 }
 
 // The kinds of batchLookupRow.
@@ -482,15 +313,17 @@ const (
 	lookupSwipe
 	lookupQuota
 	lookupBlock
+	lookupLatest
 )
 
 // appendBatchLookup appends the first statement of a batch: a UNION ALL
-// of a plain read of the users ids, a locking read of the swipes pairs and
-// a locking read of the quota rows quotas (locked in that order, the order
-// of the later writes). Each part reads primary-key points (forced, see
-// byPrimaryKey);
-// MySQL takes each part's FOR UPDATE inside its parentheses.
-func (s *Store) appendBatchLookup(buf []byte, ids []int64, pairs []swipePair, quotas []quotaKey) []byte {
+// of a share-mode read of the users ids, a locking read of the swipes
+// pairs, a locking read of the quota rows quotas (locked in that order,
+// the order of the later writes), a plain read of the blocks among them
+// and of the swipers' latest swipe times (ix_swipes_latest). Each part
+// reads primary-key points (forced, see byPrimaryKey) or index ranges;
+// MySQL takes each part's locking clause inside its parentheses.
+func (s *Store) appendBatchLookup(buf []byte, ids, swipers []int64, pairs []Pair, quotas []QuotaKey) []byte {
 	open, closed := "", ""
 	if s.parenthesizedUnionParts() {
 		open, closed = "(", ")"
@@ -499,10 +332,7 @@ func (s *Store) appendBatchLookup(buf []byte, ids []int64, pairs []swipePair, qu
 	buf = append(buf, "SELECT 0 AS k, id AS a, vip_level AS b, NULL AS day, vip_expires_at AS at FROM users"...)
 	buf = append(append(buf, s.byPrimaryKey()...), " WHERE id IN ("...)
 	buf = append(appendInts(buf, ids...), ')')
-	// Banned or deleted users are unknown. The rows are read in share mode:
-	// a ban or an account deletion (which write them) waits for this
-	// batch's commit, and a batch after it reads the change, so no swipe
-	// commits after a deletion has removed the user's swipes.
+	// Banned or deleted users are unknown; share mode: see SwipeFacts.Users.
 	buf = append(buf, " AND banned_at IS NULL AND deleted_at IS NULL"...)
 	buf = append(buf, s.shareLockSQL()...)
 	buf = append(buf, closed...)
@@ -516,6 +346,10 @@ func (s *Store) appendBatchLookup(buf []byte, ids []int64, pairs []swipePair, qu
 	}
 	buf = append(append(buf, " UNION ALL "...), open...)
 	buf = appendBlockLookup(buf, "3, blocker_id, blocked_id, NULL, NULL", pairs)
+	buf = append(append(buf, closed...), " UNION ALL "...)
+	buf = append(buf, open...)
+	buf = append(buf, "SELECT 4, swiper_id, 0, NULL, MAX(created_at) FROM swipes WHERE swiper_id IN ("...)
+	buf = append(appendInts(buf, swipers...), ") GROUP BY swiper_id"...)
 	return append(buf, closed...)
 }
 
@@ -523,10 +357,10 @@ func (s *Store) appendBatchLookup(buf []byte, ids []int64, pairs []swipePair, qu
 // the users of ps (both users of each pair; a superset of the pairs'
 // blocks, either way: the caller looks up its pairs), by ranges of the
 // primary key: a user has few blocks.
-func appendBlockLookup(buf []byte, cols string, ps []swipePair) []byte {
+func appendBlockLookup(buf []byte, cols string, ps []Pair) []byte {
 	ids := make([]int64, 0, 2*len(ps))
 	for _, p := range ps {
-		ids = append(ids, p.from, p.to)
+		ids = append(ids, p.From, p.To)
 	}
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
@@ -535,34 +369,31 @@ func appendBlockLookup(buf []byte, cols string, ps []swipePair) []byte {
 	return append(appendInts(buf, ids...), ')')
 }
 
-// pairOf orders a pair as matches and like_pairs store it (a < b).
-func pairOf(p swipePair) swipePair {
-	a, b := pair(p.from, p.to)
-	return swipePair{a, b}
+// pairOf orders a pair as matches and like_pairs store it (From < To).
+func pairOf(p Pair) Pair {
+	a, b := pair(p.From, p.To)
+	return Pair{From: a, To: b}
 }
 
 // appendQuotaUpsert appends an upsert that adds add[q] likes to the quota
 // row q of each of keys, creating the rows missing (nil add: it adds
 // nothing, and only creates and locks them).
-func (s *Store) appendQuotaUpsert(buf []byte, keys []quotaKey, add map[quotaKey]int) []byte {
+func (s *Store) appendQuotaUpsert(buf []byte, keys []QuotaKey, add map[QuotaKey]int) []byte {
 	d := s.db.Dialect()
 	buf = append(buf, "INSERT INTO daily_quotas (user_id, day, likes) VALUES "...)
 	for i, q := range keys {
 		if i > 0 {
 			buf = append(buf, ',')
 		}
-		buf = d.AppendString(append(strconv.AppendInt(append(buf, '('), q.user, 10), ','), q.day)
+		buf = d.AppendString(append(strconv.AppendInt(append(buf, '('), q.User, 10), ','), q.Day)
 		buf = append(strconv.AppendInt(append(buf, ','), int64(add[q]), 10), ')')
 	}
 	return append(buf, s.upsertAdd([]string{"user_id", "day"}, "likes")...)
 }
 
-// appendQuotaLookup appends a locking SELECT of the quota rows qs.
-func (s *Store) appendQuotaLookup(buf []byte, qs []quotaKey) []byte {
-	return s.appendQuotaLookupCols(buf, "user_id, day, likes", qs)
-}
-
-func (s *Store) appendQuotaLookupCols(buf []byte, cols string, qs []quotaKey) []byte {
+// appendQuotaLookupCols appends a locking SELECT of cols from the quota
+// rows qs.
+func (s *Store) appendQuotaLookupCols(buf []byte, cols string, qs []QuotaKey) []byte {
 	d := s.db.Dialect()
 	buf = append(append(append(buf, "SELECT "...), cols...), " FROM daily_quotas"...)
 	buf = append(append(buf, s.byPrimaryKey()...), " WHERE "...)
@@ -570,8 +401,8 @@ func (s *Store) appendQuotaLookupCols(buf []byte, cols string, qs []quotaKey) []
 		if i > 0 {
 			buf = append(buf, " OR "...)
 		}
-		buf = strconv.AppendInt(append(buf, "(user_id = "...), q.user, 10)
-		buf = append(d.AppendString(append(buf, " AND day = "...), q.day), ')')
+		buf = strconv.AppendInt(append(buf, "(user_id = "...), q.User, 10)
+		buf = append(d.AppendString(append(buf, " AND day = "...), q.Day), ')')
 	}
 	return append(buf, s.forUpdateSQL()...)
 }
@@ -581,15 +412,15 @@ func (s *Store) appendQuotaLookupCols(buf []byte, cols string, qs []quotaKey) []
 // on MariaDB a range of primary-key points (a row-constructor IN of this
 // size becomes a join with a materialized table of values), and forced to
 // the primary key (see byPrimaryKey).
-func (s *Store) appendPairLookup(buf []byte, cols, table, a, b string, ps []swipePair) []byte {
+func (s *Store) appendPairLookup(buf []byte, cols, table, a, b string, ps []Pair) []byte {
 	buf = append(append(append(append(buf, "SELECT "...), cols...), " FROM "...), table...)
 	buf = append(append(buf, s.byPrimaryKey()...), " WHERE "...)
 	for i, p := range ps {
 		if i > 0 {
 			buf = append(buf, " OR "...)
 		}
-		buf = strconv.AppendInt(append(append(append(buf, '('), a...), " = "...), p.from, 10)
-		buf = strconv.AppendInt(append(append(append(buf, " AND "...), b...), " = "...), p.to, 10)
+		buf = strconv.AppendInt(append(append(append(buf, '('), a...), " = "...), p.From, 10)
+		buf = strconv.AppendInt(append(append(append(buf, " AND "...), b...), " = "...), p.To, 10)
 		buf = append(buf, ')')
 	}
 	return append(buf, s.forUpdateSQL()...)
@@ -605,10 +436,49 @@ func appendInts(buf []byte, vs ...int64) []byte {
 	return buf
 }
 
-func comparePairs(x, y swipePair) int {
-	return cmp.Or(cmp.Compare(x.from, y.from), cmp.Compare(x.to, y.to))
+func comparePairs(x, y Pair) int {
+	return cmp.Or(cmp.Compare(x.From, y.From), cmp.Compare(x.To, y.To))
 }
 
-func compareQuotas(x, y quotaKey) int {
-	return cmp.Or(cmp.Compare(x.user, y.user), cmp.Compare(x.day, y.day))
+func compareQuotas(x, y QuotaKey) int {
+	return cmp.Or(cmp.Compare(x.User, y.User), cmp.Compare(x.Day, y.Day))
+}
+
+// markSeedLikes sets the likes among sws on their pairs' rows (as
+// MarkLikes does), in statements of at most rowsPerStmt rows: seeded likes
+// match like any other.
+func (s *Store) markSeedLikes(ctx context.Context, tx bun.Tx, sws []Swipe, rowsPerStmt int) error {
+	var buf []byte
+	n := 0
+	flush := func() error {
+		if n == 0 {
+			return nil
+		}
+		buf = append(buf, s.upsertAdd([]string{"user_a", "user_b"}, "likes", "a_likes", "b_likes")...)
+		_, err := tx.ExecContext(ctx, string(buf))
+		n = 0
+		return err
+	}
+	for _, w := range sws {
+		if !IsLike(w.Action) || w.SwiperID == w.SwipedID {
+			continue
+		}
+		if n == 0 {
+			buf = append(buf[:0], "INSERT INTO like_pairs (user_a, user_b, likes, a_likes, b_likes) VALUES "...)
+		} else {
+			buf = append(buf, ',')
+		}
+		k := pairOf(Pair{From: w.SwiperID, To: w.SwipedID})
+		a := int64(0)
+		if w.SwiperID == k.From {
+			a = 1
+		}
+		buf = append(appendInts(append(buf, '('), k.From, k.To, 1, a, 1-a), ')')
+		if n++; n == max(rowsPerStmt, 1) {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return flush()
 }

@@ -2,6 +2,8 @@ package store_test
 
 import (
 	"context"
+	"io"
+	"log/slog"
 	"os"
 	"runtime"
 	"strconv"
@@ -9,14 +11,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/swiper-social/swiper/internal/adapters/store"
-	"github.com/swiper-social/swiper/internal/platform/batch"
+	"github.com/swiper-social/swiper/internal/adapters/rank"
+	"github.com/swiper-social/swiper/internal/domain/social"
+	"github.com/swiper-social/swiper/internal/platform/clock"
 )
 
 // BenchmarkSwipeCommitter measures the database side of POST /swipes:
-// concurrent callers (SWIPER_BENCH_CALLERS, default 64) put likes through a
-// committer over SwipeBatch (200 users like distinct targets, as
-// BenchmarkSwipe in apptest does over HTTP).
+// concurrent callers (SWIPER_BENCH_CALLERS, default 64) put likes through
+// the social module's committer (200 users like distinct targets, as
+// BenchmarkSwipe in apptest does over HTTP), without the rank, the deck
+// state or the HTTP layer.
 func BenchmarkSwipeCommitter(b *testing.B) {
 	benchCallers := 64
 	if n, err := strconv.Atoi(os.Getenv("SWIPER_BENCH_CALLERS")); err == nil && n > 0 {
@@ -26,9 +30,9 @@ func BenchmarkSwipeCommitter(b *testing.B) {
 	ctx := context.Background()
 	const swipers = 200
 	ids := newUsers(b, st, swipers+b.N/swipers+2)
-	c := batch.New(st.SwipeBatch, 256)
-	defer c.Close()
-	now := time.Now().UTC().Truncate(time.Microsecond)
+	svc := social.New(social.Deps{Store: st, Rank: rank.NewTable(social.RankTop(st)), Clock: clock.NewFake(time.Now()),
+		TZ: time.UTC, FreeDailyLikes: 1 << 30, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	defer svc.Close()
 	var next, failed atomic.Int64
 	b.SetParallelism(benchCallers / runtime.GOMAXPROCS(0))
 	b.ResetTimer()
@@ -36,8 +40,7 @@ func BenchmarkSwipeCommitter(b *testing.B) {
 		for pb.Next() {
 			k := next.Add(1) - 1
 			who, whom := int(k%swipers), swipers+int(k/swipers)
-			out, err := c.Do(ctx, req(ids[who], ids[whom], store.ActionLike, 1<<30, now))
-			if err != nil || out.Err != nil {
+			if _, err := svc.Swipe(ctx, ids[who], ids[whom], social.Like); err != nil {
 				failed.Add(1)
 			}
 		}
@@ -46,7 +49,7 @@ func BenchmarkSwipeCommitter(b *testing.B) {
 	if f := failed.Load(); f > 0 {
 		b.Fatalf("%d of %d swipes failed", f, b.N)
 	}
-	st2 := c.Stats()
+	st2 := svc.SwipeBatches()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "swipes/s")
 	b.ReportMetric(float64(st2.Requests)/float64(st2.Batches), "swipes/batch")
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -34,9 +35,9 @@ func TestSwipeBatchLookupPlan(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, n := range []int{1, 8, 256} {
-		ps := make([]swipePair, n)
+		ps := make([]Pair, n)
 		for i := range ps {
-			ps[i] = swipePair{int64(1 + i%3), int64(3000 + 7*i)} // some swiped, some not
+			ps[i] = Pair{From: int64(1 + i%3), To: int64(3000 + 7*i)} // some swiped, some not
 		}
 		q := string(st.appendPairLookup([]byte("EXPLAIN "), "swiper_id, swiped_id", "swipes", "swiper_id", "swiped_id", ps))
 		plan := explain(t, st, q)
@@ -50,8 +51,9 @@ func TestSwipeBatchLookupPlan(t *testing.T) {
 }
 
 // TestSwipeBatchFirstStatementPlan: the batch's first statement reads
-// each of its three tables by primary key, and locks the swipes and quota
-// rows it reads but not the users.
+// its users, pairs and quota rows by primary key and the swipers' latest
+// swipes by ix_swipes_latest, and locks the swipes and quota rows it reads
+// (the users in share mode).
 func TestSwipeBatchFirstStatementPlan(t *testing.T) {
 	if !testenv.Production() {
 		t.Skip("the plan and the locks that matter are MariaDB's (SWIPER_TEST_BACKEND=production)")
@@ -80,19 +82,22 @@ func TestSwipeBatchFirstStatementPlan(t *testing.T) {
 		t.Fatal(err)
 	}
 	ids = append(ids, 10, 20)
-	pairs := []swipePair{{1, 10}, {1, 5000}, {2, 20}}
-	quotas := []quotaKey{{1, "2026-12-07"}, {2, "2026-12-07"}, {3, "2026-12-07"}}
-	q := string(st.appendBatchLookup(nil, ids, pairs, quotas))
-	byTable := map[string]string{}
+	pairs := []Pair{{From: 1, To: 10}, {From: 1, To: 5000}, {From: 2, To: 20}}
+	quotas := []QuotaKey{{User: 1, Day: "2026-12-07"}, {User: 2, Day: "2026-12-07"}, {User: 3, Day: "2026-12-07"}}
+	q := string(st.appendBatchLookup(nil, ids, []int64{1, 2}, pairs, quotas))
+	byTable := map[string][]string{}
 	plan := explain(t, st, "EXPLAIN "+q)
 	for _, row := range plan {
 		if row["table"] != "" && !strings.HasPrefix(row["table"], "<") {
-			byTable[row["table"]] = row["key"]
+			byTable[row["table"]] = append(byTable[row["table"]], row["key"])
+			if row["key"] == "ix_swipes_latest" && !strings.Contains(row["Extra"], "Using index for group-by") {
+				t.Errorf("the swipers' latest swipes are not read by a loose index scan: %v", row)
+			}
 		}
 	}
-	for _, table := range []string{"users", "swipes", "daily_quotas"} {
-		if byTable[table] != "PRIMARY" {
-			t.Errorf("%s read by %q, want its primary key (plan %v)", table, byTable[table], plan)
+	for table, want := range map[string][]string{"users": {"PRIMARY"}, "swipes": {"PRIMARY", "ix_swipes_latest"}, "daily_quotas": {"PRIMARY"}} {
+		if !slices.Equal(byTable[table], want) {
+			t.Errorf("%s read by %q, want %q (plan %v)", table, byTable[table], want, plan)
 		}
 	}
 

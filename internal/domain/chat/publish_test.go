@@ -24,11 +24,13 @@ import (
 // downOnce is the events service, out of order for its next `down` calls
 // (as when Redis is cut off after the message was stored).
 type downOnce struct {
-	svc  *events.Service
-	down atomic.Int32
+	svc   *events.Service
+	down  atomic.Int32
+	calls atomic.Int32
 }
 
 func (d *downOnce) Publish(ctx context.Context, evs ...events.Outgoing) error {
+	d.calls.Add(1)
 	if d.down.Add(-1) >= 0 {
 		return backend.Unavailable(errors.New("events: connection refused"))
 	}
@@ -41,11 +43,11 @@ type downStore struct {
 	down atomic.Int32
 }
 
-func (d *downStore) SendMessage(ctx context.Context, m model.NewMessage) (model.Sent, error) {
+func (d *downStore) SendMessages(ctx context.Context, ms []model.NewMessage) ([]model.SendOutcome, error) {
 	if d.down.Add(-1) >= 0 {
-		return model.Sent{}, backend.Unavailable(errors.New("store: connection refused"))
+		return nil, backend.Unavailable(errors.New("store: connection refused"))
 	}
-	return d.Store.SendMessage(ctx, m)
+	return d.Store.SendMessages(ctx, ms)
 }
 
 // rig is a Service on a real database and a real in-memory event log.
@@ -69,12 +71,7 @@ func rigWith(t *testing.T) (*chat.Service, *events.Memory, *downOnce, *downStore
 		}
 		ids[i] = u.ID
 	}
-	for _, p := range [][2]int64{{ids[0], ids[1]}, {ids[1], ids[0]}} {
-		if _, err := st.SwipeBatch(ctx, []store.SwipeReq{{Swipe: model.Swipe{SwiperID: p[0], SwipedID: p[1], Action: model.ActionLike, CreatedAt: now},
-			Day: "2026-03-01", LikeLimit: -1, ScoreDelta: 5}}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	storetest.Like(t, st, now, [2]int64{ids[0], ids[1]}, [2]int64{ids[1], ids[0]})
 	clk := clock.NewFake(now)
 	log := events.NewMemory(clk, events.DefaultLimits())
 	pub := &downOnce{svc: events.New(events.Deps{Log: log})}
@@ -197,5 +194,56 @@ func TestFailedSendDoesNotCount(t *testing.T) {
 	var le *ratelimit.Error
 	if _, err := svc.Send(ctx, ids[0], ids[1], "hi", "m20"); !errors.As(err, &le) {
 		t.Fatalf("21st send: %v, want the limit", err)
+	}
+}
+
+// A batch of sends publishes the events of all its stored messages in one
+// call; when that fails, each stored message of the batch is unpublished
+// (and stored), a refused one is not; the batch's retry publishes each
+// message once, to both users.
+func TestCommitSendsPublishesTheBatch(t *testing.T) {
+	svc, log, pub, ids := rig(t)
+	ctx := context.Background()
+	a, b := ids[0], ids[1]
+	now := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	ms := []model.NewMessage{
+		{From: a, To: b, ClientID: "x", Text: "x", SentAt: now},
+		{From: b, To: a, ClientID: "y", Text: "y", SentAt: now},
+		{From: a, To: a + b + 100, ClientID: "z", Text: "z", SentAt: now}, // no such user
+	}
+	pub.down.Store(1)
+	out, err := svc.CommitSends(ctx, ms)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out[0].Unpublished == nil || out[1].Unpublished == nil || !out[0].Created || !out[1].Created {
+		t.Fatalf("with the events down: %+v", out)
+	}
+	if !out[2].Hidden || out[2].Unpublished != nil {
+		t.Fatalf("unknown recipient: %+v", out[2])
+	}
+	if n := len(held(t, log, a)) + len(held(t, log, b)); n != 0 {
+		t.Fatalf("%d events held after the failed publication", n)
+	}
+	calls := pub.calls.Load()
+	again, err := svc.CommitSends(ctx, ms)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pub.calls.Load() != calls+1 {
+		t.Fatalf("the batch published in %d calls, want 1", pub.calls.Load()-calls)
+	}
+	for i := range 2 {
+		if again[i].Unpublished != nil || again[i].Created || again[i].Message.ID != out[i].Message.ID {
+			t.Fatalf("retry %d: %+v, first %+v", i, again[i], out[i])
+		}
+	}
+	if _, err := svc.CommitSends(ctx, ms); err != nil { // published already: nothing more
+		t.Fatal(err)
+	}
+	for _, u := range []int64{a, b} {
+		if evs := held(t, log, u); len(evs) != 2 {
+			t.Fatalf("user %d holds %d events, want 2", u, len(evs))
+		}
 	}
 }

@@ -167,6 +167,33 @@ func queryFor(v store.DeckRow, now time.Time) Query {
 	return q
 }
 
+// fits is the deck's filters as the API states them, on a candidate's
+// plain fields: the reference the walk (Walker.Next, on compact fields) is
+// checked against.
+func fits(q *Query, id int64, gender string, born int32, city string, hasLoc bool, lat, lng int32,
+	datingGender string, minAge, maxAge int) bool {
+	if id == q.Viewer || (q.Skip != nil && q.Skip(id)) {
+		return false
+	}
+	if gender != "male" && gender != "female" {
+		return false
+	}
+	if q.DatingGender != "any" && q.DatingGender != gender {
+		return false
+	}
+	if datingGender != "any" && datingGender != q.Gender {
+		return false
+	}
+	if born <= q.BornAfter || born > q.BornUpTo || q.Age < minAge || q.Age > maxAge {
+		return false
+	}
+	if q.HasLoc && hasLoc {
+		d := profile.CellDistanceKM(q.Lat, q.Lng, lat, lng)
+		return d >= q.MinKM && d <= q.MaxKM
+	}
+	return city == q.DatingCity
+}
+
 // reference is the brute-force deck: every row that fits, by band, then by
 // tag^mask (then id).
 func reference(rows map[int64]store.DeckRow, q Query, now time.Time) []int64 {
@@ -181,7 +208,7 @@ func reference(rows map[int64]store.DeckRow, q Query, now time.Time) []int64 {
 		if r.CellLat != nil {
 			lat, lng = *r.CellLat, *r.CellLng
 		}
-		if q.Fits(r.ID, r.Gender, birthCode(r.Birthday), r.City, r.CellLat != nil, lat, lng,
+		if fits(&q, r.ID, r.Gender, birthCode(r.Birthday), r.City, r.CellLat != nil, lat, lng,
 			r.DatingGender, r.MinDatingAge, r.MaxDatingAge) {
 			cs = append(cs, cand{r.ID, bandOf(r.ActiveAt.Unix(), now.Unix()), tagOf(r.ID) ^ q.Mask})
 		}

@@ -24,32 +24,6 @@ type Query struct {
 	Skip         func(id int64) bool // already shown (superlikers)
 }
 
-// Fits reports whether a candidate with these fields passes q's filters
-// (the reference the index walk and the caller's fresh check share).
-func (q *Query) Fits(id int64, gender string, born int32, city string, hasLoc bool, lat, lng int32,
-	datingGender string, minAge, maxAge int) bool {
-	if id == q.Viewer || (q.Skip != nil && q.Skip(id)) {
-		return false
-	}
-	if gender != "male" && gender != "female" {
-		return false
-	}
-	if q.DatingGender != "any" && q.DatingGender != gender {
-		return false
-	}
-	if datingGender != "any" && datingGender != q.Gender {
-		return false
-	}
-	if born <= q.BornAfter || born > q.BornUpTo || q.Age < minAge || q.Age > maxAge {
-		return false
-	}
-	if q.HasLoc && hasLoc {
-		d := profile.CellDistanceKM(q.Lat, q.Lng, lat, lng)
-		return d >= q.MinKM && d <= q.MaxKM
-	}
-	return city == q.DatingCity
-}
-
 // iter walks one bucket in increasing order of tag^mask: the bucket is
 // sorted by tag, so the order is a depth-first walk of the binary trie of
 // the tags that visits the 1-side first wherever the mask has a 1.

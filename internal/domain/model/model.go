@@ -142,3 +142,23 @@ type ReadOutcome struct {
 	Moved          bool  // the mark moved forward
 	Mark           int64 // the reader's mark afterwards
 }
+
+// DeckCandidate is what the Card of a user put in a deck shows, read from
+// the database (a superliker the deck index does not hold).
+type DeckCandidate struct {
+	ID          int64  `bun:"id"`
+	Nickname    string `bun:"nickname"`
+	Gender      string `bun:"gender"`
+	Birthday    string `bun:"birthday"`
+	City        string `bun:"city"`
+	CellLat     *int32 `bun:"cell_lat"`
+	CellLng     *int32 `bun:"cell_lng"`
+	Avatar      string `bun:"avatar"`
+	OnlyMatched bool   `bun:"only_matched"`
+}
+
+// SuperlikeOf is a superlike received: who, and when.
+type SuperlikeOf struct {
+	SwiperID  int64     `bun:"swiper_id"`
+	CreatedAt time.Time `bun:"created_at"`
+}

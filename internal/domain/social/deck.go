@@ -32,8 +32,10 @@ import (
 // maxProbe bounds the ids checked in one probe.
 const maxProbe = 4096
 
-// deckFromIndex builds me's deck: the superlikers first, then the walk.
-func (s *Service) deckFromIndex(ctx context.Context, me int64, limit int) ([]profile.Card, error) {
+// Recommendations builds my deck (API.md §3 Recommendations): the users who
+// superliked me first, then the walk of the index: candidates matching both
+// sides' preferences, by activity band, shuffled per viewer and local day.
+func (s *Service) Recommendations(ctx context.Context, me int64, limit int) ([]profile.Card, error) {
 	now := s.now()
 	ix := s.d.Deck
 	if _, loaded := ix.Stamps(); !loaded {
@@ -119,13 +121,16 @@ func (s *Service) fillDeckState(ctx context.Context, me int64, missed deckstate.
 			out.Swiped[id] = true
 		}
 	}
-	slices.SortFunc(sl, func(a, b deckstate.Superliker) int {
+	// As a cached state answers: a superliker the viewer swiped, is
+	// matched with or is blocked with either way is no superliker.
+	first := slices.DeleteFunc(slices.Clone(sl), func(x deckstate.Superliker) bool { return set[x.ID] })
+	slices.SortFunc(first, func(a, b deckstate.Superliker) int {
 		if c := b.At.Compare(a.At); c != 0 {
 			return c
 		}
 		return cmp.Compare(b.ID, a.ID)
 	})
-	for _, x := range sl[:min(limit, len(sl))] {
+	for _, x := range first[:min(limit, len(first))] {
 		out.Superlikers = append(out.Superlikers, x.ID)
 	}
 	return out, nil
@@ -225,41 +230,38 @@ func (s *Service) deckQueryOf(ctx context.Context, me int64, now time.Time) (dec
 			self.HasLoc, self.Lat, self.Lng = true, *u.CellLat, *u.CellLng
 		}
 	}
-	cutoff := func(years int) int32 {
-		y, m, d := bornCutoff(now, s.d.TZ, years)
-		return int32(y*10000 + int(m)*100 + d)
-	}
+	bornAfter, bornUpTo := bornRange(now, s.d.TZ, self.MinDatingAge, self.MaxDatingAge)
 	b := self.Birthday
 	return deck.Query{
 		Viewer: me, Gender: self.Gender,
 		Age:          profile.AgeOn(fmt.Sprintf("%04d-%02d-%02d", b/10000, b/100%100, b%100), now, s.d.TZ),
-		DatingGender: self.DatingGender, BornAfter: cutoff(self.MaxDatingAge + 1), BornUpTo: cutoff(self.MinDatingAge),
+		DatingGender: self.DatingGender, BornAfter: bornAfter, BornUpTo: bornUpTo,
 		DatingCity: self.DatingCity, HasLoc: self.HasLoc, Lat: self.Lat, Lng: self.Lng,
 		MinKM: self.MinDistance, MaxKM: self.MaxDistance, Mask: deckMask(me, Day(now, s.d.TZ)),
 	}, nil
 }
 
-// deckMask is the shuffle of the index walk of viewer's deck on day, from
-// deckSeed.
+// deckMask is the in-band shuffle of the index walk of viewer's deck on
+// day.
 func deckMask(viewer int64, day string) uint32 {
-	h := deckSeed(viewer, day)
+	h := sha256.Sum256([]byte("deck:" + strconv.FormatInt(viewer, 10) + ":" + day))
 	return binary.BigEndian.Uint32(h[:4])
 }
 
-// deckSeed is the one seed of the in-band shuffle of viewer's deck on day:
-// the index walk (deckMask) and the SQL deck (shuffle) both derive theirs
-// from it.
-func deckSeed(viewer int64, day string) [sha256.Size]byte {
-	return sha256.Sum256([]byte("deck:" + strconv.FormatInt(viewer, 10) + ":" + day))
+// bornRange bounds the birthdays (as birthCode) of the ages minAge to
+// maxAge on the local day (in tz) of now: someone born on b is in range
+// ⇔ after < b <= upTo.
+func bornRange(now time.Time, tz *time.Location, minAge, maxAge int) (after, upTo int32) {
+	return bornCutoff(now, tz, maxAge+1), bornCutoff(now, tz, minAge)
 }
 
-// bornCutoff is the latest birthday of someone at least years old on the
-// local day (in tz) of now: born on or before it ⇔ at least years old. Both
-// decks (index and SQL) bound ages with it; it may name a day that does
-// not exist (February 29 of a common year), which compares correctly.
-func bornCutoff(now time.Time, tz *time.Location, years int) (year int, month time.Month, day int) {
+// bornCutoff is the latest birthday (as birthCode) of someone at least
+// years old on the local day (in tz) of now: born on or before it ⇔ at
+// least years old. It may name a day that does not exist (February 29 of
+// a common year), which compares correctly.
+func bornCutoff(now time.Time, tz *time.Location, years int) int32 {
 	local := now.In(tz)
-	return local.Year() - years, local.Month(), local.Day()
+	return int32((local.Year()-years)*10000 + int(local.Month())*100 + local.Day())
 }
 
 // birthCode is YYYY-MM-DD as YYYYMMDD (0 when not a date).

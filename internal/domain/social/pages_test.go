@@ -23,6 +23,7 @@ func pageRig(t testing.TB, n int) (*rig, int64) {
 		act := int64(model.ActionLike)
 		if i%3 == 0 {
 			act = int64(model.ActionSuperlike)
+			r.vip(t, id, 1) // superlikes need VIP
 		}
 		reqs = append(reqs, [3]int64{id, me, act})
 	}

@@ -22,7 +22,7 @@ import (
 )
 
 // rig is a social service on the database of the suite's path, with the
-// in-process caches and the table rank (the SQL deck: no index).
+// in-process caches and the table rank (no deck index).
 type rig struct {
 	svc   *Service
 	st    *store.Store
@@ -44,6 +44,7 @@ func newRig(t testing.TB) *rig {
 	users, profiles := profile.NewCaches(kv.NewMemory(clk), cache.NewMetrics(prometheus.NewRegistry()), time.Hour, log)
 	prof := profile.New(profile.Deps{Store: st, Users: users, Profiles: profiles, Clock: clk, TZ: tz, FreeDailyLikes: 100, Log: log})
 	svc := New(Deps{Store: st, Profile: prof, Rank: rank.NewTable(RankTop(st)), Clock: clk, TZ: tz, FreeDailyLikes: 100, Log: log})
+	t.Cleanup(svc.Close)
 	return &rig{svc: svc, st: st, clock: clk, tz: tz}
 }
 
@@ -73,14 +74,12 @@ func (r *rig) vip(t testing.TB, id int64, level int) {
 	}
 }
 
-// swipes records swipes straight in the store, in one batch.
+// swipes records swipes in one batch (CommitSwipes), as at the clock's time.
 func (r *rig) swipes(t testing.TB, reqs ...[3]int64) {
 	t.Helper()
-	var rs []store.SwipeReq
+	var rs []SwipeRequest
 	for _, q := range reqs {
-		act := int8(q[2])
-		rs = append(rs, store.SwipeReq{Swipe: model.Swipe{SwiperID: q[0], SwipedID: q[1], Action: act, CreatedAt: r.clock.Now().UTC()},
-			Day: Day(r.clock.Now(), r.tz), LikeLimit: -1, ScoreDelta: ScoreOf(act)})
+		rs = append(rs, SwipeRequest{Swiper: q[0], Swiped: q[1], Action: int8(q[2]), At: r.clock.Now().UTC()})
 	}
 	out, err := r.svc.CommitSwipes(context.Background(), rs)
 	if err != nil {

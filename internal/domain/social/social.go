@@ -5,16 +5,16 @@ package social
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/swiper-social/swiper/internal/adapters/deckstate"
 	"github.com/swiper-social/swiper/internal/adapters/rank"
-	"github.com/swiper-social/swiper/internal/adapters/store"
 	"github.com/swiper-social/swiper/internal/domain/deck"
 	"github.com/swiper-social/swiper/internal/domain/input"
 	"github.com/swiper-social/swiper/internal/domain/model"
@@ -102,23 +102,24 @@ func ScoreOf(a int8) int64 {
 
 // Deps are the collaborators of Service.
 type Deps struct {
-	Store          *store.Store
+	Store          Store
 	Profile        *profile.Service // builds the Cards (album visibility lives there)
 	Rank           rank.Board
 	Clock          clock.Clock
 	TZ             *time.Location
 	FreeDailyLikes int
 	Log            *slog.Logger
-	// Deck is the in-memory recommendation index (deck.go); nil builds
-	// decks with one SQL query instead (slow on big populations).
+	// Deck is the in-memory recommendation index that builds the decks
+	// (deck.go; needed by Recommendations).
 	Deck *deck.Index
 	// DeckState caches per viewer what a deck leaves out or puts first
 	// (needed with Deck; told about every committed swipe and rewind).
 	DeckState deckstate.Store
-	// Swipes records swipes, concurrent ones sharing a transaction (a
-	// batch.Committer over Store.SwipeBatch, closed by the owner after the
-	// HTTP server drained); nil records each swipe in its own.
-	Swipes SwipeCommitter
+	// SwipeBatchSize bounds how many concurrent swipes share one
+	// transaction (committer.go; 0: SwipeBatchSize).
+	SwipeBatchSize int
+	// Metrics, when set, gets the swipe committer's counters.
+	Metrics prometheus.Registerer
 	// CachedUser reads a user through the user cache, which every VIP
 	// change (grant, expiry sweep) invalidates; nil reads the database.
 	CachedUser func(ctx context.Context, id int64) (model.User, error)
@@ -127,20 +128,18 @@ type Deps struct {
 	Events Publisher
 }
 
-// SwipeCommitter records one swipe among concurrent others (a
-// batch.Committer over CommitSwipes).
-type SwipeCommitter interface {
-	Do(ctx context.Context, req store.SwipeReq) (store.SwipeOutcome, error)
+// Service is the social module.
+type Service struct {
+	d      Deps
+	swipes *batch.Committer[SwipeRequest, SwipeOutcome] // group commit of swipes (committer.go)
 }
 
-// SwipeBatchSize bounds how many swipes share one transaction.
-const SwipeBatchSize = 256
-
-// Service is the social module.
-type Service struct{ d Deps }
-
-// New returns a Service.
-func New(d Deps) *Service { return &Service{d: d} }
+// New returns a Service and starts its swipe committer (Close stops it).
+func New(d Deps) *Service {
+	s := &Service{d: d}
+	s.swipes = s.newCommitter(d.SwipeBatchSize, d.Metrics)
+	return s
+}
 
 // Match is a match seen by one of the two users.
 type Match struct {
@@ -210,38 +209,15 @@ func (s *Service) Swipe(ctx context.Context, me, target int64, action string) (S
 		return SwipeResult{}, input.Invalid("action", "must be like, superlike or dislike")
 	}
 	now := s.now()
-	delta := ScoreOf(act)
-	sw := model.Swipe{SwiperID: me, SwipedID: target, Action: act, CreatedAt: now}
-	// The VIP level is checked on the swiper's row as the transaction that
-	// records the swipe reads it (no cache, no extra round trip), with the
-	// expiry checked against now.
-	decide := func(level int, expires *time.Time) (int, error) {
-		l := vip.Effective(level, expires, now)
-		if act == model.ActionSuperlike && !vip.Has(l, vip.PermSuperlike) {
-			return 0, &profile.PermissionError{Permission: vip.PermSuperlike}
-		}
-		if vip.Has(l, vip.PermUnlimitedLike) {
-			return -1, nil // counted, never refused
-		}
-		return s.d.FreeDailyLikes, nil
-	}
 	// Answered once the transaction holding the swipe committed and the
-	// rank and deck state were told; whether target exists is checked there.
-	out, err := s.recordSwipe(ctx, store.SwipeReq{Swipe: sw, Day: Day(now, s.d.TZ), ScoreDelta: delta, Decide: decide})
+	// rank and deck state were told; the swiper's VIP level and whether
+	// target exists are read in that transaction (CommitSwipes).
+	out, err := s.recordSwipe(ctx, SwipeRequest{Swiper: me, Swiped: target, Action: act, At: now})
 	if err != nil {
 		return SwipeResult{}, err
 	}
-	switch err := out.Err; {
-	case errors.Is(err, store.ErrNoSwiper):
-		return SwipeResult{}, fmt.Errorf("%w: %d", profile.ErrUserNotFound, me)
-	case errors.Is(err, model.ErrNotFound):
-		return SwipeResult{}, fmt.Errorf("%w: %d", profile.ErrUserNotFound, target)
-	case errors.Is(err, model.ErrConflict):
-		return SwipeResult{}, ErrAlreadySwiped
-	case errors.Is(err, model.ErrFull):
-		return SwipeResult{}, &QuotaError{RetryAfter: untilMidnight(now, s.d.TZ)}
-	case err != nil:
-		return SwipeResult{}, err
+	if out.Err != nil {
+		return SwipeResult{}, out.Err
 	}
 	if !out.Matched {
 		return SwipeResult{Matched: false}, nil
@@ -257,61 +233,6 @@ func (s *Service) Swipe(ctx context.Context, me, target int64, action string) (S
 	m := Match{User: card, MatchedAt: now}
 	s.publishMatch(ctx, me, target, m)
 	return SwipeResult{Matched: true, Match: &m}, nil
-}
-
-// recordSwipe records one swipe through the committer (or alone without
-// one).
-func (s *Service) recordSwipe(ctx context.Context, req store.SwipeReq) (store.SwipeOutcome, error) {
-	if s.d.Swipes == nil {
-		out, err := s.CommitSwipes(ctx, []store.SwipeReq{req})
-		if err != nil {
-			return store.SwipeOutcome{}, err
-		}
-		return out[0], nil
-	}
-	out, err := s.d.Swipes.Do(ctx, req)
-	if errors.Is(err, batch.ErrClosed) { // shutting down
-		return store.SwipeOutcome{}, backend.Unavailable(err)
-	}
-	return out, err
-}
-
-// CommitSwipes records reqs in one transaction (store.SwipeBatch), then
-// tells the hot rank and the deck state about the accepted swipes, once for
-// the whole batch (two concurrent calls however many swipes): the run of the
-// swipe committer (Deps.Swipes). Both happen before any caller is answered,
-// so that a swiper's next deck already leaves out what they swiped; a
-// failure of either is logged (the scores table is the truth of the rank;
-// the deck state retries).
-func (s *Service) CommitSwipes(ctx context.Context, reqs []store.SwipeReq) ([]store.SwipeOutcome, error) {
-	out, err := s.d.Store.SwipeBatch(ctx, reqs)
-	if err != nil {
-		return nil, err
-	}
-	var sws []model.Swipe
-	var swiped []int64 // the users whose score changed (the board dedupes)
-	for i, r := range reqs {
-		if out[i].Err != nil {
-			continue
-		}
-		sws = append(sws, r.Swipe)
-		swiped = append(swiped, r.Swipe.SwipedID)
-	}
-	if len(sws) == 0 {
-		return out, nil
-	}
-	// The rank and the deck state are told together: the batch waits for
-	// the slower.
-	ranked := make(chan struct{})
-	go func() {
-		defer close(ranked)
-		if err := s.d.Rank.Changed(context.WithoutCancel(ctx), swiped); err != nil {
-			s.d.Log.ErrorContext(ctx, "hot rank not updated", "users", len(swiped), "err", err)
-		}
-	}()
-	s.deckSwiped(ctx, sws)
-	<-ranked
-	return out, nil
 }
 
 // cachedUser reads a user through the user cache when there is one.
@@ -341,33 +262,48 @@ func (s *Service) Rewind(ctx context.Context, me int64) (RewindResult, error) {
 	if !vip.Has(profile.EffectiveLevel(viewer, now), vip.PermRewind) {
 		return RewindResult{}, &profile.PermissionError{Permission: vip.PermRewind}
 	}
-	dayOf := func(t time.Time) string { return Day(t, s.d.TZ) }
-	rw, err := s.d.Store.Rewind(ctx, me, Day(now, s.d.TZ), profile.RewindsPerDay, dayOf, ScoreOf, func(sw model.Swipe, matched bool) error {
-		if now.Sub(sw.CreatedAt) > RewindWindow {
-			return ErrRewindTooOld
-		}
-		// A like that is part of a match stays: rewinding it would let a
-		// user probe silently whether someone liked them.
-		if matched && model.IsLike(sw.Action) {
-			return ErrRewindMatched
-		}
-		return nil
-	})
-	switch {
-	case errors.Is(err, model.ErrNotFound):
-		return RewindResult{}, ErrNothingToRewind
-	case errors.Is(err, model.ErrFull):
-		return RewindResult{}, &QuotaError{Rewind: true, RetryAfter: untilMidnight(now, s.d.TZ)}
-	case err != nil:
-		return RewindResult{}, err
-	}
-	s.rankChanged(ctx, rw.Swipe.SwipedID)
-	s.deckRewound(ctx, rw.Swipe)
-	card, err := s.card(ctx, viewer, rw.Swipe.SwipedID)
+	rw, err := s.rewind(ctx, me, now)
 	if err != nil {
 		return RewindResult{}, err
 	}
-	return RewindResult{User: card, Action: actionName(rw.Swipe.Action)}, nil
+	s.rankChanged(ctx, rw.SwipedID)
+	s.deckRewound(ctx, rw)
+	card, err := s.card(ctx, viewer, rw.SwipedID)
+	if err != nil {
+		return RewindResult{}, err
+	}
+	return RewindResult{User: card, Action: actionName(rw.Action)}, nil
+}
+
+// rewindAttempts bounds how many times a rewind reads its facts again
+// after they changed before it could apply them.
+const rewindAttempts = 5
+
+// rewind reads the facts of me's rewind, decides (rewindPlan) and has the
+// store apply the undo, which checks in its transaction that the facts
+// still hold (and counts the rewind by a conditional update, so parallel
+// rewinds never exceed the day's limit); changed facts are read again.
+func (s *Service) rewind(ctx context.Context, me int64, now time.Time) (model.Swipe, error) {
+	day := Day(now, s.d.TZ)
+	for range rewindAttempts {
+		f, err := s.d.Store.RewindFacts(ctx, me, day)
+		if err != nil {
+			return model.Swipe{}, err
+		}
+		undo, err := rewindPlan(f, now, s.d.TZ)
+		if err != nil {
+			return model.Swipe{}, err
+		}
+		switch err := s.d.Store.ApplyRewind(ctx, undo); {
+		case err == nil:
+			return undo.Swipe, nil
+		case errors.Is(err, model.ErrFull):
+			return model.Swipe{}, rewindQuotaError(now, s.d.TZ)
+		case !errors.Is(err, model.ErrStale):
+			return model.Swipe{}, err
+		}
+	}
+	return model.Swipe{}, backend.Unavailable(fmt.Errorf("social: rewind %d: the latest swipe kept changing", me))
 }
 
 // card builds the Card of user id for viewer (profile.Cards).
@@ -525,146 +461,8 @@ func (s *Service) Rank(ctx context.Context, me int64, limit int) ([]RankEntry, e
 	}
 }
 
-// Recommendations builds my deck (API.md §3 Recommendations): the users who
-// superliked me first, then candidates matching both sides' preferences,
-// by activity band, shuffled per viewer and local day.
-func (s *Service) Recommendations(ctx context.Context, me int64, limit int) ([]profile.Card, error) {
-	if s.d.Deck != nil {
-		return s.deckFromIndex(ctx, me, limit)
-	}
-	return s.deckFromSQL(ctx, me, limit)
-}
-
-// deckFromSQL builds the deck with the SQL deck query (no index).
-func (s *Service) deckFromSQL(ctx context.Context, me int64, limit int) ([]profile.Card, error) {
-	now := s.now()
-	viewer, err := s.user(ctx, me)
-	if err != nil {
-		return nil, err
-	}
-	prefs, err := s.d.Profile.Profile(ctx, me)
-	if err != nil {
-		return nil, err
-	}
-	sl, err := s.d.Store.Superlikers(ctx, me, limit)
-	if err != nil {
-		return nil, err
-	}
-	slUsers, err := s.d.Store.Users(ctx, sl)
-	if err != nil {
-		return nil, err
-	}
-	shown := make(map[int64]bool, len(sl))
-	picked := make([]int64, 0, limit)
-	for _, id := range sl {
-		if _, ok := slUsers[id]; ok {
-			picked = append(picked, id)
-			shown[id] = true
-		}
-	}
-	if len(picked) < limit {
-		more, err := s.candidates(ctx, viewer, prefs, now, limit-len(picked), shown)
-		if err != nil {
-			return nil, err
-		}
-		for _, u := range more {
-			picked = append(picked, u.ID)
-		}
-	}
-	return s.cardList(ctx, viewer, picked)
-}
-
-// candidates pages through the deck query until need users pass the exact
-// distance filter (the query bounds the distance by a box).
-func (s *Service) candidates(ctx context.Context, viewer model.User, prefs profile.Profile, now time.Time, need int, skip map[int64]bool) ([]model.User, error) {
-	q := DeckQuery(viewer, prefs, now, s.d.TZ)
-	q.Limit = need*2 + 20
-	var out []model.User
-	for round := 0; round < 20 && len(out) < need; round++ {
-		us, err := s.d.Store.Deck(ctx, q)
-		if err != nil {
-			return nil, err
-		}
-		for _, u := range us {
-			if skip[u.ID] || !DistanceFits(viewer, u, prefs) {
-				continue
-			}
-			out = append(out, u)
-			if len(out) == need {
-				break
-			}
-		}
-		if len(us) < q.Limit {
-			break
-		}
-		q.Offset += q.Limit
-	}
-	return out, nil
-}
-
-// DistanceFits is the exact distance rule: when both have a location the
-// cell distance is within the viewer's range (the city rule applies
-// otherwise, in the query).
-func DistanceFits(viewer, u model.User, prefs profile.Profile) bool {
-	d := profile.DistanceKM(viewer, u)
-	return d == nil || (*d >= prefs.MinDistance && *d <= prefs.MaxDistance)
-}
-
-// DeckQuery is the store query of viewer's candidates (without paging).
-func DeckQuery(viewer model.User, prefs profile.Profile, now time.Time, tz *time.Location) store.DeckQuery {
-	genders := []string{prefs.DatingGender}
-	if prefs.DatingGender == "any" {
-		genders = []string{"male", "female"}
-	}
-	cutoff := func(years int) string {
-		y, m, d := bornCutoff(now, tz, years)
-		return fmt.Sprintf("%04d-%02d-%02d", y, m, d)
-	}
-	q := store.DeckQuery{
-		Viewer: viewer.ID, ViewerGender: viewer.Gender, ViewerAge: profile.AgeOn(viewer.Birthday, now, tz),
-		Genders: genders, BornUpTo: cutoff(prefs.MinDatingAge), BornAfter: cutoff(prefs.MaxDatingAge + 1),
-		City: prefs.DatingCity, Active1: now.Add(-24 * time.Hour), Active7: now.Add(-7 * 24 * time.Hour),
-		Shuffle: shuffle(viewer.ID, Day(now, tz)),
-	}
-	if viewer.CellLat != nil && viewer.CellLng != nil {
-		q.Box = boxAround(*viewer.CellLat, *viewer.CellLng, prefs.MaxDistance)
-	}
-	return q
-}
-
-// shuffle derives the per-viewer, per-day parameters of the in-band order
-// of the SQL deck from deckSeed.
-func shuffle(viewer int64, day string) [4]int64 {
-	h := deckSeed(viewer, day)
-	u := func(i int) uint64 { return binary.BigEndian.Uint64(h[i*8:]) }
-	const p, q = 1000000007, 998244353
-	return [4]int64{1 + int64(u(0)%(p-1)), int64(u(1) % p), 1 + int64(u(2)%(q-1)), int64(u(3) % q)}
-}
-
-// boxAround bounds, in cells, every cell whose distance (as CellDistanceKM
-// rounds it) can be at most maxKM from (lat, lng).
-func boxAround(lat, lng int32, maxKM int) *store.CellBox {
-	const r = 6371.0
-	d := float64(maxKM) + 0.5 // rounding: a distance shown as maxKM is < maxKM+0.5
-	dLat := int32(math.Ceil(d/r*180/math.Pi*100)) + 1
-	b := &store.CellBox{MinLat: max(lat-dLat, -9000), MaxLat: min(lat+dLat, 9000)}
-	far := math.Max(math.Abs(float64(b.MinLat)), math.Abs(float64(b.MaxLat))) / 100 * math.Pi / 180
-	x := math.Sin(d/(2*r)) / math.Cos(far)
-	if math.Cos(far) <= 1e-9 || x >= 1 {
-		b.AllLng = true
-		return b
-	}
-	dLng := int32(math.Ceil(2*math.Asin(x)*180/math.Pi*100)) + 1
-	if lng-dLng < -18000 || lng+dLng > 18000 {
-		b.AllLng = true
-		return b
-	}
-	b.MinLng, b.MaxLng = lng-dLng, lng+dLng
-	return b
-}
-
 // RankTop reads the top of the rank from the scores table (rank.Table).
-func RankTop(st *store.Store) rank.TopFunc {
+func RankTop(st Scores) rank.TopFunc {
 	return func(ctx context.Context, n int) ([]rank.Entry, error) {
 		sc, err := st.TopScores(ctx, n)
 		return entries(sc), err
@@ -673,7 +471,7 @@ func RankTop(st *store.Store) rank.TopFunc {
 
 // RankScores reads the scores of some users that rank (rank.Redis reads
 // them after a change).
-func RankScores(st *store.Store) rank.ScoresFunc {
+func RankScores(st Scores) rank.ScoresFunc {
 	return func(ctx context.Context, ids []int64) ([]rank.Entry, error) {
 		sc, err := st.RankedScores(ctx, ids)
 		return entries(sc), err
