@@ -79,18 +79,15 @@ func TestRewindTellsMatched(t *testing.T) {
 	if m, err := st.Swipe(ctx, store.Swipe{SwiperID: b, SwipedID: a, Action: store.ActionLike, CreatedAt: now}, "2026-01-01", -1, 5); err != nil || !m {
 		t.Fatalf("match: %v %v", m, err)
 	}
-	dayOf := func(time.Time) string { return "2026-01-01" }
-	refuse := errors.New("matched")
-	var saw []bool
-	_, err := st.Rewind(ctx, b, "2026-01-01", 3, dayOf, func(int8) int64 { return 5 }, func(_ store.Swipe, matched bool) error {
-		saw = append(saw, matched)
-		if matched {
-			return refuse
-		}
-		return nil
-	})
-	if !errors.Is(err, refuse) || !slices.Equal(saw, []bool{true}) {
-		t.Fatalf("rewind: %v, check saw %v", err, saw)
+	f, err := st.RewindFacts(ctx, b, "2026-01-01")
+	if err != nil || f.Latest == nil || f.Latest.SwipedID != a || !f.Matched {
+		t.Fatalf("facts %+v %v", f, err)
+	}
+	// Applied as if the two were not matched: the facts changed, nothing
+	// is done.
+	u := store.RewindUndo{Swipe: *f.Latest, Day: "2026-01-01", MaxRewinds: 3, ScoreDelta: -5, LikeDay: "2026-01-01"}
+	if err := st.ApplyRewind(ctx, u); !errors.Is(err, store.ErrStale) {
+		t.Fatalf("rewind: %v, want ErrStale", err)
 	}
 	if ok, _ := st.Matched(ctx, a, b); !ok {
 		t.Fatal("the match went with the refused rewind")
@@ -209,7 +206,13 @@ func TestUsersChangedSeesOtherProcesses(t *testing.T) {
 		t.Fatalf("a swipe changed users %v %v", got, err)
 	}
 	// The server's own writes show too (its other connections).
-	if _, err := server.UpdateProfile(ctx, ids[2], store.Profile{}, func(p *store.Profile) error { p.MaxDistance = 9; return nil }); err != nil {
+	was, err := server.Profile(ctx, ids[2], store.Profile{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := was
+	next.MaxDistance = 9
+	if err := server.WriteProfile(ctx, was, next); err != nil {
 		t.Fatal(err)
 	}
 	if got, err := server.UsersChanged(ctx); err != nil || !slices.Equal(got, []int64{ids[2]}) {

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -15,9 +16,10 @@ import (
 	"github.com/swiper-social/swiper/internal/platform/config"
 )
 
-// UpdateUser's Follow: dating_gender follows only while the profile was
-// never edited; dating_city follows whenever it is given.
-func TestUpdateUserFollow(t *testing.T) {
+// WriteUser and WriteProfile write a change only while the rows still hold
+// what was read: a write from a stale read is ErrConflict and writes
+// nothing, of either row.
+func TestConditionalWrites(t *testing.T) {
 	st := storetest.Open(t)
 	ctx := context.Background()
 	now := time.Now().UTC()
@@ -27,36 +29,74 @@ func TestUpdateUserFollow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	change := func(gender string, f store.Follow) {
+	read := func() (store.User, store.Profile) {
 		t.Helper()
-		if _, err := st.UpdateUser(ctx, u.ID, func(u *store.User) (store.Follow, error) {
-			u.Gender = gender
-			return f, nil
-		}); err != nil {
+		u, err := st.User(ctx, u.ID)
+		if err != nil {
 			t.Fatal(err)
 		}
-	}
-	profile := func() store.Profile {
-		t.Helper()
 		p, err := st.Profile(ctx, u.ID, store.Profile{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		return p
+		return u, p
 	}
-	change("female", store.Follow{DatingGender: "male"})
-	if p := profile(); p.DatingGender != "male" || p.Edited {
-		t.Fatalf("unedited profile after gender female: %+v", p)
-	}
-	if _, err := st.UpdateProfile(ctx, u.ID, store.Profile{}, func(p *store.Profile) error {
-		p.Vibration, p.Edited = false, true
-		return nil
-	}); err != nil {
+	u0, p0 := read()
+	// A change of both rows from a current read: written.
+	u1, p1 := u0, p0
+	lat, lng := int32(3123), int32(12147)
+	u1.Gender, u1.City, u1.CellLat, u1.CellLng = "female", "上海", &lat, &lng
+	p1.DatingGender, p1.DatingCity = "male", "上海"
+	if err := st.WriteUser(ctx, u0, u1, p0, p1); err != nil {
 		t.Fatal(err)
 	}
-	change("male", store.Follow{DatingGender: "female", DatingCity: "上海"})
-	if p := profile(); p.DatingGender != "male" || !p.Edited || p.DatingCity != "上海" {
-		t.Fatalf("edited profile after gender male and a city: %+v (want dating_gender kept, dating_city followed)", p)
+	if gu, gp := read(); gu.Gender != "female" || gu.City != "上海" || gu.CellLat == nil || *gu.CellLat != lat || gp != p1 {
+		t.Fatalf("after a write: %+v %+v", gu, gp)
+	}
+	// From the stale read u0: nothing written, not even the profile.
+	u2, p2 := u0, p1
+	u2.Nickname = "stale"
+	p2.Vibration = !p1.Vibration
+	if err := st.WriteUser(ctx, u0, u2, p1, p2); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("stale user: %v, want ErrConflict", err)
+	}
+	// From a current user but the stale profile p0: nothing written, not even the user.
+	u3 := u1
+	u3.Nickname = "stale"
+	if err := st.WriteUser(ctx, u1, u3, p0, p2); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("stale profile: %v, want ErrConflict", err)
+	}
+	if gu, gp := read(); gu.Nickname != "n" || gp != p1 {
+		t.Fatalf("after stale writes: %+v %+v", gu, gp)
+	}
+	if err := st.WriteProfile(ctx, p0, p2); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("stale profile write: %v, want ErrConflict", err)
+	}
+	// A location cleared from a current read (NULL compares as NULL), then
+	// a write from the read before it.
+	u4 := u1
+	u4.CellLat, u4.CellLng = nil, nil
+	if err := st.WriteUser(ctx, u1, u4, p1, p1); err != nil {
+		t.Fatal(err)
+	}
+	u5 := u4
+	u5.Nickname = "m"
+	if err := st.WriteUser(ctx, u4, u5, p1, p1); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.WriteUser(ctx, u4, u4, p1, p1); err != nil {
+		t.Fatalf("nothing to change: %v", err)
+	}
+	if err := st.WriteUser(ctx, u1, u3, p1, p1); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("stale location: %v, want ErrConflict", err)
+	}
+	p3 := p1
+	p3.MinDistance, p3.Edited = 7, true
+	if err := st.WriteProfile(ctx, p1, p3); err != nil {
+		t.Fatal(err)
+	}
+	if gu, gp := read(); gu.Nickname != "m" || gu.CellLat != nil || gp != p3 {
+		t.Fatalf("at the end: %+v %+v", gu, gp)
 	}
 }
 

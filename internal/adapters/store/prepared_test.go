@@ -22,11 +22,14 @@ func TestUserAndPhotos(t *testing.T) {
 	if err := st.SetVIP(ctx, ids[0], 2, &exp); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.UpdateUser(ctx, ids[0], func(u *store.User) (store.Follow, error) {
-		lat, lng := int32(3990), int32(11640)
-		u.CellLat, u.CellLng = &lat, &lng
-		return store.Follow{}, nil
-	}); err != nil {
+	was, err := st.User(ctx, ids[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := was
+	lat, lng := int32(3990), int32(11640)
+	next.CellLat, next.CellLng = &lat, &lng
+	if err := st.WriteUser(ctx, was, next, store.Profile{}, store.Profile{}); err != nil {
 		t.Fatal(err)
 	}
 	for _, url := range []string{"/media/a.jpg", "/media/b.jpg", "/media/c.jpg"} {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -67,49 +68,27 @@ func (s *Store) UserByPhone(ctx context.Context, phone string) (User, error) {
 	return u, nil
 }
 
-// Follow is what of a user's profile follows a change of the user, in the
-// same transaction.
-type Follow struct {
-	DatingCity   string // non-empty: the profile's new dating_city
-	DatingGender string // non-empty: the new dating_gender, unless the profile is Edited
-}
-
-// UpdateUser locks the user row, lets change modify it (an error aborts with
-// nothing written) and writes the editable columns back, and the profile
-// columns that follow them.
-func (s *Store) UpdateUser(ctx context.Context, id int64, change func(u *User) (Follow, error)) (User, error) {
-	var u User
+// WriteUser writes a change of a user's account that the profile module
+// decided, in one transaction: the account columns (nickname, gender,
+// birthday, city, cell) of next that differ from was, and the columns of
+// the profile pNext that differ from pWas. The write is conditional: it
+// happens only while both rows still hold every such column as was and
+// pWas read them; otherwise nothing is written and the error is
+// ErrConflict (the caller reads again). A row with nothing to change is
+// not written.
+func (s *Store) WriteUser(ctx context.Context, was, next User, pWas, pNext Profile) error {
 	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		if err := s.forUpdate(tx.NewSelect().Model(&u).Where("id = ?", id)).Scan(ctx); err != nil {
+		if err := updateIf(ctx, tx.NewUpdate().Model((*User)(nil)).Where("id = ?", was.ID),
+			accountColumns(was), accountColumns(next)); err != nil {
 			return err
 		}
-		f, err := change(&u)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.NewUpdate().Model(&u).
-			Column("nickname", "gender", "birthday", "city", "cell_lat", "cell_lng").
-			WherePK().Exec(ctx); err != nil {
-			return err
-		}
-		if f.DatingCity != "" {
-			if _, err := tx.NewUpdate().Model((*Profile)(nil)).Set("dating_city = ?", f.DatingCity).
-				Where("user_id = ?", id).Exec(ctx); err != nil {
-				return err
-			}
-		}
-		if f.DatingGender != "" {
-			if _, err := tx.NewUpdate().Model((*Profile)(nil)).Set("dating_gender = ?", f.DatingGender).
-				Where("user_id = ? AND NOT edited AND dating_gender <> ?", id, f.DatingGender).Exec(ctx); err != nil {
-				return err
-			}
-		}
-		return nil
+		return updateIf(ctx, tx.NewUpdate().Model((*Profile)(nil)).Where("user_id = ?", pWas.UserID),
+			profileColumns(pWas), profileColumns(pNext))
 	})
 	if err != nil {
-		return User{}, fmt.Errorf("store: update user %d: %w", id, classify(err))
+		return fmt.Errorf("store: write user %d: %w", was.ID, classifyWrite(err))
 	}
-	return u, nil
+	return nil
 }
 
 // Profile returns the dating profile of userID; a user without one (created
@@ -133,28 +112,92 @@ func (s *Store) Profile(ctx context.Context, userID int64, def Profile) (Profile
 	return p, nil
 }
 
-// UpdateProfile locks the profile row, lets change modify it (validation on
-// the merged result happens inside change; an error aborts with nothing
-// written) and writes it back.
-func (s *Store) UpdateProfile(ctx context.Context, userID int64, def Profile, change func(p *Profile) error) (Profile, error) {
-	if _, err := s.Profile(ctx, userID, def); err != nil {
-		return Profile{}, err
-	}
-	var p Profile
-	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		if err := s.forUpdate(tx.NewSelect().Model(&p).Where("user_id = ?", userID)).Scan(ctx); err != nil {
-			return err
-		}
-		if err := change(&p); err != nil {
-			return err
-		}
-		_, err := tx.NewUpdate().Model(&p).WherePK().Exec(ctx)
-		return err
-	})
+// WriteProfile writes the columns of next that differ from was, only
+// while the profile row still holds every column as was read it
+// (otherwise nothing is written: ErrConflict). Nothing to change is no
+// write.
+func (s *Store) WriteProfile(ctx context.Context, was, next Profile) error {
+	err := updateIf(ctx, s.db.NewUpdate().Model((*Profile)(nil)).Where("user_id = ?", was.UserID),
+		profileColumns(was), profileColumns(next))
 	if err != nil {
-		return Profile{}, fmt.Errorf("store: update profile %d: %w", userID, classify(err))
+		return fmt.Errorf("store: write profile %d: %w", was.UserID, classifyWrite(err))
 	}
-	return p, nil
+	return nil
+}
+
+// column is a column's name and value (nil is NULL) in a conditional write.
+type column struct {
+	name string
+	v    any
+}
+
+// accountColumns are the columns of a user's row its owner changes.
+func accountColumns(u User) []column {
+	return []column{{"nickname", u.Nickname}, {"gender", u.Gender}, {"birthday", u.Birthday}, {"city", u.City},
+		{"cell_lat", orNull(u.CellLat)}, {"cell_lng", orNull(u.CellLng)}}
+}
+
+// profileColumns are the columns of a profile row besides its user id.
+func profileColumns(p Profile) []column {
+	return []column{{"dating_gender", p.DatingGender}, {"dating_city", p.DatingCity},
+		{"min_distance", p.MinDistance}, {"max_distance", p.MaxDistance},
+		{"min_dating_age", p.MinDatingAge}, {"max_dating_age", p.MaxDatingAge},
+		{"vibration", p.Vibration}, {"only_matched", p.OnlyMatched}, {"auto_play", p.AutoPlay}, {"edited", p.Edited}}
+}
+
+func orNull(c *int32) any {
+	if c == nil {
+		return nil
+	}
+	return *c
+}
+
+// errStale marks a conditional write whose row changed since it was read.
+var errStale = errors.New("store: row changed since it was read")
+
+// updateIf runs q (an UPDATE of one row) setting the columns of next that
+// differ from was, where the row still holds every column of was; with
+// nothing to set it runs nothing. Every set value differs from the one the
+// row is matched on, so a matched row is a changed row: MySQL, which
+// counts changed rows, reports it as affected too (a case-insensitive
+// match there that sets what the row already holds counts as lost: the
+// caller reads again and finds nothing to change).
+func updateIf(ctx context.Context, q *bun.UpdateQuery, was, next []column) error {
+	set := false
+	for i, c := range next {
+		if c.v != was[i].v {
+			q = q.Set("? = ?", bun.Ident(c.name), c.v)
+			set = true
+		}
+	}
+	if !set {
+		return nil
+	}
+	for _, c := range was {
+		if c.v == nil {
+			q = q.Where("? IS NULL", bun.Ident(c.name))
+		} else {
+			q = q.Where("? = ?", bun.Ident(c.name), c.v)
+		}
+	}
+	res, err := q.Exec(ctx)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return errStale
+	}
+	return nil
+}
+
+// classifyWrite is classify, with a lost conditional write as ErrConflict.
+func classifyWrite(err error) error {
+	if errors.Is(err, errStale) {
+		return errors.Join(ErrConflict, err)
+	}
+	return classify(err)
 }
 
 // SetVIP sets the VIP level and expiry of a user.

@@ -31,8 +31,27 @@ func (s *Service) Remembered(phone string) (int64, []string) {
 	return id, s.d.Users.Keys(id)
 }
 
+// ErrSuspended refuses the login of a suspended (banned) user.
+var ErrSuspended = errors.New("profile: account suspended")
+
+// Lookup reads the user of an E.164 phone from the database (id 0: nobody
+// registered it) and whether they are suspended, and remembers the id
+// (auth.Users).
+func (s *Service) Lookup(ctx context.Context, phone string) (int64, bool, error) {
+	u, err := s.d.Store.UserByPhone(ctx, phone)
+	if errors.Is(err, model.ErrNotFound) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, err
+	}
+	s.phones.Put(phone, u.ID)
+	return u.ID, u.BannedAt != nil, nil
+}
+
 // LoginMe returns the Me of the user of an E.164 phone whose code was just
-// verified, registering the user on their first login, and whether it did.
+// verified, registering the user on their first login, and whether it did;
+// a suspended user gets ErrSuspended, from the row it read.
 // remembered and read are what Remembered returned and the values of its
 // keys (nil: not read yet): for a known user whose record is cached, the
 // quota usage of the day is then the only read.
@@ -40,6 +59,9 @@ func (s *Service) LoginMe(ctx context.Context, phone string, remembered int64, r
 	if remembered > 0 {
 		r, err := s.d.Users.GetRead(ctx, remembered, read, s.loginRecord(remembered))
 		if err == nil && r.User.Phone == phone {
+			if r.User.BannedAt != nil {
+				return Me{}, false, ErrSuspended
+			}
 			me, err := s.meOf(ctx, r)
 			return me, false, err
 		}
@@ -52,6 +74,9 @@ func (s *Service) LoginMe(ctx context.Context, phone string, remembered int64, r
 	u, created, err := s.register(ctx, phone)
 	if err != nil {
 		return Me{}, false, err
+	}
+	if u.BannedAt != nil {
+		return Me{}, false, ErrSuspended
 	}
 	if created {
 		// The row was just read back from the database, and a new user has
@@ -73,6 +98,20 @@ func (s *Service) LoginMe(ctx context.Context, phone string, remembered int64, r
 	}
 	me, err := s.meOf(ctx, Record{User: u, Photos: ps})
 	return me, false, err
+}
+
+// RecordKeys are the keys of user id's cached record, for a caller that
+// reads them along with its own (GET /users/me: with the session).
+func (s *Service) RecordKeys(id int64) []string { return s.d.Users.Keys(id) }
+
+// MeRead is Me with the values of RecordKeys(id) already read (nil: not
+// read): a cached record costs no other round trip.
+func (s *Service) MeRead(ctx context.Context, id int64, read [][]byte) (Me, error) {
+	r, err := s.d.Users.GetRead(ctx, id, read, s.loginRecord(id))
+	if err != nil {
+		return Me{}, err
+	}
+	return s.meOf(ctx, r)
 }
 
 // loginRecord reads the record of user id from the database for a login,

@@ -44,9 +44,33 @@ type QuotaCounter interface {
 	UsedToday(ctx context.Context, userID int64, now time.Time) (likes, rewinds int, err error)
 }
 
+// Store is what the service reads and writes in the database
+// (*store.Store implements it).
+type Store interface {
+	Register(ctx context.Context, u model.User, p model.Profile) (model.User, bool, error)
+	User(ctx context.Context, id int64) (model.User, error)
+	UserByPhone(ctx context.Context, phone string) (model.User, error)
+	UserAndPhotos(ctx context.Context, id int64) (model.User, []model.Photo, error)
+	Users(ctx context.Context, ids []int64) (map[int64]model.User, error)
+	Profile(ctx context.Context, userID int64, def model.Profile) (model.Profile, error)
+	// WriteUser and WriteProfile write the rows as changed from was only
+	// while they still hold what was read (else model.ErrConflict).
+	WriteUser(ctx context.Context, was, next model.User, pWas, pNext model.Profile) error
+	WriteProfile(ctx context.Context, was, next model.Profile) error
+	CardFacts(ctx context.Context, viewer int64, ids []int64) (map[int64]store.CardFact, error)
+	Photos(ctx context.Context, userID int64) ([]model.Photo, error)
+	PhotosOf(ctx context.Context, ids []int64) (map[int64][]model.Photo, error)
+	AddPhoto(ctx context.Context, p model.Photo, max int) (model.Photo, error)
+	DeletePhoto(ctx context.Context, userID, id int64) (model.Photo, error)
+	SetAvatar(ctx context.Context, userID int64, url, key string) (oldKey string, err error)
+	LocalMediaKeys(ctx context.Context, localPrefix string, limit int) ([]string, error)
+	KeyInUse(ctx context.Context, key string) (bool, error)
+	MediaURLChanged(ctx context.Context, key, url string) ([]int64, error)
+}
+
 // Deps are the collaborators of Service.
 type Deps struct {
-	Store          *store.Store
+	Store          Store
 	Users          *cache.Cache[Record]
 	Profiles       *cache.Cache[model.Profile]
 	Local          LocalStorage // always: files served at /media/
@@ -124,7 +148,7 @@ func (s *Service) register(ctx context.Context, e164 string) (model.User, bool, 
 	}
 	u := model.User{Phone: e164, Nickname: "用户" + phone.Last4(e164), Gender: "male", Birthday: "1990-01-01",
 		City: "北京", CreatedAt: now, ActiveAt: now}
-	got, created, err := s.d.Store.Register(ctx, u, s.defaultProfile(u))
+	got, created, err := s.d.Store.Register(ctx, u, defaultProfile(u))
 	if err != nil {
 		return model.User{}, false, err
 	}
@@ -132,7 +156,9 @@ func (s *Service) register(ctx context.Context, e164 string) (model.User, bool, 
 	return got, created, nil
 }
 
-func (s *Service) defaultProfile(u model.User) model.Profile {
+// defaultProfile is the profile a user u registers with: the opposite
+// gender in the same city, 0-50 km, 18-50 years.
+func defaultProfile(u model.User) model.Profile {
 	dg := "female"
 	if u.Gender == "female" {
 		dg = "male"
@@ -160,7 +186,7 @@ func (s *Service) record(ctx context.Context, id int64) (Record, error) {
 
 func (s *Service) storedProfile(ctx context.Context, u model.User) (model.Profile, error) {
 	return s.d.Profiles.Get(ctx, u.ID, func(ctx context.Context) (model.Profile, error) {
-		return s.d.Store.Profile(ctx, u.ID, s.defaultProfile(u))
+		return s.d.Store.Profile(ctx, u.ID, defaultProfile(u))
 	})
 }
 
@@ -240,120 +266,35 @@ func (s *Service) vipStatus(ctx context.Context, u model.User) (VipStatus, error
 	return st, nil
 }
 
-// UpdateMe applies a PATCH body to the owner's account. Nothing is written
-// when any field is invalid.
+// UpdateMe applies a PATCH body to the owner's account (changeAccount; the
+// write happens only if the rows are still as read, else they are read
+// again). Nothing is written when any field is invalid.
 func (s *Service) UpdateMe(ctx context.Context, id int64, body []byte) (Me, error) {
 	m, err := input.Object(body, "nickname", "gender", "birthday", "city", "lat", "lng")
 	if err != nil {
 		return Me{}, err
 	}
 	now := s.d.Clock.Now()
-	var errs input.Errors
-	var nickname, gender, birthday, city *string
-	if raw, ok := m["nickname"]; ok {
-		if v, ok := input.String(raw); !ok {
-			errs.Invalid("nickname", "must be a string")
-		} else if t, why := input.Name(v); why != "" {
-			errs.Invalid("nickname", why)
-		} else {
-			nickname = &t
-		}
-	}
-	if raw, ok := m["gender"]; ok {
-		if v, ok := input.String(raw); !ok || (v != "male" && v != "female") {
-			errs.Invalid("gender", "must be male or female")
-		} else {
-			gender = &v
-		}
-	}
-	if raw, ok := m["birthday"]; ok {
-		v, ok := input.String(raw)
-		b, valid := input.Date(v)
-		switch {
-		case !ok || !valid:
-			errs.Invalid("birthday", "must be a date YYYY-MM-DD")
-		case AgeOn(v, now, s.d.TZ) < 18:
-			errs.Invalid("birthday", "you must be at least 18")
-		case b.Year() < 1900:
-			errs.Invalid("birthday", "must be after 1900")
-		default:
-			birthday = &v
-		}
-	}
-	if raw, ok := m["city"]; ok {
-		if v, ok := input.String(raw); !ok {
-			errs.Invalid("city", "must be a string")
-		} else if t, why := input.Name(v); why != "" {
-			errs.Invalid("city", why)
-		} else {
-			city = &t
-		}
-	}
-	setLoc, clearLoc := false, false
-	var lat, lng float64
-	rawLat, hasLat := m["lat"]
-	rawLng, hasLng := m["lng"]
-	switch {
-	case hasLat && !hasLng:
-		errs.Missing("lng")
-	case hasLng && !hasLat:
-		errs.Missing("lat")
-	case hasLat && hasLng:
-		latNull, lngNull := input.IsNull(rawLat), input.IsNull(rawLng)
-		switch {
-		case latNull && lngNull:
-			clearLoc = true
-		case latNull != lngNull:
-			errs.Invalid("lat", "lat and lng must both be numbers or both be null")
-		default:
-			var ok1, ok2 bool
-			lat, ok1 = input.Float(rawLat)
-			lng, ok2 = input.Float(rawLng)
-			if !ok1 || lat < -90 || lat > 90 {
-				errs.Invalid("lat", "must be a number from -90 to 90")
-			}
-			if !ok2 || lng < -180 || lng > 180 {
-				errs.Invalid("lng", "must be a number from -180 to 180")
-			}
-			setLoc = true
-		}
-	}
-	if err := errs.Err("invalid user"); err != nil {
+	c, err := parseAccountChange(m, now, s.d.TZ)
+	if err != nil {
 		return Me{}, err
 	}
-	if setLoc || clearLoc {
-		if err := s.allowLocationChange(ctx, id, setLoc, lat, lng); err != nil {
+	if c.setLoc || c.clearLoc {
+		if err := s.allowLocationChange(ctx, id, c.setLoc, c.lat, c.lng); err != nil {
 			return Me{}, err
 		}
 	}
-	_, err = s.d.Store.UpdateUser(ctx, id, func(u *model.User) (store.Follow, error) {
-		var follow store.Follow
-		if nickname != nil {
-			u.Nickname = *nickname
+	err = retryLost(func() error {
+		u, err := s.d.Store.User(ctx, id)
+		if err != nil {
+			return err
 		}
-		if gender != nil && *gender != u.Gender {
-			u.Gender = *gender
-			// Until the owner first changes the profile, dating_gender
-			// follows gender (the store skips an edited profile).
-			follow.DatingGender = s.defaultProfile(*u).DatingGender
+		p, err := s.d.Store.Profile(ctx, id, defaultProfile(u))
+		if err != nil {
+			return err
 		}
-		if birthday != nil {
-			u.Birthday = *birthday
-		}
-		if city != nil && *city != u.City {
-			u.City = *city
-			if !vip.Has(EffectiveLevel(*u, now), vip.PermAnyLocation) {
-				follow.DatingCity = *city
-			}
-		}
-		if setLoc {
-			la, ln := SnapCell(lat, lng)
-			u.CellLat, u.CellLng = &la, &ln
-		}
-		if clearLoc {
-			u.CellLat, u.CellLng = nil, nil
-		}
-		return follow, nil
+		nu, np := changeAccount(u, p, c, now)
+		return s.d.Store.WriteUser(ctx, u, nu, p, np)
 	})
 	if errors.Is(err, model.ErrNotFound) {
 		return Me{}, fmt.Errorf("%w: %d", ErrUserNotFound, id)
@@ -361,7 +302,7 @@ func (s *Service) UpdateMe(ctx context.Context, id int64, body []byte) (Me, erro
 	if err != nil {
 		return Me{}, err
 	}
-	s.invalidate(ctx, id, city != nil || gender != nil) // the profile may have followed
+	s.invalidate(ctx, id, c.city != nil || c.gender != nil) // the profile may have followed
 	return s.Me(ctx, id)
 }
 
@@ -420,121 +361,43 @@ func (s *Service) Profile(ctx context.Context, id int64) (Profile, error) {
 }
 
 // UpdateProfile applies a PATCH body to the dating preferences; the ranges
-// are checked on the merged result, under a row lock, and nothing is
-// written on failure.
+// are checked on the merged result (changeProfile), which is written only
+// if the row is still as read (else read again), and nothing is written on
+// failure.
 func (s *Service) UpdateProfile(ctx context.Context, id int64, body []byte) (Profile, error) {
 	m, err := input.Object(body, "dating_gender", "dating_city", "min_distance", "max_distance",
 		"min_dating_age", "max_dating_age", "vibration", "only_matched", "auto_play")
 	if err != nil {
 		return Profile{}, err
 	}
-	var errs input.Errors
-	ints := map[string]*int{}
-	bounds := map[string][2]int{"min_distance": {0, 500}, "max_distance": {0, 500}, "min_dating_age": {18, 100}, "max_dating_age": {18, 100}}
-	for name, b := range bounds {
-		raw, ok := m[name]
-		if !ok {
-			continue
-		}
-		if v, ok := input.Int(raw); !ok || v < b[0] || v > b[1] {
-			errs.Invalid(name, fmt.Sprintf("must be a whole number from %d to %d", b[0], b[1]))
-		} else {
-			ints[name] = &v
-		}
-	}
-	bools := map[string]*bool{}
-	for _, name := range []string{"vibration", "only_matched", "auto_play"} {
-		raw, ok := m[name]
-		if !ok {
-			continue
-		}
-		if v, ok := input.Bool(raw); !ok {
-			errs.Invalid(name, "must be true or false")
-		} else {
-			bools[name] = &v
-		}
-	}
-	var datingGender, datingCity *string
-	if raw, ok := m["dating_gender"]; ok {
-		if v, ok := input.String(raw); !ok || (v != "male" && v != "female" && v != "any") {
-			errs.Invalid("dating_gender", "must be male, female or any")
-		} else {
-			datingGender = &v
-		}
-	}
-	if raw, ok := m["dating_city"]; ok {
-		if v, ok := input.String(raw); !ok {
-			errs.Invalid("dating_city", "must be a string")
-		} else if t, why := input.Name(v); why != "" {
-			errs.Invalid("dating_city", why)
-		} else {
-			datingCity = &t
-		}
-	}
-	if err := errs.Err("invalid profile"); err != nil {
-		return Profile{}, err
-	}
-	r, err := s.record(ctx, id)
+	c, err := parseProfileChange(m)
 	if err != nil {
 		return Profile{}, err
 	}
 	now := s.d.Clock.Now()
-	p, err := s.d.Store.UpdateProfile(ctx, id, s.defaultProfile(r.User), func(p *model.Profile) error {
-		if datingCity != nil && *datingCity != p.DatingCity {
-			// The VIP check uses the user as read before the transaction
-			// (through the user cache, which every VIP change drops: a grant
-			// by another process too), at the request's time; the
-			// transaction locks the profile row only.
-			if *datingCity != r.User.City && !vip.Has(EffectiveLevel(r.User, now), vip.PermAnyLocation) {
-				return &PermissionError{Permission: vip.PermAnyLocation}
-			}
-			p.DatingCity = *datingCity
+	var p model.Profile
+	err = retryLost(func() error {
+		u, err := s.d.Store.User(ctx, id)
+		if err != nil {
+			return err
 		}
-		if datingGender != nil {
-			p.DatingGender = *datingGender
+		was, err := s.d.Store.Profile(ctx, id, defaultProfile(u))
+		if err != nil {
+			return err
 		}
-		set := func(dst *int, name string) {
-			if v := ints[name]; v != nil {
-				*dst = *v
-			}
+		if p, err = changeProfile(was, u, c, now); err != nil {
+			return err
 		}
-		set(&p.MinDistance, "min_distance")
-		set(&p.MaxDistance, "max_distance")
-		set(&p.MinDatingAge, "min_dating_age")
-		set(&p.MaxDatingAge, "max_dating_age")
-		setB := func(dst *bool, name string) {
-			if v := bools[name]; v != nil {
-				*dst = *v
-			}
-		}
-		setB(&p.Vibration, "vibration")
-		setB(&p.OnlyMatched, "only_matched")
-		setB(&p.AutoPlay, "auto_play")
-		if len(m) > 0 {
-			p.Edited = true // the owner's own choice: dating_gender stops following gender
-		}
-		var cross input.Errors
-		if p.MinDistance > p.MaxDistance {
-			cross.Invalid(pick(ints, "max_distance", "min_distance"), "must keep min_distance <= max_distance")
-		}
-		if p.MinDatingAge > p.MaxDatingAge {
-			cross.Invalid(pick(ints, "max_dating_age", "min_dating_age"), "must keep min_dating_age <= max_dating_age")
-		}
-		return cross.Err("invalid profile")
+		return s.d.Store.WriteProfile(ctx, was, p)
 	})
+	if errors.Is(err, model.ErrNotFound) {
+		return Profile{}, fmt.Errorf("%w: %d", ErrUserNotFound, id)
+	}
 	if err != nil {
 		return Profile{}, err
 	}
 	s.invalidate(ctx, id, true)
 	return profileOf(p), nil
-}
-
-// pick names the field the client sent (a, else b) for a cross-field error.
-func pick(sent map[string]*int, a, b string) string {
-	if sent[a] != nil {
-		return a
-	}
-	return b
 }
 
 // Card returns user id as viewer sees them (ErrUserNotFound if unknown).

@@ -34,7 +34,6 @@ type Config struct {
 	SchedulerLockTTL time.Duration // SWIPER_SCHEDULER_LOCK_TTL [15s]: leader lock of the periodic scheduler
 	DrainDelay       time.Duration // SWIPER_DRAIN_DELAY [2s]: lame-duck time before shutdown
 	PprofAddr        string        // SWIPER_PPROF_ADDR [empty = off]: net/http/pprof on this address (keep it on loopback)
-	Deck             string        // SWIPER_DECK [index]: "index" (in-memory deck index) or "sql" (the plain SQL query)
 	UploadsPerHour   int           // SWIPER_UPLOADS_PER_HOUR [20]: avatar and photo uploads per user per hour (2008 beyond); 0 = no limit
 	LocationsPerHour int           // SWIPER_LOCATIONS_PER_HOUR [10]: changes of location per user per hour (2008 beyond); 0 = no limit
 	ViewsPer10Min    int           // SWIPER_VIEWS_PER_10MIN [300]: Cards (GET /users/{id}) per viewer per 10 minutes (2008 beyond); 0 = no limit
@@ -113,7 +112,6 @@ func Load(getenv func(string) string) (Config, error) {
 	c.SchedulerLockTTL = dur("SWIPER_SCHEDULER_LOCK_TTL", 15*time.Second)
 	c.DrainDelay = dur("SWIPER_DRAIN_DELAY", 2*time.Second)
 	c.PprofAddr = get("SWIPER_PPROF_ADDR", "")
-	c.Deck = get("SWIPER_DECK", "index")
 	c.UploadsPerHour = atoi("SWIPER_UPLOADS_PER_HOUR", 20)
 	c.LocationsPerHour = atoi("SWIPER_LOCATIONS_PER_HOUR", 10)
 	c.ViewsPer10Min = atoi("SWIPER_VIEWS_PER_10MIN", 300)
@@ -124,9 +122,6 @@ func Load(getenv func(string) string) (Config, error) {
 	c.RedisNamespace = get("SWIPER_REDIS_NAMESPACE", "")
 	if !validNamespace(c.RedisNamespace) {
 		errs = append(errs, fmt.Errorf("SWIPER_REDIS_NAMESPACE: %q must be at most 32 of A-Z a-z 0-9 _ -", c.RedisNamespace))
-	}
-	if c.Deck != "index" && c.Deck != "sql" {
-		errs = append(errs, fmt.Errorf("SWIPER_DECK: %q is not index or sql", c.Deck))
 	}
 	if c.SweepInterval <= 0 || c.SchedulerLockTTL <= 0 {
 		errs = append(errs, errors.New("SWIPER_SWEEP_INTERVAL and SWIPER_SCHEDULER_LOCK_TTL must be positive"))

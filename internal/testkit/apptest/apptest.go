@@ -95,9 +95,6 @@ func New(t testing.TB, opts ...Option) *Env {
 		"SWIPER_MEDIA_DIR":    filepath.Join(t.TempDir(), "media"),
 		"SWIPER_DATABASE_URL": "sqlite://" + filepath.Join(t.TempDir(), "swiper.db"),
 	}
-	if v := os.Getenv("SWIPER_DECK"); v != "" { // run the suite on the SQL deck too
-		env["SWIPER_DECK"] = v
-	}
 	var aopts app.Options
 	if testenv.Production() {
 		env["SWIPER_DATABASE_URL"] = testenv.MySQLDatabase(t)

@@ -67,8 +67,7 @@ func actDeck(t testing.TB, e *apptest.Env, u actUser) []int64 {
 // replica's deck index and the embedded caches follow) alone: the index
 // finds no row to re-read. It learns the activity from its once-a-minute
 // read of the users active since (RefreshActivity), and the deck orders by
-// activity band as before (also with SWIPER_DECK=sql, which reads
-// active_at itself).
+// activity band as before.
 func TestContractActivityDoesNotStampUsers(t *testing.T) {
 	t.Parallel()
 	e := apptest.New(t)
@@ -86,10 +85,8 @@ func TestContractActivityDoesNotStampUsers(t *testing.T) {
 	if _, err := e.DB().NewUpdate().Table("users").Set("active_at = ?", month).Where("id IN (?)", bun.In(women)).Exec(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if e.App.Deck != nil {
-		if err := e.App.Deck.Fresh(ctx); err != nil {
-			t.Fatal(err)
-		}
+	if err := e.App.Deck.Fresh(ctx); err != nil {
+		t.Fatal(err)
 	}
 	if got := actDeck(t, e, me); len(got) != len(women) {
 		t.Fatalf("deck %v, want the %d women", got, len(women))
@@ -138,10 +135,8 @@ func TestContractActivityDoesNotStampUsers(t *testing.T) {
 		t.Fatalf("rows the index would re-read after activity: %v (%v)", ids, err)
 	}
 
-	if e.App.Deck != nil {
-		if err := e.App.Deck.RefreshActivity(ctx); err != nil {
-			t.Fatal(err)
-		}
+	if err := e.App.Deck.RefreshActivity(ctx); err != nil {
+		t.Fatal(err)
 	}
 	deckIDs := actDeck(t, e, me)
 	if len(deckIDs) != len(women) {
@@ -178,12 +173,6 @@ func TestContractReadyzWaitsForDeckIndex(t *testing.T) {
 	e := apptest.New(t, func(_ *config.Config, o *app.Options) {
 		o.DeckSource = func(s deck.Source) deck.Source { return &actHeldSource{Source: s, open: open} }
 	})
-	if e.App.Deck == nil { // SWIPER_DECK=sql: nothing to load
-		if r := e.Do(apptest.Request{Method: "GET", Path: "/readyz"}); r.Status != 200 {
-			t.Fatalf("/readyz without an index: %d %s", r.Status, r.Body)
-		}
-		return
-	}
 	me := actNewUser(t, e, "male", "female")
 	her := actNewUser(t, e, "female", "male")
 

@@ -1,6 +1,8 @@
 package apptest_test
 
 import (
+	"context"
+	"slices"
 	"testing"
 
 	"github.com/swiper-social/swiper/internal/testkit/apptest"
@@ -26,9 +28,6 @@ func (h *selects) take() (int, []string) {
 // the database (nor on the viewer's history).
 func TestDeckAsksNoDatabase(t *testing.T) {
 	e := apptest.New(t)
-	if e.App.Deck == nil {
-		t.Skip("SWIPER_DECK=sql builds decks with a query")
-	}
 	me := soNewUser(t, e)
 	var women []soUser
 	for range 8 {
@@ -72,5 +71,33 @@ func TestDeckAsksNoDatabase(t *testing.T) {
 	}
 	if n, qs := h.take(); n != 0 {
 		t.Fatalf("the deck after swipes sent %d SELECTs: %q", n, qs)
+	}
+}
+
+// A deck built from the database (the viewer's deck state not cached: a
+// new replica, or expired) leaves out what a cached one does: a superliker
+// either of the two blocked is not put first, nor anywhere in the deck.
+func TestDeckFromDatabaseLeavesBlockedSuperlikersOut(t *testing.T) {
+	e := apptest.New(t)
+	ctx := context.Background()
+	me := soNewUser(t, e)
+	for _, blockedByMe := range []bool{true, false} {
+		her := sfWoman(t, e)
+		soVIP(t, e, her, 1)
+		soExpect(t, soSwipe(e, her, me.ID, "superlike"), 200, 0)
+		if d := soDeck(t, e, me, 50); len(d) == 0 || d[0].ID != her.ID {
+			t.Fatalf("the superliker is not first: %v", soIDs(d))
+		}
+		if blockedByMe {
+			soExpect(t, sfBlock(e, me, her.ID), 200, 0)
+		} else {
+			soExpect(t, sfBlock(e, her, me.ID), 200, 0)
+		}
+		if err := e.App.ResetDeckState(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if slices.Contains(soIDs(soDeck(t, e, me, 50)), her.ID) {
+			t.Fatalf("a superliker blocked (by me: %v) is in the deck read from the database", blockedByMe)
+		}
 	}
 }

@@ -953,10 +953,8 @@ func TestSocialRecommendations(t *testing.T) {
 		}
 	}
 	// Written around the services: the index learns it from its poll.
-	if e.App.Deck != nil {
-		if err := e.App.Deck.Fresh(ctx); err != nil {
-			t.Fatal(err)
-		}
+	if err := e.App.Deck.Fresh(ctx); err != nil {
+		t.Fatal(err)
 	}
 	deck = soDeck(t, e, me, 50)
 	for i := 1; i < len(deck); i++ {
