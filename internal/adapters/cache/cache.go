@@ -56,12 +56,13 @@ type entry[T any] struct {
 }
 
 // keys are the value and generation keys of id: c:NAME:{u:ID} and
-// cg:NAME:{u:ID}. Ids are user ids; the hash tag {u:ID} puts every key of
-// one user in one Redis Cluster slot, so an entry and its generation are
-// read with one MGET on one node, and the users of a page spread over the
+// cg:NAME:{u:ID}. Ids are user ids; the user's hash tag (kv.UserTag) puts
+// every key of one user in one Redis Cluster slot, so an entry and its
+// generation are read with one MGET on one node (with the user's session
+// generation, at a login), and the users of a page spread over the
 // cluster. There is no key every request touches.
 func (c *Cache[T]) keys(id int64) (val, gen string) {
-	tag := ":{u:" + strconv.FormatInt(id, 10) + "}"
+	tag := ":" + kv.UserTag(id)
 	return "c:" + c.name + tag, "cg:" + c.name + tag
 }
 

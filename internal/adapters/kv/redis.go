@@ -205,6 +205,16 @@ func ClusterHealthy(info string) error {
 
 func (r *Redis) key(k string) string { return r.prefix + k }
 
+// Key is the Redis key that key of this store is kept under (the prefix is
+// this type's alone). Adapters whose scripts also touch keys of this store
+// (otp.Redis: a login's session set with the code's consumption, a user's
+// cached record read with the code's check) are made with the store and
+// name its keys through Key, so they agree on the layout by construction.
+func (r *Redis) Key(key string) string { return r.key(key) }
+
+// Client is the client the store was made with.
+func (r *Redis) Client() redis.UniversalClient { return r.client }
+
 // isCluster reports whether multi-key commands must be split per key
 // because the keys may live in different hash slots.
 func (r *Redis) isCluster() bool {
@@ -233,18 +243,18 @@ func (r *Redis) MGet(ctx context.Context, keys ...string) ([][]byte, error) {
 	if len(keys) == 0 {
 		return out, nil
 	}
-	if !r.isCluster() {
-		full := make([]string, len(keys))
-		for i, k := range keys {
-			full[i] = r.key(k)
-		}
-		vals, err := r.client.MGet(ctx, full...).Result()
-		if err != nil {
-			return nil, fmt.Errorf("kv: mget %d keys: %w", len(keys), Classify(err))
-		}
-		return out, fill(out, vals, keys, nil)
+	var groups [][]int
+	if r.isCluster() {
+		groups = bySlot(r.prefix, keys)
 	}
-	groups := bySlot(r.prefix, keys)
+	if len(groups) <= 1 {
+		// One server, or keys of one slot (a user's, which share
+		// UserTag): one MGET, no pipeline.
+		if err := r.mgetOne(ctx, out, keys); err != nil {
+			return nil, err
+		}
+		return out, nil
+	}
 	cmds := make([]*redis.SliceCmd, len(groups))
 	_, err := r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, g := range groups {
@@ -265,6 +275,19 @@ func (r *Redis) MGet(ctx context.Context, keys ...string) ([][]byte, error) {
 		}
 	}
 	return out, nil
+}
+
+// mgetOne reads keys with one MGET into out.
+func (r *Redis) mgetOne(ctx context.Context, out [][]byte, keys []string) error {
+	full := make([]string, len(keys))
+	for i, k := range keys {
+		full[i] = r.key(k)
+	}
+	vals, err := r.client.MGet(ctx, full...).Result()
+	if err != nil {
+		return fmt.Errorf("kv: mget %d keys: %w", len(keys), Classify(err))
+	}
+	return fill(out, vals, keys, nil)
 }
 
 // fill stores an MGET answer in out: vals[j] is the value of

@@ -3,6 +3,7 @@ package otp_test
 import (
 	"testing"
 
+	"github.com/swiper-social/swiper/internal/adapters/kv"
 	"github.com/swiper-social/swiper/internal/adapters/otp"
 	"github.com/swiper-social/swiper/internal/adapters/otp/otptest"
 )
@@ -21,11 +22,11 @@ func BenchmarkVerify(b *testing.B) {
 	})
 	b.Run("Redis", func(b *testing.B) {
 		c, prefix := redisClient(b)
-		otptest.Bench(b, otp.NewRedis(c, prefix, otp.DefaultPolicy()))
+		otptest.Bench(b, otp.NewRedis(kv.NewRedis(c, prefix), otp.DefaultPolicy()))
 	})
 	b.Run("RedisParallel", func(b *testing.B) {
 		c, prefix := redisClient(b)
 		b.SetParallelism(16)
-		otptest.BenchParallel(b, otp.NewRedis(c, prefix, otp.DefaultPolicy()))
+		otptest.BenchParallel(b, otp.NewRedis(kv.NewRedis(c, prefix), otp.DefaultPolicy()))
 	})
 }

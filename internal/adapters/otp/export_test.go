@@ -5,12 +5,14 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/swiper-social/swiper/internal/adapters/kv"
 )
 
 // NewRedisApart is a Redis store that works as on a Redis Cluster (no
 // script spans the phone's hash and another key), for tests on one server.
 func NewRedisApart(client redis.UniversalClient, prefix string, p Policy) *Redis {
-	r := NewRedis(client, prefix, p)
+	r := NewRedis(kv.NewRedis(client, prefix), p)
 	r.cluster = true
 	return r
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/swiper-social/swiper/internal/adapters/kv"
 	"github.com/swiper-social/swiper/internal/adapters/otp"
 )
 
@@ -19,7 +20,7 @@ func TestErrorsMaskThePhone(t *testing.T) {
 	cancel()
 	down := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", DialTimeout: 100 * time.Millisecond, DialerRetries: 1, MaxRetries: -1})
 	defer down.Close()
-	rs := otp.NewRedis(down, "t:", otp.DefaultPolicy())
+	rs := otp.NewRedis(kv.NewRedis(down, "t:"), otp.DefaultPolicy())
 	mem := otp.NewMemory(otp.DefaultPolicy())
 	now := time.Now()
 	hash := []byte{1, 2, 3}

@@ -110,8 +110,8 @@ type Then struct {
 }
 
 // Chainer is a Store that does Then in the step of a successful Verify. The
-// key of Then is one of the kv.Store the store was made with (Redis: the
-// kv.Redis on the same client and prefix; SQLite: its kv.SQLite).
+// key of Then is one of the kv.Store the store was made with (NewRedis's
+// kv.Redis, NewSQLite's kv.SQLite).
 type Chainer interface {
 	Store
 	// VerifyThen is Verify that, when the outcome is OK, also sets then.Key.
@@ -125,7 +125,10 @@ type Chainer interface {
 type Reader interface {
 	Store
 	// CheckRead is Check that, when the outcome is OK, also returns the
-	// values of keys (of the kv.Store on the same backend and prefix) in
+	// values of keys (of the kv.Store the store was made with) in
 	// order, nil for a missing key. Any other outcome returns no values.
+	// The keys are read at one instant, or (on a Redis Cluster, keys of
+	// one slot) one after the other in their order: a key is never read
+	// after one that follows it.
 	CheckRead(ctx context.Context, phone string, codeHash []byte, now time.Time, keys []string) (Result, [][]byte, error)
 }

@@ -158,10 +158,12 @@ return {WRONG, 0}
 `
 
 // Redis is the production Store: all per-phone state lives in one hash
-// (prefix+"otp:{"+phone+"}") and each IP hour window in a counter
-// (prefix+"otp:ip:{"+ip+"}:"+window start unix seconds). Decisions compare
-// against the caller's now (milliseconds), never Redis time; keys carry a
-// PEXPIRE so Redis forgets them once they no longer matter.
+// (key "otp:{"+phone+"}") and each IP hour window in a counter (key
+// "otp:ip:{"+ip+"}:"+window start unix seconds), keys of the kv.Redis it
+// was made with, as are the keys of Then and CheckRead: that kv.Redis owns
+// the layout (kv.Redis.Key), so nothing here assumes a prefix. Decisions
+// compare against the caller's now (milliseconds), never Redis time; keys
+// carry a PEXPIRE so Redis forgets them once they no longer matter.
 //
 // On one Redis server Issue, Check and Verify are each one Lua script, so
 // every decision is atomic. On a Redis Cluster the phone's hash and an IP
@@ -172,7 +174,7 @@ return {WRONG, 0}
 // only and stay one script each — a code is consumed exactly once.
 type Redis struct {
 	c       redis.UniversalClient
-	prefix  string
+	kv      *kv.Redis // names every key (kv.Redis.Key)
 	p       Policy
 	cluster bool // c is a Redis Cluster: no script spans the phone and other keys
 	issue   *redis.Script
@@ -185,21 +187,23 @@ var (
 	_ Reader  = (*Redis)(nil)
 )
 
-// NewRedis returns a store keeping its state in client under prefix.
-func NewRedis(client redis.UniversalClient, prefix string, p Policy) *Redis {
+// NewRedis returns a store keeping its state among the keys of kvs (on its
+// client); the keys of Then and CheckRead are keys of kvs too.
+func NewRedis(kvs *kv.Redis, p Policy) *Redis {
+	client := kvs.Client()
 	_, cluster := client.(*redis.ClusterClient)
 	return &Redis{
-		c: client, prefix: prefix, p: p, cluster: cluster,
+		c: client, kv: kvs, p: p, cluster: cluster,
 		issue:  redis.NewScript(issueScript),
 		ip:     redis.NewScript(ipScript),
 		verify: redis.NewScript(verifyScript),
 	}
 }
 
-func (r *Redis) phoneKey(phone string) string { return r.prefix + "otp:{" + phone + "}" }
+func (r *Redis) phoneKey(phone string) string { return r.kv.Key("otp:{" + phone + "}") }
 
 func (r *Redis) ipKey(ip string, windowStart time.Time) string {
-	return r.prefix + "otp:ip:{" + ip + "}:" + strconv.FormatInt(windowStart.Unix(), 10)
+	return r.kv.Key("otp:ip:{" + ip + "}:" + strconv.FormatInt(windowStart.Unix(), 10))
 }
 
 // Issue implements Store.
@@ -291,7 +295,7 @@ func (r *Redis) Check(ctx context.Context, phone string, codeHash []byte, now ti
 }
 
 // CheckRead implements Reader: the keys are read inside the script, so the
-// answer comes in one round trip. Keys are prefixed like the store's own.
+// answer comes in one round trip. Keys are keys of the store's kv.Redis.
 // On a Redis Cluster (keys in other hash slots than the phone's) the
 // script and the reads go in one pipeline instead, still one round trip;
 // the values are dropped unless the code matched.
@@ -301,13 +305,13 @@ func (r *Redis) CheckRead(ctx context.Context, phone string, codeHash []byte, no
 	}
 	full := make([]string, len(keys))
 	for i, k := range keys {
-		full[i] = r.prefix + k
+		full[i] = r.kv.Key(k)
 	}
 	return r.verifyRun(ctx, phone, codeHash, now, "check", full)
 }
 
 // VerifyThen implements Chainer: then runs inside the verification script.
-// Its key is prefixed like the store's own. On a Redis Cluster (a key in
+// Its key is a key of the store's kv.Redis. On a Redis Cluster (a key in
 // another hash slot than the phone's) then's key is set first and deleted
 // again unless the verification succeeds (verifyThenApart).
 func (r *Redis) VerifyThen(ctx context.Context, phone string, codeHash []byte, now time.Time, then Then) (Result, error) {
@@ -325,7 +329,7 @@ func (r *Redis) VerifyThen(ctx context.Context, phone string, codeHash []byte, n
 	if value == nil {
 		value = []byte{}
 	}
-	res, _, err := r.verifyRun(ctx, phone, codeHash, now, "verify", []string{r.prefix + then.Key}, ttl, value)
+	res, _, err := r.verifyRun(ctx, phone, codeHash, now, "verify", []string{r.kv.Key(then.Key)}, ttl, value)
 	return res, err
 }
 
@@ -407,7 +411,7 @@ func (r *Redis) verifyThenApart(ctx context.Context, phone string, codeHash []by
 	if value == nil {
 		value = []byte{}
 	}
-	key := r.prefix + then.Key
+	key := r.kv.Key(then.Key)
 	if err := r.c.Set(ctx, key, value, max(then.TTL, 0)).Err(); err != nil {
 		return Result{}, fmt.Errorf("otp: verify %s: then: %w", phonenum.Mask(phone), kv.Classify(err))
 	}
@@ -437,7 +441,7 @@ func (r *Redis) checkReadApart(ctx context.Context, phone string, codeHash []byt
 	_, err := r.c.Pipelined(ctx, func(p redis.Pipeliner) error {
 		check = r.verify.EvalSha(ctx, p, []string{r.phoneKey(phone)}, args...)
 		for i, k := range keys {
-			gets[i] = p.Get(ctx, r.prefix+k)
+			gets[i] = p.Get(ctx, r.kv.Key(k))
 		}
 		return nil
 	})
@@ -476,7 +480,7 @@ func (r *Redis) checkReadSteps(ctx context.Context, phone string, codeHash []byt
 	gets := make([]*redis.StringCmd, len(keys))
 	_, err = r.c.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, k := range keys {
-			gets[i] = p.Get(ctx, r.prefix+k)
+			gets[i] = p.Get(ctx, r.kv.Key(k))
 		}
 		return nil
 	})

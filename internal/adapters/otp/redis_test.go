@@ -35,8 +35,10 @@ func redisClient(t testing.TB) (redis.UniversalClient, string) {
 func TestRedisContract(t *testing.T) {
 	testenv.RedisURL(t) // skip (or fail in CI) once, not per scenario
 	for name, mk := range map[string]func(redis.UniversalClient, string, otp.Policy) *otp.Redis{
-		"Script": otp.NewRedis,
-		"Apart":  otp.NewRedisApart,
+		"Script": func(c redis.UniversalClient, prefix string, p otp.Policy) *otp.Redis {
+			return otp.NewRedis(kv.NewRedis(c, prefix), p)
+		},
+		"Apart": otp.NewRedisApart,
 	} {
 		t.Run(name, func(t *testing.T) {
 			otptest.Run(t, func(t *testing.T, p otp.Policy) otp.Store {
@@ -52,7 +54,7 @@ func TestRedisKeys(t *testing.T) {
 	c, prefix := redisClient(t)
 	ctx := context.Background()
 	p := otp.DefaultPolicy()
-	s := otp.NewRedis(c, prefix, p)
+	s := otp.NewRedis(kv.NewRedis(c, prefix), p)
 	zone := time.FixedZone("CST", 8*3600)
 	now := time.Date(2026, 11, 25, 10, 20, 0, 0, zone)
 	dayEnd := time.Date(2026, 11, 26, 0, 0, 0, 0, zone)
@@ -128,7 +130,7 @@ func TestRedisUnavailable(t *testing.T) {
 	c := redis.NewClient(&redis.Options{Addr: addr, DialTimeout: 200 * time.Millisecond,
 		ReadTimeout: 200 * time.Millisecond, WriteTimeout: 200 * time.Millisecond, MaxRetries: -1, DialerRetries: 1})
 	t.Cleanup(func() { _ = c.Close() })
-	s := otp.NewRedis(c, "test:", otp.DefaultPolicy())
+	s := otp.NewRedis(kv.NewRedis(c, "test:"), otp.DefaultPolicy())
 	now := time.Now()
 	start := time.Now()
 	_, err = s.Issue(context.Background(), otp.IssueRequest{Phone: "+8613800000001", CodeHash: []byte{1},
@@ -155,7 +157,7 @@ func TestRedisClusterCheckReadReloads(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer rc.Close()
-	s := otp.NewRedis(rc, "p:", otp.DefaultPolicy())
+	s := otp.NewRedis(kv.NewRedis(rc, "p:"), otp.DefaultPolicy())
 	now := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
 	if res, err := s.Issue(ctx, otp.IssueRequest{Phone: "+8613800000001", IP: "192.0.2.1", CodeHash: []byte("h"), Now: now,
 		DayKey: "2026-12-07", DayEnd: now.Add(14 * time.Hour)}); err != nil || res.Outcome != otp.OK {

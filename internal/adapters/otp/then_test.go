@@ -55,7 +55,7 @@ const thenPhone = "+8613800000001"
 func newRedisRig(t *testing.T) *redisRig {
 	c, prefix := redisClient(t)
 	p := otp.DefaultPolicy()
-	return &redisRig{t: t, s: otp.NewRedis(c, prefix, p), store: kv.NewRedis(c, prefix), p: p,
+	return &redisRig{t: t, s: otp.NewRedis(kv.NewRedis(c, prefix), p), store: kv.NewRedis(c, prefix), p: p,
 		now: time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)}
 }
 

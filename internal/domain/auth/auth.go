@@ -2,6 +2,7 @@
 package auth
 
 import (
+	"bytes"
 	"context"
 	"crypto/aes"
 	"crypto/cipher"
@@ -17,6 +18,7 @@ import (
 	"math/big"
 	"net/netip"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/swiper-social/swiper/internal/adapters/kv"
@@ -42,16 +44,6 @@ var (
 	ErrSuspended       = errors.New("auth: this account is suspended")                     // 1013
 )
 
-// Suspensions tells whether an account is suspended (banned by an
-// operator): its code requests and logins are refused (ErrSuspended).
-type Suspensions interface {
-	// PhoneSuspended reports whether the user of an E.164 phone is banned
-	// (false for a phone nobody registered).
-	PhoneSuspended(ctx context.Context, e164 string) (bool, error)
-	// UserSuspended reports whether user id is banned.
-	UserSuspended(ctx context.Context, id int64) (bool, error)
-}
-
 // LimitError is a refusal because of a rate limit or a lock.
 type LimitError struct {
 	Locked     bool // true: 1007 (too many wrong codes); false: 1006 (codes requested too often)
@@ -61,62 +53,105 @@ type LimitError struct {
 
 func (e *LimitError) Error() string { return "auth: " + e.Reason }
 
-// Users is what login asks the user module before the code is checked.
+// Users is what auth asks the user module about a phone's user.
 type Users interface {
 	// Remembered returns the id of the user of an E.164 phone when this
 	// process knows it without any I/O (0 when not). It may be stale, which
-	// the UserFunc of the login finds out. read are keys of the code
-	// store's kv.Store whose values the UserFunc needs first (the user's
-	// cached record): they are read with the check of the code when the
-	// code store is an otp.Reader (one round trip on Redis).
+	// the UserFunc of the login finds out. read are keys of the session
+	// store whose values the UserFunc needs first (the user's cached
+	// record): they are read with the check of the code when the code store
+	// is a CodeReader (one round trip on Redis).
 	Remembered(phone string) (userID int64, read []string)
+	// Lookup reads the user of an E.164 phone from the database: their id
+	// (0: nobody registered it) and whether they are suspended (banned by
+	// an operator). Remembered knows the phone afterwards.
+	Lookup(ctx context.Context, phone string) (userID int64, suspended bool, err error)
 }
 
 // UserFunc finds the user of a phone whose code was just checked (and is
 // consumed only once it returns), registering them on their first login.
-// remembered is what Users said (0: nothing) and read the values of its
-// keys (nil: not read). The id it returns is the user the session is for:
-// a remembered id is only taken once confirmed by what was read. When it
-// fails the login fails with its error and the code stays usable.
+// remembered is the id Users remembered or looked up (0: nobody) and read
+// the values of its Remembered keys (nil: not read). The id it returns is
+// the user the session is for: a remembered id is only taken once
+// confirmed by what was read. A suspended user is refused with an error
+// wrapping ErrSuspended, judged from the user's row as read in the call —
+// from the database, or from a cache entry the ban dropped before it
+// revoked the user's sessions (RevokeAll). When it fails the login fails
+// with its error and the code stays usable.
 type UserFunc func(ctx context.Context, remembered int64, read [][]byte) (userID int64, err error)
+
+// Codes is the code store (otp.Store): the limits and the state of the
+// verification codes, never a code itself, only its keyed hash.
+type Codes interface {
+	Issue(ctx context.Context, req otp.IssueRequest) (otp.Result, error)
+	Check(ctx context.Context, phone string, codeHash []byte, now time.Time) (otp.Result, error)
+	Verify(ctx context.Context, phone string, codeHash []byte, now time.Time) (otp.Result, error)
+}
+
+// CodeChainer is a code store that stores a login's session in the step
+// that consumes its code (otp.Chainer): its Then keys are keys of the
+// Sessions the service was given.
+type CodeChainer interface {
+	VerifyThen(ctx context.Context, phone string, codeHash []byte, now time.Time, then otp.Then) (otp.Result, error)
+}
+
+// CodeReader is a code store that reads keys of the Sessions with a check,
+// in one round trip (otp.Reader): keys of one user are read at one instant
+// or in their order, never a key after one that follows it.
+type CodeReader interface {
+	CheckRead(ctx context.Context, phone string, codeHash []byte, now time.Time, keys []string) (otp.Result, [][]byte, error)
+}
+
+// Sessions is the key-value store of the sessions (a kv.Store: Redis,
+// SQLite embedded, memory). Every error of an unreachable store satisfies
+// errors.Is(err, backend.ErrUnavailable): a request is then refused (503),
+// never let through.
+type Sessions interface {
+	// MGet returns the values of keys in order, nil for a missing key.
+	MGet(ctx context.Context, keys ...string) ([][]byte, error)
+	// Set stores value under key for ttl.
+	Set(ctx context.Context, key string, value []byte, ttl time.Duration) error
+	// Del removes keys.
+	Del(ctx context.Context, keys ...string) error
+	// Incr adds 1 to the integer at key (missing: 0) and returns it.
+	Incr(ctx context.Context, key string, ttl time.Duration) (int64, error)
+}
 
 // Service is the authentication service.
 type Service struct {
-	codes    otp.Store
+	codes    Codes
 	policy   otp.Policy
-	sessions kv.Store
+	sessions Sessions
 	queue    tasks.Queue
 	users    Users
 	clock    clock.Clock
 	tz       *time.Location
 	key      []byte // HMAC key for code hashes; also seals codes in task payloads
 	log      *slog.Logger
-	banned   Suspensions // nil: nobody is
 }
 
 // Deps are the collaborators of Service.
 type Deps struct {
-	Codes  otp.Store
+	Codes  Codes
 	Policy otp.Policy
-	// Sessions holds the sessions. When Codes is an otp.Chainer it must be
-	// the kv.Store its Then keys go to (Redis: same client and prefix;
-	// SQLite: the kv.SQLite the code store was made with).
-	Sessions kv.Store
+	// Sessions holds the sessions. When Codes is a CodeChainer or a
+	// CodeReader it must be the store its keys are keys of (otp.NewRedis's
+	// kv.Redis, otp.NewSQLite's kv.SQLite).
+	Sessions Sessions
 	Queue    tasks.Queue
-	Users    Users
-	Clock    clock.Clock
-	TZ       *time.Location
-	Key      []byte
-	Log      *slog.Logger
-	// Suspensions refuses the code requests and logins of banned users
-	// (nil: nobody is banned).
-	Suspensions Suspensions
+	// Users knows the phones' users; their suspensions refuse code requests
+	// and logins (ErrSuspended).
+	Users Users
+	Clock clock.Clock
+	TZ    *time.Location
+	Key   []byte
+	Log   *slog.Logger
 }
 
 // New returns a Service.
 func New(d Deps) *Service {
 	return &Service{codes: d.Codes, policy: d.Policy, sessions: d.Sessions, queue: d.Queue, users: d.Users,
-		clock: d.Clock, tz: d.TZ, key: d.Key, log: d.Log, banned: d.Suspensions}
+		clock: d.Clock, tz: d.TZ, key: d.Key, log: d.Log}
 }
 
 // CodeSent is the answer to a code request.
@@ -129,8 +164,12 @@ type CodeSent struct {
 // E.164) for a client at ip. The answer is the same whether or not the
 // phone is registered.
 func (s *Service) RequestCode(ctx context.Context, e164, ip string) (CodeSent, error) {
-	if err := s.phoneAllowed(ctx, e164); err != nil {
-		return CodeSent{}, err // before anything is counted or sent
+	// The phone's user is looked up (and remembered for the login to come)
+	// before anything is counted or sent: a suspended one is refused.
+	if _, suspended, err := s.users.Lookup(ctx, e164); err != nil {
+		return CodeSent{}, fmt.Errorf("auth: request code: %w", err)
+	} else if suspended {
+		return CodeSent{}, ErrSuspended
 	}
 	now := s.clock.Now()
 	code, err := newCode()
@@ -205,66 +244,114 @@ type Session struct {
 // checked without being consumed (a wrong one counts at once), then user
 // finds or registers the user in the database, and only then is the code
 // consumed, together with storing the session in one atomic step when the
-// code store is a Chainer. With a code store that is not, the session is
-// stored first and deleted should the code turn out spent meanwhile (its
+// code store is a CodeChainer. With a code store that is not, the session
+// is stored first and deleted should the code turn out spent meanwhile (its
 // token was never shown to anyone).
 //
-// When the phone's user id is remembered and the code store is a Reader,
-// the user's cached record is read along with the check (one round trip on
-// Redis), for user to confirm the id without the database.
+// Suspended users are refused (ErrSuspended, API.md §2: whatever the code)
+// from the rows the login reads anyway, without a query of its own: a
+// phone this process does not remember is looked up in the database
+// before the code is checked; the user's row user reads (database or
+// cache) is judged after the user's session generation was read; and
+// only a code check that fails asks the database whether the phone's user
+// is suspended. The session carries that generation: a ban revokes it
+// (RevokeAll) after banning the row and dropping its cached copies, so
+// either the row read shows the ban, or the revocation comes after the
+// generation was read and revokes the session.
+//
+// When the phone's user id is known and the code store is a CodeReader,
+// the session generation and the user's cached record are read with the
+// check (one round trip on Redis), for user to confirm the id without the
+// database.
 func (s *Service) Login(ctx context.Context, e164, code string, user UserFunc) (Session, error) {
-	if err := s.phoneAllowed(ctx, e164); err != nil {
-		return Session{}, err // before the code is checked: nothing is consumed
-	}
 	now := s.clock.Now()
 	hash := s.hash(e164, code)
-	remembered, keys := s.users.Remembered(e164)
+	uid, keys := s.users.Remembered(e164)
+	lookedUp := false
+	if uid == 0 {
+		// Before the code is checked: a suspended user's code is not counted.
+		id, suspended, err := s.users.Lookup(ctx, e164)
+		if err != nil {
+			return Session{}, fmt.Errorf("auth: login: %w", err)
+		}
+		if suspended {
+			return Session{}, ErrSuspended
+		}
+		lookedUp = true
+		if id > 0 {
+			uid, keys = s.users.Remembered(e164)
+			if uid != id {
+				uid, keys = id, nil
+			}
+		}
+	}
 	var (
 		res  otp.Result
+		gen  int64
 		read [][]byte
 		err  error
 	)
-	if r, ok := s.codes.(otp.Reader); ok && remembered > 0 && len(keys) > 0 {
-		res, read, err = r.CheckRead(ctx, e164, hash, now, keys)
+	if r, ok := s.codes.(CodeReader); ok && uid > 0 {
+		var vals [][]byte
+		res, vals, err = r.CheckRead(ctx, e164, hash, now, append([]string{generationKey(uid)}, keys...))
+		if err == nil && res.Outcome == otp.OK {
+			if gen, err = parseGeneration(uid, vals[0]); err == nil && len(keys) > 0 {
+				read = vals[1:]
+			}
+		}
 	} else {
 		res, err = s.codes.Check(ctx, e164, hash, now)
+		if err == nil && res.Outcome == otp.OK && uid > 0 {
+			gen, err = s.generation(ctx, uid) // before user reads the row
+		}
 	}
 	if err != nil {
 		return Session{}, fmt.Errorf("auth: check code: %w", err)
 	}
-	if err := verifyError(res); err != nil {
-		return Session{}, err
-	}
-	uid, err := user(ctx, remembered, read)
-	if err != nil {
-		return Session{}, err
-	}
-	if uid <= 0 {
-		return Session{}, fmt.Errorf("auth: login: no user id for %s", phone.Mask(e164))
-	}
-	// The session carries the user's session generation read now, and the
-	// ban is checked after that read: a ban bumps the generation after it
-	// is stored, so either this check sees the ban, or the ban's bump comes
-	// after the read and revokes the session (Authenticate).
-	gen, err := s.generation(ctx, uid)
-	if err != nil {
-		return Session{}, err
-	}
-	if s.banned != nil {
-		banned, err := s.banned.UserSuspended(ctx, uid)
-		if err != nil {
-			return Session{}, fmt.Errorf("auth: suspended: %w", err)
-		}
-		if banned {
+	if res.Outcome != otp.OK && !lookedUp {
+		// A refused code of a phone this process remembered: the suspension
+		// is answered first (API.md §1's order), at the cost of a query on
+		// this path only.
+		if _, suspended, err := s.users.Lookup(ctx, e164); err != nil {
+			return Session{}, fmt.Errorf("auth: login: %w", err)
+		} else if suspended {
 			return Session{}, ErrSuspended
 		}
 	}
-	sess, val, err := s.newSession(uid, gen, now)
+	if err := verifyError(res); err != nil {
+		return Session{}, err
+	}
+	got, err := user(ctx, uid, read)
 	if err != nil {
 		return Session{}, err
 	}
-	key := sessionKey(sess.Token)
-	if c, ok := s.codes.(otp.Chainer); ok {
+	if got <= 0 {
+		return Session{}, fmt.Errorf("auth: login: no user id for %s", phone.Mask(e164))
+	}
+	if got != uid {
+		// A registration, or a remembered id gone stale: user read the
+		// row before the generation is read. A generation of 0 is safe (a
+		// revocation after this read revokes the session); any other asks
+		// the database again, after it.
+		if gen, err = s.generation(ctx, got); err != nil {
+			return Session{}, err
+		}
+		if gen != 0 {
+			_, suspended, err := s.users.Lookup(ctx, e164)
+			if err != nil {
+				return Session{}, fmt.Errorf("auth: login: %w", err)
+			}
+			if suspended {
+				return Session{}, ErrSuspended
+			}
+		}
+	}
+	sess, val, err := s.newSession(got, gen, now)
+	if err != nil {
+		return Session{}, err
+	}
+	key := sessionKey(got, sess.Token)
+	if c, ok := s.codes.(CodeChainer); ok {
 		res, err = c.VerifyThen(ctx, e164, hash, now, otp.Then{Key: key, Value: val, TTL: SessionTTL})
 		if err != nil {
 			return Session{}, fmt.Errorf("auth: verify code: %w", err)
@@ -321,7 +408,7 @@ func (s *Service) OpenSession(ctx context.Context, uid int64) (Session, error) {
 	if err != nil {
 		return Session{}, err
 	}
-	if err := s.sessions.Set(ctx, sessionKey(sess.Token), val, SessionTTL); err != nil {
+	if err := s.sessions.Set(ctx, sessionKey(uid, sess.Token), val, SessionTTL); err != nil {
 		return Session{}, fmt.Errorf("auth: store session: %w", err)
 	}
 	return sess, nil
@@ -330,7 +417,7 @@ func (s *Service) OpenSession(ctx context.Context, uid int64) (Session, error) {
 // newSession makes the token and stored value of a session of uid in its
 // session generation gen.
 func (s *Service) newSession(uid, gen int64, now time.Time) (Session, []byte, error) {
-	token, err := newToken()
+	token, err := newToken(uid)
 	if err != nil {
 		return Session{}, nil, err
 	}
@@ -338,35 +425,49 @@ func (s *Service) newSession(uid, gen int64, now time.Time) (Session, []byte, er
 		appendSessionValue(nil, sessionValue{UserID: uid, Created: now.Unix(), Gen: gen}), nil
 }
 
-// phoneAllowed refuses a banned user's phone (ErrSuspended).
-func (s *Service) phoneAllowed(ctx context.Context, e164 string) error {
-	if s.banned == nil {
-		return nil
-	}
-	banned, err := s.banned.PhoneSuspended(ctx, e164)
-	if err != nil {
-		return fmt.Errorf("auth: suspended: %w", err)
-	}
-	if banned {
-		return ErrSuspended
-	}
-	return nil
+// The session keys. A token names its user (newToken), so that a session,
+// its user's session generation and the user's cached rows share the
+// user's Redis Cluster slot (kv.UserTag):
+//
+//	sess:{u:ID}:<hex SHA-256 of the token>   the session (sessionValue), expiring with it
+//	sessgen:{u:ID}                           the user's session generation (no expiry)
+//
+// RevokeAll bumps the generation; a session made in an older one is
+// revoked. The generation exists only for users whose sessions were ever
+// revoked, and never expires (a session outlives any TTL it could have).
+// Authenticate reads both in one MGET, on one node of a cluster.
+//
+// Tokens issued before tokens named their user (43 characters, see
+// legacyToken) are kept under sess:<hex SHA-256> with the generation
+// sessgen:<ID>; they work until they expire (SessionTTL after their login),
+// at the cost of two reads each.
+func sessionKey(uid int64, token string) string {
+	h := sha256.Sum256([]byte(token))
+	return "sess:" + kv.UserTag(uid) + ":" + hex.EncodeToString(h[:])
 }
 
-// generationKey holds a user's session generation: RevokeAll bumps it, and
-// every session made in an older one is revoked. It has no expiry (a
-// session outlives any TTL it could have) and exists only for users whose
-// sessions were ever revoked.
-func generationKey(uid int64) string { return "sessgen:" + strconv.FormatInt(uid, 10) }
+func generationKey(uid int64) string { return "sessgen:" + kv.UserTag(uid) }
+
+func legacySessionKey(token string) string {
+	h := sha256.Sum256([]byte(token))
+	return "sess:" + hex.EncodeToString(h[:])
+}
+
+func legacyGenerationKey(uid int64) string { return "sessgen:" + strconv.FormatInt(uid, 10) }
 
 // generation returns the session generation of uid (0 before any RevokeAll).
 func (s *Service) generation(ctx context.Context, uid int64) (int64, error) {
-	b, err := s.sessions.Get(ctx, generationKey(uid))
-	if errors.Is(err, kv.ErrNotFound) {
-		return 0, nil
-	}
+	v, err := s.sessions.MGet(ctx, generationKey(uid))
 	if err != nil {
 		return 0, fmt.Errorf("auth: session generation: %w", err)
+	}
+	return parseGeneration(uid, v[0])
+}
+
+// parseGeneration reads a stored session generation (nil: 0).
+func parseGeneration(uid int64, b []byte) (int64, error) {
+	if b == nil {
+		return 0, nil
 	}
 	g, err := strconv.ParseInt(string(b), 10, 64)
 	if err != nil {
@@ -377,52 +478,109 @@ func (s *Service) generation(ctx context.Context, uid int64) (int64, error) {
 
 // RevokeAll revokes every session of user uid at once, on every replica:
 // their next request answers ErrUnauthenticated (a ban, a deleted
-// account). Sessions opened afterwards work.
+// account). Sessions opened afterwards work. A ban calls it after the
+// user's row is banned and its cached copies dropped (see Login).
 func (s *Service) RevokeAll(ctx context.Context, uid int64) error {
 	return RevokeSessions(ctx, s.sessions, uid)
 }
 
 // RevokeSessions is RevokeAll on the session store sessions, for operator
 // commands running outside a server.
-func RevokeSessions(ctx context.Context, sessions kv.Store, uid int64) error {
-	if _, err := sessions.Incr(ctx, generationKey(uid), 0); err != nil {
-		return fmt.Errorf("auth: revoke sessions of %d: %w", uid, err)
+func RevokeSessions(ctx context.Context, sessions Sessions, uid int64) error {
+	for _, k := range [...]string{generationKey(uid), legacyGenerationKey(uid)} {
+		if _, err := sessions.Incr(ctx, k, 0); err != nil {
+			return fmt.Errorf("auth: revoke sessions of %d: %w", uid, err)
+		}
 	}
 	return nil
 }
 
-// Authenticate returns the user of a session token.
+// Authenticate returns the user of a session token: one read of the
+// session store (the session and its user's generation in one MGET).
 func (s *Service) Authenticate(ctx context.Context, token string) (int64, error) {
-	if !validToken(token) {
-		return 0, ErrUnauthenticated
+	uid, _, err := s.AuthenticateRead(ctx, token, nil)
+	return uid, err
+}
+
+// AuthenticateRead is Authenticate that also reads the keys of the session
+// store that keys names for the user the token names, in the same MGET (on
+// one node of a Redis Cluster when they carry the user's kv.UserTag). Their
+// values come back only with a valid session; they are nil when keys is nil
+// or the token is one issued before tokens named their user.
+func (s *Service) AuthenticateRead(ctx context.Context, token string, keys func(uid int64) []string) (int64, [][]byte, error) {
+	uid, ok := tokenUser(token)
+	if !ok {
+		if legacyToken(token) {
+			id, err := s.authenticateLegacy(ctx, token)
+			return id, nil, err
+		}
+		return 0, nil, ErrUnauthenticated
 	}
-	b, err := s.sessions.Get(ctx, sessionKey(token))
-	if errors.Is(err, kv.ErrNotFound) {
-		return 0, ErrUnauthenticated
+	want := []string{sessionKey(uid, token), generationKey(uid)}
+	if keys != nil {
+		want = append(want, keys(uid)...)
 	}
+	v, err := s.sessions.MGet(ctx, want...)
 	if err != nil {
-		return 0, fmt.Errorf("auth: session: %w", err)
+		return 0, nil, fmt.Errorf("auth: session: %w", err)
 	}
-	var v sessionValue
-	if err := json.Unmarshal(b, &v); err != nil || v.UserID <= 0 {
+	if _, err := s.valid(uid, v[0], v[1]); err != nil {
+		return 0, nil, err
+	}
+	if keys == nil {
+		return uid, nil, nil
+	}
+	return uid, v[2:], nil
+}
+
+// valid checks a stored session of uid against its user's generation.
+func (s *Service) valid(uid int64, session, generation []byte) (int64, error) {
+	if session == nil {
 		return 0, ErrUnauthenticated
 	}
-	gen, err := s.generation(ctx, v.UserID)
+	v, ok := parseSessionValue(session)
+	if !ok || v.UserID != uid {
+		return 0, ErrUnauthenticated
+	}
+	gen, err := parseGeneration(uid, generation)
 	if err != nil {
 		return 0, err
 	}
 	if v.Gen < gen {
 		return 0, ErrUnauthenticated // revoked (RevokeAll)
 	}
-	return v.UserID, nil
+	return uid, nil
+}
+
+// authenticateLegacy is Authenticate of a token issued before tokens named
+// their user: the session, then its user's generation.
+func (s *Service) authenticateLegacy(ctx context.Context, token string) (int64, error) {
+	v, err := s.sessions.MGet(ctx, legacySessionKey(token))
+	if err != nil {
+		return 0, fmt.Errorf("auth: session: %w", err)
+	}
+	sv, ok := parseSessionValue(v[0])
+	if v[0] == nil || !ok || sv.UserID <= 0 {
+		return 0, ErrUnauthenticated
+	}
+	g, err := s.sessions.MGet(ctx, legacyGenerationKey(sv.UserID))
+	if err != nil {
+		return 0, fmt.Errorf("auth: session generation: %w", err)
+	}
+	return s.valid(sv.UserID, v[0], g[0])
 }
 
 // Logout revokes the session at once.
 func (s *Service) Logout(ctx context.Context, token string) error {
-	if !validToken(token) {
+	var key string
+	if uid, ok := tokenUser(token); ok {
+		key = sessionKey(uid, token)
+	} else if legacyToken(token) {
+		key = legacySessionKey(token)
+	} else {
 		return ErrUnauthenticated
 	}
-	if err := s.sessions.Del(ctx, sessionKey(token)); err != nil {
+	if err := s.sessions.Del(ctx, key); err != nil {
 		return fmt.Errorf("auth: logout: %w", err)
 	}
 	return nil
@@ -446,6 +604,8 @@ func (s *Service) SMSHandler(sender sms.Sender) tasks.Handler {
 	}
 }
 
+// sessionValue is what a session's key holds, as JSON:
+// {"uid":7,"created":1765000000,"gen":2} ("gen" only when not 0).
 type sessionValue struct {
 	UserID  int64 `json:"uid"`
 	Created int64 `json:"created"`
@@ -464,6 +624,45 @@ func appendSessionValue(b []byte, v sessionValue) []byte {
 		b = strconv.AppendInt(b, v.Gen, 10)
 	}
 	return append(b, '}')
+}
+
+// parseSessionValue reads what appendSessionValue wrote (and
+// encoding/json would: it is read on every request, without reflection).
+// Anything else is not a session.
+func parseSessionValue(b []byte) (sessionValue, bool) {
+	var v sessionValue
+	rest, ok := bytes.CutPrefix(b, []byte(`{"uid":`))
+	if !ok {
+		return v, false
+	}
+	if v.UserID, rest, ok = cutInt(rest); !ok {
+		return v, false
+	}
+	if rest, ok = bytes.CutPrefix(rest, []byte(`,"created":`)); !ok {
+		return v, false
+	}
+	if v.Created, rest, ok = cutInt(rest); !ok {
+		return v, false
+	}
+	if r, found := bytes.CutPrefix(rest, []byte(`,"gen":`)); found {
+		if v.Gen, rest, ok = cutInt(r); !ok {
+			return v, false
+		}
+	}
+	return v, string(rest) == "}"
+}
+
+// cutInt reads the decimal integer at the start of b.
+func cutInt(b []byte) (int64, []byte, bool) {
+	i := 0
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+		i++
+	}
+	n, err := strconv.ParseInt(string(b[:i]), 10, 64)
+	return n, b[i:], err == nil
 }
 
 type smsTask struct {
@@ -533,15 +732,38 @@ func newCode() (string, error) {
 	return fmt.Sprintf("%06d", n.Int64()), nil
 }
 
-func newToken() (string, error) {
+// newToken makes the token of a new session of uid: 256 random bits
+// (base64url, 43 characters) after the user's id and a dot, "7.<43>". The
+// id lets the session be found among its user's keys (sessionKey); it is
+// no secret (a user's own id) and proves nothing: only the stored hash of
+// the whole token does.
+func newToken(uid int64) (string, error) {
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {
 		return "", fmt.Errorf("auth: token: %w", err)
 	}
-	return base64.RawURLEncoding.EncodeToString(b), nil
+	return strconv.FormatInt(uid, 10) + "." + base64.RawURLEncoding.EncodeToString(b), nil
 }
 
-func validToken(t string) bool {
+// tokenUser returns the user a token of newToken names; ok is false for
+// anything else.
+func tokenUser(t string) (uid int64, ok bool) {
+	id, secret, found := strings.Cut(t, ".")
+	if !found || len(id) == 0 || len(id) > 18 || id[0] == '0' || !legacyToken(secret) {
+		return 0, false
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] < '0' || id[i] > '9' {
+			return 0, false
+		}
+	}
+	n, err := strconv.ParseInt(id, 10, 64)
+	return n, err == nil
+}
+
+// legacyToken reports whether t has the form of a token issued before
+// tokens named their user: 43 base64url characters.
+func legacyToken(t string) bool {
 	if len(t) != 43 {
 		return false
 	}
@@ -552,9 +774,4 @@ func validToken(t string) bool {
 		}
 	}
 	return true
-}
-
-func sessionKey(token string) string {
-	h := sha256.Sum256([]byte(token))
-	return "sess:" + hex.EncodeToString(h[:])
 }

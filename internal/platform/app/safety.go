@@ -29,7 +29,7 @@ const TaskSweepDeleted = "sweep:deleted-accounts"
 // newSafety wires the safety module.
 func (a *App) newSafety(board rank.Board) *safety.Service {
 	return safety.New(safety.Deps{
-		Store: a.Store, Sessions: a.Auth, DeckState: a.deckState, Rank: board, Events: a.Events,
+		Store: a.Store, Sessions: revoker{caches: a, sessions: a.kv}, DeckState: a.deckState, Rank: board, Events: a.Events,
 		Media: a.Profile, Accounts: a.Profile, Caches: a, Streams: a.events,
 		Clock: a.opts.Clock, TZ: a.Cfg.Timezone, HideAt: a.Cfg.ReportHideThreshold, Log: a.Log,
 	})
@@ -131,11 +131,11 @@ func OpenModeration(ctx context.Context, cfg config.Config, log *slog.Logger) (_
 		m.closers = append(m.closers, rc.Close)
 		prefix := redisPrefix(cfg)
 		sessions := kv.NewRedis(rc, prefix)
-		d.Sessions = revoker{sessions}
 		d.DeckState = deckstate.NewRedis(rc, prefix, deckstate.DefaultTTL)
 		d.Rank = rank.NewRedis(rc, prefix, social.RankTop(m.Store), social.RankScores(m.Store), rank.Options{})
 		users, profiles := profile.NewCaches(sessions, cache.NewMetrics(prometheus.NewRegistry()), CacheTTL(cfg), log)
 		d.Caches = userCaches{users, profiles}
+		d.Sessions = revoker{caches: d.Caches, sessions: sessions}
 		// Events (a ban's `unmatch`) reach the sockets on every replica.
 		streams := events.New(events.Deps{Log: events.NewRedis(rc, prefix, clock.Real{}, events.DefaultLimits()),
 			Fanout: events.NewRedisFanout(rc, prefix), Logger: log})
@@ -151,7 +151,9 @@ func OpenModeration(ctx context.Context, cfg config.Config, log *slog.Logger) (_
 			return nil, err
 		}
 		m.closers = append(m.closers, sessions.Close)
-		d.Sessions = revoker{sessions}
+		// The servers' caches are in their memory: they drop a user's
+		// entries on their next read after the ban's commit (usersChanged).
+		d.Sessions = revoker{sessions: sessions}
 		// Events (a ban's `unmatch`) go to the log in the database file:
 		// clients get them when they reconnect with `since`.
 		streams := events.New(events.Deps{Log: events.NewSQLite(db, clock.Real{}, events.DefaultLimits()), Logger: log})
@@ -173,11 +175,23 @@ func (c userCaches) InvalidateUserCache(ctx context.Context, id int64) error {
 	return errors.Join(c.users.Invalidate(ctx, id), c.profiles.Invalidate(ctx, id))
 }
 
-// revoker revokes sessions in the servers' session store.
-type revoker struct{ kv kv.Store }
+// revoker is the safety module's Sessions: it drops a user's cached rows,
+// then revokes the user's sessions in the servers' session store — in this
+// order, which a login relies on: it judges a suspension from the user's
+// row, possibly read from the cache, after it read the session generation
+// the revocation bumps (auth.Service.Login).
+type revoker struct {
+	caches   safety.Caches // nil: none this process can reach
+	sessions auth.Sessions
+}
 
 func (r revoker) RevokeAll(ctx context.Context, uid int64) error {
-	if err := auth.RevokeSessions(ctx, r.kv, uid); err != nil {
+	if r.caches != nil {
+		if err := r.caches.InvalidateUserCache(ctx, uid); err != nil {
+			return fmt.Errorf("app: revoke sessions of %d: %w", uid, err)
+		}
+	}
+	if err := auth.RevokeSessions(ctx, r.sessions, uid); err != nil {
 		return fmt.Errorf("app: %w", err)
 	}
 	return nil

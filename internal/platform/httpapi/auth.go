@@ -2,6 +2,8 @@ package httpapi
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -86,6 +88,9 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) error {
 	sess, err := s.Auth.Login(r.Context(), e164, code, func(ctx context.Context, remembered int64, read [][]byte) (int64, error) {
 		var err error
 		me, created, err = s.Profile.LoginMe(ctx, e164, remembered, read)
+		if errors.Is(err, profile.ErrSuspended) {
+			return 0, fmt.Errorf("%w: %w", auth.ErrSuspended, err)
+		}
 		return me.ID, err
 	})
 	if err != nil {

@@ -16,7 +16,7 @@ func New(d Deps) http.Handler {
 	mux.Handle("DELETE /api/v1/sessions/current", s.requireUser(s.logout))
 
 	// Users and profile
-	mux.Handle("GET /api/v1/users/me", s.requireUser(s.getMe))
+	mux.Handle("GET /api/v1/users/me", s.requireUserReading(s.meKeys(), s.getMe))
 	mux.Handle("PATCH /api/v1/users/me", s.requireUser(s.patchMe))
 	mux.Handle("GET /api/v1/users/me/profile", s.requireUser(s.getProfile))
 	mux.Handle("PATCH /api/v1/users/me/profile", s.requireUser(s.patchProfile))

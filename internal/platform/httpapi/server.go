@@ -49,6 +49,12 @@ type Deps struct {
 	TrustedProxies []netip.Prefix
 	Activity       Toucher // records that an authenticated user was active
 	Log            *slog.Logger
+
+	// MeWithSession: the user caches live in the session store (Redis), so
+	// GET /users/me reads the user's cached record with the session, in
+	// one round trip.
+	MeWithSession bool
+
 	// The events socket (events.go): the streams, the registry of open
 	// sockets (closed with 1012 on shutdown), the ping interval (0: 30 s).
 	Events       *events.Service
@@ -104,9 +110,17 @@ func sessionToken(r *http.Request) (token string, byCookie bool) {
 // with the cookie (4003) and a query that does not parse (1001), in the
 // order of API.md §1.
 func (s *server) requireUser(h handlerFunc) http.Handler {
+	return s.requireUserReading(nil, func(w http.ResponseWriter, r *http.Request, _ [][]byte) error { return h(w, r) })
+}
+
+// requireUserReading is requireUser for a route that wants keys of the
+// session store read with the session (auth.Service.AuthenticateRead):
+// keys names them for the user the token names (nil: none), and h gets
+// their values (nil: not read).
+func (s *server) requireUserReading(keys func(uid int64) []string, h func(w http.ResponseWriter, r *http.Request, read [][]byte) error) http.Handler {
 	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		token, byCookie := sessionToken(r)
-		uid, err := s.Auth.Authenticate(r.Context(), token)
+		uid, read, err := s.Auth.AuthenticateRead(r.Context(), token, keys)
 		if err != nil {
 			return err
 		}
@@ -117,7 +131,7 @@ func (s *server) requireUser(h handlerFunc) http.Handler {
 		if err := checkQuery(r); err != nil {
 			return err
 		}
-		return h(w, r.WithContext(context.WithValue(r.Context(), userKey{}, uid)))
+		return h(w, r.WithContext(context.WithValue(r.Context(), userKey{}, uid)), read)
 	})
 }
 

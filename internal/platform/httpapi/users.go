@@ -12,8 +12,17 @@ import (
 	"github.com/swiper-social/swiper/internal/domain/vip"
 )
 
-func (s *server) getMe(w http.ResponseWriter, r *http.Request) error {
-	me, err := s.Profile.Me(r.Context(), userID(r))
+// meKeys are what GET /users/me reads with the session: the user's cached
+// record when the caches live in the session store.
+func (s *server) meKeys() func(uid int64) []string {
+	if !s.MeWithSession {
+		return nil
+	}
+	return s.Profile.RecordKeys
+}
+
+func (s *server) getMe(w http.ResponseWriter, r *http.Request, read [][]byte) error {
+	me, err := s.Profile.MeRead(r.Context(), userID(r), read)
 	if err != nil {
 		return err
 	}

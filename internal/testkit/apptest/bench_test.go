@@ -94,6 +94,7 @@ func benchLogin(b *testing.B, registered bool) {
 	var next atomic.Int64
 	var failed atomic.Int64
 	b.SetParallelism(16) // 16 × GOMAXPROCS(2) = 32 clients
+	sql, cpu := e.App.Store.Queries(), newCPUMeter()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
@@ -116,6 +117,74 @@ func benchLogin(b *testing.B, registered bool) {
 		b.Fatalf("%d of %d logins failed", f, n)
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "logins/s")
+	reportStatements(b, e, sql, n)
+	cpu.report(b, n)
+}
+
+// reportStatements reports the SQL statements the server sent per
+// operation since since (all kinds, transaction control included).
+func reportStatements(b *testing.B, e *apptest.Env, since store.QueryCounts, n int) {
+	now := e.App.Store.Queries()
+	b.ReportMetric(float64(now.Reads+now.Writes+now.Other-since.Reads-since.Writes-since.Other)/float64(n), "sql/op")
+}
+
+// BenchmarkMe measures GET /api/v1/users/me (authentication, the cached
+// user record, the day's quota usage) over loopback HTTP with 32 parallel
+// clients, for 200 users whose records are cached.
+func BenchmarkMe(b *testing.B) {
+	e := apptest.New(b)
+	ctx := context.Background()
+	const users = 200
+	tokens := make([]string, users)
+	for i := range tokens {
+		id, _, err := e.App.Profile.Register(ctx, fmt.Sprintf("+861371%07d", i))
+		if err != nil {
+			b.Fatal(err)
+		}
+		s, err := e.App.Auth.OpenSession(ctx, id)
+		if err != nil {
+			b.Fatal(err)
+		}
+		tokens[i] = s.Token
+	}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	get := func(tok string) error {
+		req, _ := http.NewRequest("GET", e.URL+"/api/v1/users/me", nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			return fmt.Errorf("GET /users/me: %d", resp.StatusCode)
+		}
+		return nil
+	}
+	for _, tok := range tokens { // the records cached
+		if err := get(tok); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var next, failed atomic.Int64
+	b.SetParallelism(16)
+	sql, cpu := e.App.Store.Queries(), newCPUMeter()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if get(tokens[(next.Add(1)-1)%users]) != nil {
+				failed.Add(1)
+			}
+		}
+	})
+	b.StopTimer()
+	if f := failed.Load(); f > 0 {
+		b.Fatalf("%d of %d requests failed", f, b.N)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+	reportStatements(b, e, sql, b.N)
+	cpu.report(b, b.N)
 }
 
 // BenchmarkSwipe measures POST /api/v1/swipes (durable swipe with quota,
