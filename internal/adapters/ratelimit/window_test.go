@@ -160,3 +160,35 @@ func TestRollingConcurrent(t *testing.T) {
 		})
 	}
 }
+
+// TakeMany takes as Take would in turn, on every backend: within the
+// limit counted, a member repeated in the batch passes without counting,
+// beyond the limit refused with the wait; subjects count apart.
+func TestRollingTakeMany(t *testing.T) {
+	for name, open := range windows(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			c := clock.NewFake(time.Date(2026, 1, 1, 10, 0, 0, 0, time.UTC))
+			l := ratelimit.NewRolling(open(t), c, "t:")
+			r := ratelimit.Rule{Name: "m", Max: 3, Per: 10 * time.Second}
+			if _, err := l.Take(ctx, r, "a", "old"); err != nil {
+				t.Fatal(err)
+			}
+			c.Advance(time.Second)
+			as := []ratelimit.Action{{"a", "1"}, {"a", "1"}, {"b", "1"}, {"a", "2"}, {"a", "3"}, {"a", "old"}}
+			taken, refused, err := l.TakeMany(ctx, r, as)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, want := range []struct{ counted, refused bool }{{true, false}, {false, false}, {true, false}, {true, false}, {false, true}, {false, false}} {
+				if taken[i].Counted() != want.counted || (refused[i] != nil) != want.refused {
+					t.Errorf("action %v: counted %v refused %v; want %+v", as[i], taken[i].Counted(), refused[i], want)
+				}
+			}
+			var le *ratelimit.Error
+			if !errors.As(refused[4], &le) || le.RetryAfter != 9*time.Second {
+				t.Fatalf("refusal %v, want a wait of 9s", refused[4])
+			}
+		})
+	}
+}

@@ -5,9 +5,13 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
+
+	"github.com/swiper-social/swiper/internal/domain/model"
 )
 
 // Conversations (API.md §3): every match has one. Its state lives on the
@@ -76,70 +80,352 @@ func (s *Store) MessageByClientID(ctx context.Context, sender, to int64, clientI
 	return m, nil
 }
 
-// SendMessage stores m in the conversation of m.From and m.To in one
-// transaction with the conversation's state (last message, the
-// recipient's unread count), serialised with the pair's other sends and
-// reads on its match row: ids and sent_at increase together within a
-// conversation (sent_at is raised to the last message's when a replica's
-// clock is behind). The unique key (pair, sender, client_id) decides a
-// retry: the insert fails and the first message is returned, created
-// nothing. ErrNotFound when the two are not matched.
+// SendMessage stores m (SendMessages of one); ErrNotFound when the two
+// are not matched or m.To is unknown to m.From.
 func (s *Store) SendMessage(ctx context.Context, m NewMessage) (Sent, error) {
-	x, y := pair(m.From, m.To)
-	var out Sent
-	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		out = Sent{}
-		c, err := s.convIn(ctx, tx, x, y)
-		if err != nil {
-			return err
+	out, err := s.SendMessages(ctx, []NewMessage{m})
+	if err != nil {
+		return Sent{}, err
+	}
+	if out[0].Hidden || out[0].Unmatched {
+		return Sent{}, fmt.Errorf("store: send from %d to %d: %w", m.From, m.To, ErrNotFound)
+	}
+	return out[0].Sent, nil
+}
+
+// SendMessages stores ms in one transaction with the state of their
+// conversations (last message, the recipient's unread count), and returns
+// one outcome per message, in order. A message whose recipient is unknown
+// to its sender (Visible) or who is not matched with them is refused
+// (Hidden, Unmatched). The conversations' match rows are locked first, in
+// key order, so that sends and reads of a pair serialise on them across
+// replicas: ids and sent_at increase together within a conversation
+// (sent_at is raised to the last message's when a replica's clock is
+// behind). The unique key (pair, sender, client_id) decides a retry: the
+// first message is returned, created nothing (Created false), whether it
+// was stored before or earlier in ms.
+//
+// Statements: the match rows with both users' visibility (one read,
+// locking), one multi-row INSERT, one UPDATE of the match rows; plus one
+// read of the first messages when ms retries any, and one visibility read
+// when any pair is not matched.
+func (s *Store) SendMessages(ctx context.Context, ms []NewMessage) ([]model.SendOutcome, error) {
+	var out []model.SendOutcome
+	err := s.inReadCommittedTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		var err error
+		out, err = s.sendIn(ctx, tx, ms)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: send %d messages: %w", len(ms), classify(err))
+	}
+	return out, nil
+}
+
+// msgKey names a message by its unique key.
+type msgKey struct {
+	x, y, from int64
+	clientID   string
+}
+
+// sendConv is a conversation of a batch of sends: its match row and what
+// the batch does to it.
+type sendConv struct {
+	convRow
+	aShown, bShown, free bool
+	at                   time.Time // the sent_at of its latest message so far
+	lastID               int64     // the id of its latest new message (0: none)
+	lastAt               time.Time // and its sent_at
+	unreadA, unreadB     int
+}
+
+// sendConvRow is a row of sendConvs' read.
+type sendConvRow struct {
+	convRow
+	AShown bool `bun:"a_shown"`
+	BShown bool `bun:"b_shown"`
+	Free   bool `bun:"free"`
+}
+
+// sendIn is SendMessages in tx.
+func (s *Store) sendIn(ctx context.Context, tx bun.Tx, ms []NewMessage) ([]model.SendOutcome, error) {
+	out := make([]model.SendOutcome, len(ms))
+	convs, err := s.sendConvs(ctx, tx, ms)
+	if err != nil {
+		return nil, err
+	}
+	// What is refused; what is new (the first of each key).
+	first := map[msgKey]int{} // key → index in ms of the message that stores it
+	var rows []int            // indexes of ms to insert
+	var unmatched []int
+	for i, m := range ms {
+		x, y := pair(m.From, m.To)
+		c, ok := convs[[2]int64{x, y}]
+		if !ok {
+			unmatched = append(unmatched, i)
+			continue
 		}
-		at := m.SentAt.UTC()
-		if c.LastMessageAt != nil && c.LastMessageAt.After(at) {
-			at = c.LastMessageAt.UTC()
-		}
-		res, err := tx.ExecContext(ctx, "INSERT INTO messages (user_a, user_b, sender_id, client_id, text, sent_at) VALUES (?, ?, ?, ?, ?, ?)",
-			x, y, m.From, m.ClientID, m.Text, at)
-		if isDuplicate(err) {
-			var first Message
-			if err := s.forUpdate(tx.NewSelect().Model(&first).
-				Where("user_a = ? AND user_b = ? AND sender_id = ? AND client_id = ?", x, y, m.From, m.ClientID)).Scan(ctx); err != nil {
-				return err
+		if shown := c.aShown; m.To == y {
+			if shown = c.bShown; !shown || !c.free {
+				out[i].Hidden = true
+				continue
 			}
-			recipientRead := c.ReadA
+		} else if !shown || !c.free {
+			out[i].Hidden = true
+			continue
+		}
+		k := msgKey{x, y, m.From, m.ClientID}
+		if _, ok := first[k]; ok {
+			continue
+		}
+		first[k] = i
+		rows = append(rows, i)
+	}
+	// Not matched: unknown to the sender first (1003 before 2007).
+	for _, i := range unmatched {
+		ok, err := s.visibleIn(ctx, tx, ms[i].From, ms[i].To)
+		if err != nil {
+			return nil, err
+		}
+		out[i].Hidden, out[i].Unmatched = !ok, ok
+	}
+	stored, err := s.insertMessages(ctx, tx, ms, rows, convs)
+	if err != nil {
+		return nil, err
+	}
+	// Keys not stored now were stored before: read their first messages.
+	var dups []msgKey
+	for _, i := range rows {
+		m := ms[i]
+		x, y := pair(m.From, m.To)
+		if k := (msgKey{x, y, m.From, m.ClientID}); stored[k].Message.ID == 0 {
+			dups = append(dups, k)
+		}
+	}
+	if len(dups) > 0 {
+		before, err := s.messagesByKey(ctx, tx, dups)
+		if err != nil {
+			return nil, err
+		}
+		for k, m := range before {
+			stored[k] = Sent{Message: m}
+		}
+	}
+	if err := s.updateConvs(ctx, tx, convs); err != nil {
+		return nil, err
+	}
+	for i, m := range ms {
+		if out[i].Hidden || out[i].Unmatched {
+			continue
+		}
+		x, y := pair(m.From, m.To)
+		k := msgKey{x, y, m.From, m.ClientID}
+		sent, ok := stored[k]
+		if !ok || sent.Message.ID == 0 {
+			return nil, fmt.Errorf("message %q of %d neither stored nor found", m.ClientID, m.From)
+		}
+		sent.Created = sent.Created && first[k] == i
+		if !sent.Created {
+			c := convs[[2]int64{x, y}]
+			read := c.ReadA
 			if m.To == y {
-				recipientRead = c.ReadB
+				read = c.ReadB
 			}
-			out = Sent{Message: first, Read: recipientRead >= first.ID}
-			return nil
+			sent.Read = read >= sent.Message.ID
 		}
-		if err != nil {
-			return err
+		out[i].Sent = sent
+	}
+	return out, nil
+}
+
+// sendConvs reads and locks the match rows of the pairs of ms, in key
+// order, with whether each user is shown and whether neither blocked the
+// other (one statement; the visibility subqueries lock nothing).
+func (s *Store) sendConvs(ctx context.Context, tx bun.Tx, ms []NewMessage) (map[[2]int64]*sendConv, error) {
+	seen := map[[2]int64]bool{}
+	var args []any
+	var in strings.Builder
+	for _, m := range ms {
+		x, y := pair(m.From, m.To)
+		if seen[[2]int64{x, y}] {
+			continue
 		}
-		id, err := res.LastInsertId()
-		if err != nil {
-			return err
+		seen[[2]int64{x, y}] = true
+		if len(args) > 0 {
+			in.WriteString(", ")
 		}
-		if id <= c.LastMessageID.Int64 {
+		in.WriteString("(?, ?)")
+		args = append(args, x, y)
+	}
+	q := "SELECT " + convColumns + ", " +
+		"EXISTS (SELECT 1 FROM users AS pv WHERE pv.id = matches.user_a AND " + shownSQL("pv") + ") AS a_shown, " +
+		"EXISTS (SELECT 1 FROM users AS pv WHERE pv.id = matches.user_b AND " + shownSQL("pv") + ") AS b_shown, " +
+		"(" + notBlockedSQL("matches.user_a", "matches.user_b") + ") AS free " +
+		"FROM matches WHERE (user_a, user_b) IN (" + in.String() + ") ORDER BY user_a, user_b" + s.forUpdateSQL()
+	var rows []sendConvRow
+	if err := tx.NewRaw(q, args...).Scan(ctx, &rows); err != nil {
+		return nil, err
+	}
+	out := make(map[[2]int64]*sendConv, len(rows))
+	for _, r := range rows {
+		c := &sendConv{convRow: r.convRow, aShown: r.AShown, bShown: r.BShown, free: r.Free}
+		if c.LastMessageAt != nil {
+			c.at = c.LastMessageAt.UTC()
+		}
+		out[[2]int64{c.UserA, c.UserB}] = c
+	}
+	return out, nil
+}
+
+// visibleIn is Visible in tx.
+func (s *Store) visibleIn(ctx context.Context, tx bun.Tx, viewer, other int64) (bool, error) {
+	n, err := tx.NewSelect().TableExpr("users AS u").Where("u.id = ?", other).
+		Where(shownSQL("u") + " AND " + notBlockedSQL(strconv.FormatInt(viewer, 10), "u.id")).Count(ctx)
+	return n > 0, err
+}
+
+// insertMessages inserts the messages rows of ms (one multi-row INSERT
+// that skips the keys stored before) and returns what it stored, by key,
+// counting them in their conversations.
+func (s *Store) insertMessages(ctx context.Context, tx bun.Tx, ms []NewMessage, rows []int, convs map[[2]int64]*sendConv) (map[msgKey]Sent, error) {
+	stored := make(map[msgKey]Sent, len(rows))
+	if len(rows) == 0 {
+		return stored, nil
+	}
+	var q strings.Builder
+	q.WriteString(s.insertIgnore())
+	q.WriteString("messages (user_a, user_b, sender_id, client_id, text, sent_at) VALUES ")
+	args := make([]any, 0, 6*len(rows))
+	ats := make(map[msgKey]time.Time, len(rows))
+	for n, i := range rows {
+		m := ms[i]
+		x, y := pair(m.From, m.To)
+		c := convs[[2]int64{x, y}]
+		at := m.SentAt.UTC()
+		if at.Before(c.at) {
+			at = c.at
+		}
+		c.at = at
+		ats[msgKey{x, y, m.From, m.ClientID}] = at
+		if n > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("(?, ?, ?, ?, ?, ?)")
+		args = append(args, x, y, m.From, m.ClientID, m.Text, at)
+	}
+	q.WriteString(" RETURNING id, user_a, user_b, sender_id, client_id")
+	res, err := tx.QueryContext(ctx, q.String(), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer res.Close()
+	for res.Next() {
+		var k msgKey
+		var id int64
+		if err := res.Scan(&id, &k.x, &k.y, &k.from, &k.clientID); err != nil {
+			return nil, err
+		}
+		stored[k] = Sent{Created: true, Message: Message{ID: id, UserA: k.x, UserB: k.y, SenderID: k.from, ClientID: k.clientID, SentAt: ats[k]}}
+	}
+	if err := res.Err(); err != nil {
+		return nil, err
+	}
+	for _, i := range rows {
+		m := ms[i]
+		x, y := pair(m.From, m.To)
+		k := msgKey{x, y, m.From, m.ClientID}
+		st, ok := stored[k]
+		if !ok {
+			continue
+		}
+		st.Message.Text = m.Text
+		stored[k] = st
+		c := convs[[2]int64{x, y}]
+		if st.Message.ID <= c.LastMessageID.Int64 {
 			// An id allocated before the last message was seen (a
 			// multi-writer cluster's node whose counter lagged): taken
 			// again, it follows the last one.
-			return errRaced
+			return nil, errRaced
 		}
-		unread := "unread_a"
+		if st.Message.ID > c.lastID {
+			c.lastID, c.lastAt = st.Message.ID, st.Message.SentAt
+		}
 		if m.To == y {
-			unread = "unread_b"
+			c.unreadB++
+		} else {
+			c.unreadA++
 		}
-		if _, err := tx.NewUpdate().TableExpr("matches").Set("last_message_id = ?", id).Set("last_message_at = ?", at).
-			Set(unread+" = "+unread+" + 1").Where("user_a = ? AND user_b = ?", x, y).Exec(ctx); err != nil {
-			return err
+	}
+	return stored, nil
+}
+
+// messagesByKey reads the messages of keys (stored before), by key.
+func (s *Store) messagesByKey(ctx context.Context, tx bun.Tx, keys []msgKey) (map[msgKey]Message, error) {
+	var in strings.Builder
+	args := make([]any, 0, 4*len(keys))
+	for n, k := range keys {
+		if n > 0 {
+			in.WriteString(", ")
 		}
-		out = Sent{Created: true, Message: Message{ID: id, UserA: x, UserB: y, SenderID: m.From, ClientID: m.ClientID, Text: m.Text, SentAt: at}}
-		return nil
-	})
-	if err != nil {
-		return Sent{}, fmt.Errorf("store: send from %d to %d: %w", m.From, m.To, classify(err))
+		in.WriteString("(?, ?, ?, ?)")
+		args = append(args, k.x, k.y, k.from, k.clientID)
+	}
+	var found []Message
+	if err := tx.NewSelect().Model(&found).Where("(user_a, user_b, sender_id, client_id) IN ("+in.String()+")", args...).
+		Scan(ctx); err != nil {
+		return nil, err
+	}
+	out := make(map[msgKey]Message, len(found))
+	for _, m := range found {
+		out[msgKey{m.UserA, m.UserB, m.SenderID, m.ClientID}] = m
 	}
 	return out, nil
+}
+
+// updateConvs sets the last message and adds the new unread messages of
+// every conversation the batch wrote to (one statement).
+func (s *Store) updateConvs(ctx context.Context, tx bun.Tx, convs map[[2]int64]*sendConv) error {
+	var ids, ats, ua, ub, where strings.Builder
+	var idArgs, atArgs, uaArgs, ubArgs, whereArgs []any
+	for _, c := range convs {
+		if c.lastID == 0 {
+			continue
+		}
+		const when = " WHEN user_a = ? AND user_b = ? THEN ?"
+		ids.WriteString(when)
+		idArgs = append(idArgs, c.UserA, c.UserB, c.lastID)
+		ats.WriteString(when)
+		atArgs = append(atArgs, c.UserA, c.UserB, c.lastAt)
+		if c.unreadA > 0 {
+			ua.WriteString(when)
+			uaArgs = append(uaArgs, c.UserA, c.UserB, c.unreadA)
+		}
+		if c.unreadB > 0 {
+			ub.WriteString(when)
+			ubArgs = append(ubArgs, c.UserA, c.UserB, c.unreadB)
+		}
+		if where.Len() > 0 {
+			where.WriteString(", ")
+		}
+		where.WriteString("(?, ?)")
+		whereArgs = append(whereArgs, c.UserA, c.UserB)
+	}
+	if where.Len() == 0 {
+		return nil
+	}
+	q := "UPDATE matches SET last_message_id = CASE" + ids.String() + " END, last_message_at = CASE" + ats.String() + " END"
+	args := append(idArgs, atArgs...)
+	if ua.Len() > 0 {
+		q += ", unread_a = unread_a + CASE" + ua.String() + " ELSE 0 END"
+		args = append(args, uaArgs...)
+	}
+	if ub.Len() > 0 {
+		q += ", unread_b = unread_b + CASE" + ub.String() + " ELSE 0 END"
+		args = append(args, ubArgs...)
+	}
+	q += " WHERE (user_a, user_b) IN (" + where.String() + ")"
+	_, err := tx.ExecContext(ctx, q, append(args, whereArgs...)...)
+	return err
 }
 
 // Messages returns up to limit messages of the conversation of me and

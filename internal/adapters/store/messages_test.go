@@ -258,3 +258,75 @@ func BenchmarkMessagesPage(b *testing.B) {
 		})
 	}
 }
+
+// A batch of sends is one transaction: each message gets its outcome in
+// order; a client_id repeated in the batch or stored before answers the
+// first message (one row); a banned recipient is hidden and an unmatched
+// one unmatched, with nothing stored; each conversation's state counts
+// its new messages once, the last one last.
+func TestSendMessagesBatch(t *testing.T) {
+	st := openStore(t)
+	ctx := context.Background()
+	ids := newUsers(t, st, 6)
+	t0 := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	msMatch(t, st, ids[0], ids[1], t0)
+	msMatch(t, st, ids[2], ids[3], t0)
+	msMatch(t, st, ids[0], ids[4], t0)
+	before := msSend(t, st, ids[0], ids[1], "old", t0)
+	if _, err := storetest.DB(t, st).NewUpdate().TableExpr("users").Set("banned_at = ?", t0).Where("id = ?", ids[4]).Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t1 := t0.Add(time.Minute)
+	ms := []store.NewMessage{
+		{From: ids[0], To: ids[1], ClientID: "a", Text: "first a", SentAt: t1},
+		{From: ids[1], To: ids[0], ClientID: "b", Text: "b", SentAt: t1},
+		{From: ids[0], To: ids[1], ClientID: "a", Text: "second a", SentAt: t1},
+		{From: ids[0], To: ids[1], ClientID: "old", Text: "again", SentAt: t1},
+		{From: ids[3], To: ids[2], ClientID: "a", Text: "other pair", SentAt: t1.Add(-time.Hour)},
+		{From: ids[0], To: ids[4], ClientID: "x", Text: "banned", SentAt: t1},
+		{From: ids[0], To: ids[5], ClientID: "x", Text: "unmatched", SentAt: t1},
+		{From: ids[1], To: ids[0], ClientID: "c", Text: "c", SentAt: t1.Add(-time.Second)},
+	}
+	out, err := st.SendMessages(ctx, ms)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out) != len(ms) {
+		t.Fatalf("%d outcomes for %d messages", len(out), len(ms))
+	}
+	for i, want := range []struct {
+		created, hidden, unmatched bool
+		text                       string
+	}{{true, false, false, "first a"}, {true, false, false, "b"}, {false, false, false, "first a"}, {false, false, false, "t old"},
+		{true, false, false, "other pair"}, {false, true, false, ""}, {false, false, true, ""}, {true, false, false, "c"}} {
+		o := out[i]
+		if o.Created != want.created || o.Hidden != want.hidden || o.Unmatched != want.unmatched || o.Message.Text != want.text {
+			t.Errorf("message %d: %+v, want %+v", i, o, want)
+		}
+	}
+	if out[2].Message.ID != out[0].Message.ID || out[3].Message.ID != before.Message.ID {
+		t.Fatalf("repeated client_ids answered %d and %d, want %d and %d", out[2].Message.ID, out[3].Message.ID, out[0].Message.ID, before.Message.ID)
+	}
+	if !(out[0].Message.ID < out[1].Message.ID && out[1].Message.ID < out[7].Message.ID) {
+		t.Fatalf("ids not in the batch's order: %d %d %d", out[0].Message.ID, out[1].Message.ID, out[7].Message.ID)
+	}
+	if out[7].Message.SentAt.Before(out[1].Message.SentAt) {
+		t.Fatalf("sent_at went back within the conversation: %v after %v", out[7].Message.SentAt, out[1].Message.SentAt)
+	}
+	if n := msCount(t, st, "1 = 1"); n != 5 {
+		t.Fatalf("%d rows, want 5", n)
+	}
+	for _, c := range []struct {
+		me, other, last int64
+		unread          int
+	}{{ids[1], ids[0], out[7].Message.ID, 2}, {ids[0], ids[1], out[7].Message.ID, 2}, {ids[2], ids[3], out[4].Message.ID, 1},
+		{ids[3], ids[2], out[4].Message.ID, 0}, {ids[4], ids[0], 0, 0}} {
+		cv, err := st.Conversation(ctx, c.me, c.other)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cv.LastMessageID != c.last || cv.Unread != c.unread {
+			t.Errorf("conversation of %d with %d: last %d unread %d; want %d, %d", c.me, c.other, cv.LastMessageID, cv.Unread, c.last, c.unread)
+		}
+	}
+}

@@ -21,6 +21,7 @@ import (
 	"github.com/swiper-social/swiper/internal/domain/model"
 	"github.com/swiper-social/swiper/internal/domain/profile"
 	"github.com/swiper-social/swiper/internal/platform/backend"
+	"github.com/swiper-social/swiper/internal/platform/batch"
 	"github.com/swiper-social/swiper/internal/platform/clock"
 )
 
@@ -52,8 +53,13 @@ type Store interface {
 	Visible(ctx context.Context, viewer, other int64) (bool, error)
 	Conversation(ctx context.Context, me, other int64) (model.ConvState, error)
 	MessageByClientID(ctx context.Context, sender, to int64, clientID string) (model.Message, error)
-	SendMessage(ctx context.Context, m model.NewMessage) (model.Sent, error)
-	Messages(ctx context.Context, me, other, before int64, limit int) ([]model.Message, bool, model.ConvState, error)
+	// SendMessages stores messages in one transaction: one outcome per
+	// message, in order.
+	SendMessages(ctx context.Context, ms []model.NewMessage) ([]model.SendOutcome, error)
+	// MessagesPage is a page of the conversation, whether there are more,
+	// and its read marks (mine, the other's), in one read: ErrNotFound
+	// when other is not visible to me (Visible) or not matched.
+	MessagesPage(ctx context.Context, me, other, before int64, limit int) (ms []model.Message, more bool, myRead, otherRead int64, err error)
 	MessagesByID(ctx context.Context, ids []int64) (map[int64]model.Message, error)
 	MarkRead(ctx context.Context, reader, other, upTo int64) (model.ReadOutcome, error)
 	Conversations(ctx context.Context, me int64, limit, offset int) ([]model.ConvState, int, error)
@@ -71,12 +77,43 @@ type Publisher interface {
 
 // Limiter counts sends in a rolling window (ratelimit.Rolling).
 type Limiter interface {
-	Take(ctx context.Context, r ratelimit.Rule, subject, member string) (ratelimit.Taken, error)
+	// TakeMany counts each action (subject, member) under r, in turn, in
+	// one round trip: one Taken per action, or its *ratelimit.Error.
+	TakeMany(ctx context.Context, r ratelimit.Rule, as []ratelimit.Action) ([]ratelimit.Taken, []error, error)
+}
+
+// SendBatchSize is the most messages stored by one transaction (the
+// group commit of sends, Deps.Sends).
+const SendBatchSize = 128
+
+// SendResult is the outcome of one message of CommitSends.
+type SendResult struct {
+	model.SendOutcome
+	// Limited is the *ratelimit.Error of a message over the send limit
+	// (nothing else was done).
+	Limited error
+	// Failed is why the message could not be stored (the database's
+	// error; its limit entry is given back once it is known not stored).
+	Failed error
+	// Unpublished is why the message's events could not be published (it
+	// is stored: its retry publishes them); nil when they were.
+	Unpublished error
+}
+
+// SendCommitter stores one message among concurrent others (a
+// batch.Committer over CommitSends).
+type SendCommitter interface {
+	Do(ctx context.Context, m model.NewMessage) (SendResult, error)
 }
 
 // Deps are the collaborators of Service.
 type Deps struct {
-	Store   Store
+	Store Store
+	// Sends stores messages, concurrent ones sharing a transaction and one
+	// publication of their events (a batch.Committer over CommitSends,
+	// closed by the owner after the HTTP server drained); nil stores each
+	// message in its own.
+	Sends   SendCommitter
 	Cards   Cards
 	User    func(ctx context.Context, id int64) (model.User, error) // the viewer of the Cards (through the user cache)
 	Events  Publisher
@@ -97,7 +134,7 @@ type Time time.Time
 
 // MarshalJSON writes t as "2006-01-02T15:04:05.000Z".
 func (t Time) MarshalJSON() ([]byte, error) {
-	return []byte(`"` + time.Time(t).UTC().Format("2006-01-02T15:04:05.000Z07:00") + `"`), nil
+	return []byte(`"` + time.Time(t).UTC().Format(timeLayout) + `"`), nil
 }
 
 // UnmarshalJSON reads an RFC 3339 time.
@@ -236,6 +273,11 @@ func (s *Service) conversation(ctx context.Context, me, other int64) (model.Conv
 // message counts toward the rolling send limit. Both users get a message
 // event; when it cannot be published the send fails (503) with the
 // message stored, and its retry publishes it.
+//
+// The message is stored and published with the concurrent ones
+// (CommitSends): the limit taken, the checks that other is known to me
+// (1003) and matched (2007), the transaction and the events, each once
+// for the whole batch.
 func (s *Service) Send(ctx context.Context, me, other int64, text, clientID string) (Message, error) {
 	var errs input.Errors
 	text, why := CleanText(text)
@@ -248,6 +290,35 @@ func (s *Service) Send(ctx context.Context, me, other int64, text, clientID stri
 	if err := errs.Err("invalid message"); err != nil {
 		return Message{}, err
 	}
+	if me == other {
+		return Message{}, ErrSelf
+	}
+	res, err := s.commitSend(ctx, model.NewMessage{From: me, To: other, ClientID: clientID, Text: text,
+		SentAt: s.d.Clock.Now().UTC().Truncate(time.Millisecond)})
+	switch {
+	case err != nil:
+		return Message{}, err
+	case res.Limited != nil:
+		return s.sendOverLimit(ctx, me, other, clientID, res.Limited)
+	case res.Failed != nil:
+		return Message{}, res.Failed
+	case res.Hidden:
+		return Message{}, fmt.Errorf("%w: %d", profile.ErrUserNotFound, other)
+	case res.Unmatched:
+		return Message{}, ErrNotMatched
+	}
+	m := MessageOf(res.Message, res.Read)
+	if res.Unpublished != nil {
+		return m, fmt.Errorf("chat: publish message %d: %w", m.ID, backend.Unavailable(res.Unpublished))
+	}
+	return m, nil
+}
+
+// sendOverLimit answers a send the rolling limit refused: the refusals
+// of a send to someone unknown (1003) or unmatched (2007) come first, and
+// a retry of a stored message answers it (and publishes it again: its key
+// makes the event count once), whatever the limit.
+func (s *Service) sendOverLimit(ctx context.Context, me, other int64, clientID string, limit error) (Message, error) {
 	if err := s.peer(ctx, me, other); err != nil {
 		return Message{}, err
 	}
@@ -255,39 +326,112 @@ func (s *Service) Send(ctx context.Context, me, other int64, text, clientID stri
 	if err != nil {
 		return Message{}, err
 	}
-	// A retry answers the first message (and publishes it again: its key
-	// makes the event count once). The unique key, not this read, is what
-	// keeps a retry from storing a second message.
-	switch first, err := s.d.Store.MessageByClientID(ctx, me, other, clientID); {
-	case err == nil:
-		m := MessageOf(first, ReadTo(first, me, st))
-		return m, s.publishMessage(ctx, me, other, m)
-	case !errors.Is(err, model.ErrNotFound):
-		return Message{}, err
-	}
-	// The entry is named by the conversation and client_id, so concurrent
-	// retries of one send count once.
-	taken, err := s.d.Limiter.Take(ctx, s.d.Limit, strconv.FormatInt(me, 10), strconv.FormatInt(other, 10)+":"+clientID)
-	if err != nil {
-		return Message{}, err
-	}
-	sent, err := s.d.Store.SendMessage(ctx, model.NewMessage{From: me, To: other, ClientID: clientID, Text: text,
-		SentAt: s.d.Clock.Now().UTC().Truncate(time.Millisecond)})
+	first, err := s.d.Store.MessageByClientID(ctx, me, other, clientID)
 	switch {
-	case errors.Is(err, model.ErrNotFound): // unmatched meanwhile: refused, so not counted
-		s.release(ctx, me, taken)
-		return Message{}, ErrNotMatched
+	case errors.Is(err, model.ErrNotFound):
+		return Message{}, limit
 	case err != nil:
+		return Message{}, err
+	}
+	m := MessageOf(first, ReadTo(first, me, st))
+	return m, s.publishMessage(ctx, me, other, m)
+}
+
+// commitSend stores m through the committer (or alone without one).
+func (s *Service) commitSend(ctx context.Context, m model.NewMessage) (SendResult, error) {
+	if s.d.Sends == nil {
+		out, err := s.CommitSends(ctx, []model.NewMessage{m})
+		if err != nil {
+			return SendResult{}, err
+		}
+		return out[0], nil
+	}
+	res, err := s.d.Sends.Do(ctx, m)
+	if errors.Is(err, batch.ErrClosed) { // shutting down
+		return SendResult{}, backend.Unavailable(err)
+	}
+	return res, err
+}
+
+// CommitSends sends ms: the run of the send committer (Deps.Sends). It
+// takes their entries of the rolling limit (one round trip; the entry is
+// named by the conversation and client_id, so concurrent retries of one
+// send count once), stores those within the limit in one transaction
+// (Store.SendMessages), gives back the entries of the refused ones, then
+// publishes the message events of every stored one (both users', keyed by
+// the message's id: a retry publishes what its first send could not, and
+// nothing twice) in one call. A failed publication is the Unpublished of
+// every stored message; a failed transaction the Failed of every message
+// it carried. The error is the limit's (nothing stored).
+func (s *Service) CommitSends(ctx context.Context, ms []model.NewMessage) ([]SendResult, error) {
+	as := make([]ratelimit.Action, len(ms))
+	for i, m := range ms {
+		as[i] = ratelimit.Action{Subject: strconv.FormatInt(m.From, 10), Member: strconv.FormatInt(m.To, 10) + ":" + m.ClientID}
+	}
+	taken, limited, err := s.d.Limiter.TakeMany(ctx, s.d.Limit, as)
+	if err != nil {
+		return nil, err
+	}
+	res := make([]SendResult, len(ms))
+	var idx []int // of the messages within the limit
+	var within []model.NewMessage
+	for i, m := range ms {
+		if limited[i] != nil {
+			res[i].Limited = limited[i]
+			continue
+		}
+		idx = append(idx, i)
+		within = append(within, m)
+	}
+	if len(within) == 0 {
+		return res, nil
+	}
+	out, err := s.d.Store.SendMessages(ctx, within)
+	if err != nil {
 		// A failed send consumes nothing: the entry is given back once the
 		// message is known not to be stored (a lost commit answer may have
 		// stored it; while that is unknown, the retry reuses the entry).
-		if _, lerr := s.d.Store.MessageByClientID(context.WithoutCancel(ctx), me, other, clientID); errors.Is(lerr, model.ErrNotFound) {
-			s.release(ctx, me, taken)
+		for _, i := range idx {
+			res[i].Failed = err
+			m := ms[i]
+			if _, lerr := s.d.Store.MessageByClientID(ctx, m.From, m.To, m.ClientID); errors.Is(lerr, model.ErrNotFound) {
+				s.release(ctx, m.From, taken[i])
+			}
 		}
-		return Message{}, err
+		return res, nil
 	}
-	m := MessageOf(sent.Message, sent.Read)
-	return m, s.publishMessage(ctx, me, other, m)
+	cut := s.d.Clock.Now().Add(-s.d.Limit.Per)
+	evs := make([]events.Outgoing, 0, 2*len(within))
+	seen := make(map[int64]bool, len(within))
+	for j, o := range out {
+		i := idx[j]
+		res[i].SendOutcome = o
+		switch {
+		case o.Hidden || o.Unmatched: // refused, so not counted
+			s.release(ctx, ms[i].From, taken[i])
+			continue
+		case !o.Created && o.Message.SentAt.Before(cut):
+			// A retry after its first send's entry left the window: the
+			// first send counted, this one does not.
+			s.release(ctx, ms[i].From, taken[i])
+		}
+		if seen[o.Message.ID] {
+			continue
+		}
+		seen[o.Message.ID] = true
+		evs = append(evs, messageEvents(ms[i].From, ms[i].To, MessageOf(o.Message, o.Read))...)
+	}
+	if len(evs) == 0 {
+		return res, nil
+	}
+	if err := s.d.Events.Publish(ctx, evs...); err != nil {
+		for _, i := range idx {
+			if !res[i].Hidden && !res[i].Unmatched {
+				res[i].Unpublished = err
+			}
+		}
+	}
+	return res, nil
 }
 
 // release gives back a send's entry of the rolling limit (a refused send
@@ -302,29 +446,38 @@ func (s *Service) release(ctx context.Context, me int64, taken ratelimit.Taken) 
 // publishMessage publishes m to both users of the conversation (the
 // sender's other devices too), keyed by its id.
 func (s *Service) publishMessage(ctx context.Context, me, other int64, m Message) error {
-	key := "msg:" + strconv.FormatInt(m.ID, 10)
-	err := s.d.Events.Publish(ctx,
-		events.Outgoing{To: other, Type: events.TypeMessage, Data: MessageEvent{UserID: me, Message: m}, Key: key},
-		events.Outgoing{To: me, Type: events.TypeMessage, Data: MessageEvent{UserID: other, Message: m}, Key: key})
-	if err != nil {
+	if err := s.d.Events.Publish(ctx, messageEvents(me, other, m)...); err != nil {
 		return fmt.Errorf("chat: publish message %d: %w", m.ID, backend.Unavailable(err))
 	}
 	return nil
 }
 
+// messageEvents are the events of message m from me to other: one to
+// each user (the sender's other devices too), keyed by its id.
+func messageEvents(me, other int64, m Message) []events.Outgoing {
+	key := "msg:" + strconv.FormatInt(m.ID, 10)
+	return []events.Outgoing{
+		{To: other, Type: events.TypeMessage, Data: MessageEvent{UserID: me, Message: m}, Key: key},
+		{To: me, Type: events.TypeMessage, Data: MessageEvent{UserID: other, Message: m}, Key: key},
+	}
+}
+
 // Messages returns a page of the conversation of me with other, newest
 // first, only ids below before when before > 0.
 func (s *Service) Messages(ctx context.Context, me, other, before int64, limit int) (MessagesPage, error) {
-	if err := s.peer(ctx, me, other); err != nil {
-		return MessagesPage{}, err
-	}
-	ms, more, st, err := s.d.Store.Messages(ctx, me, other, before, limit)
+	ms, more, myRead, otherRead, err := s.d.Store.MessagesPage(ctx, me, other, before, limit)
 	if errors.Is(err, model.ErrNotFound) {
+		// Myself (2001), not visible (1003) or not matched (2007): the
+		// peer check says which, in the order of the other routes.
+		if err := s.peer(ctx, me, other); err != nil {
+			return MessagesPage{}, err
+		}
 		return MessagesPage{}, ErrNotMatched
 	}
 	if err != nil {
 		return MessagesPage{}, err
 	}
+	st := model.ConvState{MyRead: myRead, OtherRead: otherRead}
 	out := MessagesPage{Messages: make([]Message, len(ms)), HasMore: more}
 	for i, m := range ms {
 		out.Messages[i] = MessageOf(m, ReadTo(m, me, st))

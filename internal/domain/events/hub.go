@@ -34,14 +34,27 @@ type Subscription struct {
 	over   chan struct{} // closed when the queue overflowed
 	once   sync.Once
 	onOver func() // called once on overflow (may be nil)
+	wake   func() // called, without blocking, after each push and poke (may be nil)
 }
 
 // Subscribe registers a subscriber of user's live events that queues at
 // most buf of them; onOverflow (may be nil) is called, once and without
 // blocking, when it falls behind by more.
 func (h *Hub) Subscribe(user int64, buf int, onOverflow func()) *Subscription {
+	return h.subscribe(user, buf, nil, onOverflow)
+}
+
+// Watch is Subscribe for a subscriber that holds no goroutine while idle:
+// onReady is called, without blocking and from any goroutine, after each
+// event queued and each poke (the subscriber then drains Take and Pokes
+// until Idle).
+func (h *Hub) Watch(user int64, buf int, onReady, onOverflow func()) *Subscription {
+	return h.subscribe(user, buf, onReady, onOverflow)
+}
+
+func (h *Hub) subscribe(user int64, buf int, onReady, onOverflow func()) *Subscription {
 	s := &Subscription{User: user, hub: h, max: max(buf, 1), ready: make(chan struct{}, 1),
-		poke: make(chan struct{}, 1), over: make(chan struct{}), onOver: onOverflow}
+		poke: make(chan struct{}, 1), over: make(chan struct{}), onOver: onOverflow, wake: onReady}
 	h.mu.Lock()
 	m := h.subs[user]
 	if m == nil {
@@ -93,8 +106,18 @@ func (s *Subscription) push(ev Event) bool {
 		case s.ready <- struct{}{}:
 		default:
 		}
+		if s.wake != nil {
+			s.wake()
+		}
 	}
 	return !full
+}
+
+// Idle reports whether nothing is queued and no catch-up was asked for.
+func (s *Subscription) Idle() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.queue) == 0 && len(s.poke) == 0
 }
 
 // Pokes signal that live events may have been lost: catch up from the log.
@@ -136,6 +159,9 @@ func (h *Hub) PokeAll() {
 			select {
 			case s.poke <- struct{}{}:
 			default:
+			}
+			if s.wake != nil {
+				s.wake()
 			}
 		}
 	}

@@ -27,15 +27,22 @@ import (
 //	ev:{u:42}:keys   sorted set: member = publish key, score = when (ms);
 //	                 those older than the horizon are dropped (idempotency)
 //
-// Appending is one script per event: the key check, INCR, ZADD and the
-// trim are atomic, so concurrent publishers get seqs 1..N without gaps or
-// repeats.
+// Appending is one script call for all the events of one user (of one
+// slot: on a single Redis, for all the events of the call), the calls of
+// one Append pipelined in one round trip. Per event the script checks and
+// records the publish key, takes the next seq (INCR: concurrent publishers
+// get 1..N without gaps or repeats), adds the event and keeps the three
+// keys' expiries; it drops what passed the horizon or the cap every 16th
+// seq only (Since leaves out what a trim would have dropped), and, when
+// asked, publishes the events it appended to the fan-out channel (the
+// events of one call in one message).
 type Redis struct {
-	client redis.UniversalClient
-	prefix string
-	clk    clock.Clock
-	limits Limits
-	append *redis.Script
+	client  redis.UniversalClient
+	prefix  string
+	clk     clock.Clock
+	limits  Limits
+	append  *redis.Script
+	cluster bool // keys of different users may be on different nodes
 }
 
 var _ Log = (*Redis)(nil)
@@ -43,38 +50,71 @@ var _ Log = (*Redis)(nil)
 // seqTTL is how long a user's seq counter outlives their last event.
 const seqTTL = 30 * 24 * time.Hour
 
-// appendScript appends one event (times come from the caller's clock, the
-// one that judges the horizon). KEYS: seq, log, key marker. ARGV: has
-// key ("1"/"0"), now (ms), horizon (ms), cap, type (a JSON string), data
-// (JSON), seq TTL (ms), publish key. Returns the seq, or 0 when the key
-// was used within the horizon.
+// trimEvery is how many appends to a user's log go between its trims.
+const trimEvery = 16
+
+// appendScript appends events (times come from the caller's clock, the
+// one that judges the horizon). KEYS: per event its user's seq, log and
+// key marker. ARGV: now (ms), horizon (ms), cap, seq TTL (ms), fan-out
+// channel ("" = none), sent (ns, for the fan-out), trim period, then per
+// event: recipient, type (a JSON string), data (JSON), publish key ("" =
+// none). Returns the seq of each event, 0 when its key was used within
+// the horizon.
 const appendScript = `
-local now = tonumber(ARGV[2])
-local cut = now - tonumber(ARGV[3])
-if ARGV[1] == '1' then
-  local at = redis.call('ZSCORE', KEYS[3], ARGV[8])
-  if at and tonumber(at) > cut then return 0 end
-  redis.call('ZADD', KEYS[3], now, ARGV[8])
-  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', cut)
-  redis.call('PEXPIRE', KEYS[3], ARGV[3])
+local now = tonumber(ARGV[1])
+local horizon = tonumber(ARGV[2])
+local cut = now - horizon
+local cap = tonumber(ARGV[3])
+local every = tonumber(ARGV[7])
+local seqs, wire = {}, {}
+for i = 0, #KEYS / 3 - 1 do
+  local kseq, klog, kkeys = KEYS[3 * i + 1], KEYS[3 * i + 2], KEYS[3 * i + 3]
+  local a = 7 + 4 * i
+  local key = ARGV[a + 4]
+  local fresh = true
+  if key ~= '' then
+    if redis.call('ZADD', kkeys, 'NX', now, key) == 0 then
+      if tonumber(redis.call('ZSCORE', kkeys, key)) > cut then
+        fresh = false
+      else
+        redis.call('ZADD', kkeys, now, key)
+      end
+    end
+    if fresh then redis.call('PEXPIRE', kkeys, horizon) end
+  end
+  if fresh then
+    local seq = redis.call('INCR', kseq)
+    redis.call('PEXPIRE', kseq, ARGV[4])
+    local ev = '"seq":' .. seq .. ',"type":' .. ARGV[a + 2] .. ',"data":' .. ARGV[a + 3]
+    redis.call('ZADD', klog, seq, ARGV[1] .. ':{' .. ev .. '}')
+    redis.call('PEXPIRE', klog, horizon + 3600000)
+    if seq % every == 0 then
+      redis.call('ZREMRANGEBYSCORE', klog, '-inf', seq - cap)
+      for _ = 1, 100 do
+        local first = redis.call('ZRANGE', klog, 0, 0)[1]
+        if not first then break end
+        if tonumber(string.match(first, '^(%d+):')) > cut then break end
+        redis.call('ZREMRANGEBYRANK', klog, 0, 0)
+      end
+      redis.call('ZREMRANGEBYSCORE', kkeys, '-inf', cut)
+    end
+    seqs[i + 1] = seq
+    wire[#wire + 1] = '{"to":' .. ARGV[a + 1] .. ',' .. ev .. ',"sent":' .. ARGV[6] .. '}'
+  else
+    seqs[i + 1] = 0
+  end
 end
-local seq = redis.call('INCR', KEYS[1])
-redis.call('PEXPIRE', KEYS[1], ARGV[7])
-redis.call('ZADD', KEYS[2], seq, ARGV[2] .. ':{"seq":' .. seq .. ',"type":' .. ARGV[5] .. ',"data":' .. ARGV[6] .. '}')
-redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -tonumber(ARGV[4]) - 1)
-for _ = 1, 100 do
-  local first = redis.call('ZRANGE', KEYS[2], 0, 0)[1]
-  if not first then break end
-  if tonumber(string.match(first, '^(%d+):')) > cut then break end
-  redis.call('ZREMRANGEBYRANK', KEYS[2], 0, 0)
+if ARGV[5] ~= '' and #wire > 0 then
+  redis.call('PUBLISH', ARGV[5], '[' .. table.concat(wire, ',') .. ']')
 end
-redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[3]) + 3600000)
-return seq
+return seqs
 `
 
 // NewRedis returns the Log on client with every key prefixed by prefix.
 func NewRedis(client redis.UniversalClient, prefix string, clk clock.Clock, limits Limits) *Redis {
-	return &Redis{client: client, prefix: prefix, clk: clk, limits: limits.orDefault(), append: redis.NewScript(appendScript)}
+	_, single := client.(*redis.Client) // one server (or a failover pair's master) holds every key
+	return &Redis{client: client, prefix: prefix, clk: clk, limits: limits.orDefault(), append: redis.NewScript(appendScript),
+		cluster: !single}
 }
 
 func (r *Redis) keys(user int64) (seq, log, pubKeys string) {
@@ -82,85 +122,129 @@ func (r *Redis) keys(user int64) (seq, log, pubKeys string) {
 	return base + "seq", base + "log", base + "keys"
 }
 
-// Append implements Log: one script per record, all in one pipeline.
+// Append implements Log.
 func (r *Redis) Append(ctx context.Context, recs ...Record) ([]Stored, error) {
+	return r.appendPublish(ctx, "", 0, recs)
+}
+
+// appendPublish appends recs and, when channel is not "", publishes the
+// appended ones there as RedisFanout does (sent: their Sent), in the same
+// script calls.
+func (r *Redis) appendPublish(ctx context.Context, channel string, sent int64, recs []Record) ([]Stored, error) {
 	if len(recs) == 0 {
 		return nil, nil
 	}
-	now := strconv.FormatInt(r.clk.Now().UnixMilli(), 10)
-	horizon := strconv.FormatInt(r.limits.Horizon.Milliseconds(), 10)
-	limit := strconv.Itoa(r.limits.Cap)
-	ttl := strconv.FormatInt(seqTTL.Milliseconds(), 10)
-	args := make([][]any, len(recs))
-	keys := make([][]string, len(recs))
-	for i, rec := range recs {
-		typ, _ := json.Marshal(rec.Type)
-		data := rec.Data
-		if len(data) == 0 {
-			data = json.RawMessage("null")
+	head := []any{strconv.FormatInt(r.clk.Now().UnixMilli(), 10), strconv.FormatInt(r.limits.Horizon.Milliseconds(), 10),
+		strconv.Itoa(r.limits.Cap), strconv.FormatInt(seqTTL.Milliseconds(), 10), channel, strconv.FormatInt(sent, 10),
+		strconv.Itoa(trimEvery)}
+	// One call per user on a cluster (a script touches one slot), else one.
+	var groups [][]int
+	if r.cluster {
+		at := map[int64]int{}
+		for i, rec := range recs {
+			g, ok := at[rec.To]
+			if !ok {
+				g = len(groups)
+				at[rec.To] = g
+				groups = append(groups, nil)
+			}
+			groups[g] = append(groups[g], i)
 		}
-		seq, log, pub := r.keys(rec.To)
-		hasKey := "0"
-		if rec.Key != "" {
-			hasKey = "1"
+	} else {
+		all := make([]int, len(recs))
+		for i := range all {
+			all[i] = i
 		}
-		keys[i] = []string{seq, log, pub}
-		args[i] = []any{hasKey, now, horizon, limit, string(typ), string(data), ttl, rec.Key}
+		groups = [][]int{all}
 	}
-	cmds := make([]*redis.Cmd, len(recs))
-	run := func(idx []int, sha bool) error {
+	keys := make([][]string, len(groups))
+	args := make([][]any, len(groups))
+	for g, idx := range groups {
+		args[g] = append(make([]any, 0, len(head)+4*len(idx)), head...)
+		for _, i := range idx {
+			rec := recs[i]
+			typ, _ := json.Marshal(rec.Type)
+			seq, log, pub := r.keys(rec.To)
+			keys[g] = append(keys[g], seq, log, pub)
+			args[g] = append(args[g], strconv.FormatInt(rec.To, 10), string(typ), string(dataOf(rec)), rec.Key)
+		}
+	}
+	cmds := make([]*redis.Cmd, len(groups))
+	run := func(gs []int, sha bool) error {
+		if len(gs) == 1 { // no pipeline for one call
+			if sha {
+				cmds[gs[0]] = r.append.EvalSha(ctx, r.client, keys[gs[0]], args[gs[0]]...)
+			} else {
+				cmds[gs[0]] = r.append.Eval(ctx, r.client, keys[gs[0]], args[gs[0]]...)
+			}
+			return cmds[gs[0]].Err()
+		}
 		_, err := r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
-			for _, i := range idx {
+			for _, g := range gs {
 				if sha {
-					cmds[i] = r.append.EvalSha(ctx, p, keys[i], args[i]...)
+					cmds[g] = r.append.EvalSha(ctx, p, keys[g], args[g]...)
 				} else {
-					cmds[i] = r.append.Eval(ctx, p, keys[i], args[i]...)
+					cmds[g] = r.append.Eval(ctx, p, keys[g], args[g]...)
 				}
 			}
 			return nil
 		})
 		return err
 	}
-	all := make([]int, len(recs))
-	for i := range all {
-		all[i] = i
+	all := make([]int, len(groups))
+	for g := range all {
+		all[g] = g
 	}
 	if err := run(all, true); err != nil {
 		// A script not loaded on a node did nothing there: run those again
 		// with its text.
 		var again []int
-		for i, c := range cmds {
+		for g, c := range cmds {
 			if err := c.Err(); err != nil {
 				if !redis.HasErrorPrefix(err, "NOSCRIPT") {
 					return nil, fmt.Errorf("events: append: %w", kv.Classify(err))
 				}
-				again = append(again, i)
+				again = append(again, g)
 			}
 		}
 		if err := run(again, false); err != nil {
 			return nil, fmt.Errorf("events: append: %w", kv.Classify(err))
 		}
 	}
-	out := make([]Stored, 0, len(recs))
-	for i, c := range cmds {
-		seq, err := c.Int64()
+	seqs := make([]int64, len(recs))
+	for g, c := range cmds {
+		got, err := c.Int64Slice()
 		if err != nil {
 			return nil, fmt.Errorf("events: append: %w", kv.Classify(err))
 		}
+		if len(got) != len(groups[g]) {
+			return nil, fmt.Errorf("events: append: %d seqs for %d events", len(got), len(groups[g]))
+		}
+		for j, i := range groups[g] {
+			seqs[i] = got[j]
+		}
+	}
+	out := make([]Stored, 0, len(recs))
+	for i, seq := range seqs {
 		if seq == 0 {
 			continue // published before
 		}
-		data := recs[i].Data
-		if len(data) == 0 {
-			data = json.RawMessage("null")
-		}
-		out = append(out, Stored{To: recs[i].To, Event: Event{Seq: seq, Type: recs[i].Type, Data: data}})
+		out = append(out, Stored{To: recs[i].To, Event: Event{Seq: seq, Type: recs[i].Type, Data: dataOf(recs[i])}, Sent: sent})
 	}
 	return out, nil
 }
 
+// dataOf is the data of rec as stored: JSON null when it has none.
+func dataOf(rec Record) json.RawMessage {
+	if len(rec.Data) == 0 {
+		return json.RawMessage("null")
+	}
+	return rec.Data
+}
+
 // Since implements Log: the latest seq, the first held and those after
-// since, read in one transaction on the user's slot.
+// since, read in one transaction on the user's slot. Events past the
+// horizon or beyond the cap that no trim dropped yet count as dropped.
 func (r *Redis) Since(ctx context.Context, user, since int64) (Replay, error) {
 	seqKey, logKey, _ := r.keys(user)
 	var latest *redis.StringCmd
@@ -179,16 +263,40 @@ func (r *Redis) Since(ctx context.Context, user, since int64) (Replay, error) {
 	if v, err := latest.Int64(); err == nil {
 		rep.Latest = v
 	}
+	cut := r.clk.Now().UnixMilli() - r.limits.Horizon.Milliseconds()
+	floor := rep.Latest - int64(r.limits.Cap) // seqs at or below it are beyond the cap
+	held := func(z redis.Z) (string, bool, error) {
+		m, _ := z.Member.(string)
+		ms, body, ok := strings.Cut(m, ":")
+		at, err := strconv.ParseInt(ms, 10, 64)
+		if !ok || err != nil {
+			return "", false, fmt.Errorf("events: bad entry in %s", logKey)
+		}
+		return body, at > cut && int64(z.Score) > floor, nil
+	}
+	// The held events are a suffix of the seqs: the first is the first
+	// entry when it is held, else the first held one after since (none
+	// held after since, when some are dropped there, is a gap too).
 	var firstSeq int64
 	if f := first.Val(); len(f) > 0 {
-		firstSeq = int64(f[0].Score)
+		_, ok, err := held(f[0])
+		if err != nil {
+			return Replay{}, err
+		}
+		if ok {
+			firstSeq = int64(f[0].Score)
+		}
 	}
-	rep.Gap = gap(since, firstSeq, rep.Latest)
 	for _, z := range after.Val() {
-		m, _ := z.Member.(string)
-		_, body, ok := strings.Cut(m, ":")
+		body, ok, err := held(z)
+		if err != nil {
+			return Replay{}, err
+		}
 		if !ok {
-			return Replay{}, fmt.Errorf("events: bad entry in %s", logKey)
+			continue
+		}
+		if firstSeq == 0 {
+			firstSeq = int64(z.Score)
 		}
 		var ev Event
 		if err := json.Unmarshal([]byte(body), &ev); err != nil {
@@ -196,6 +304,7 @@ func (r *Redis) Since(ctx context.Context, user, since int64) (Replay, error) {
 		}
 		rep.Events = append(rep.Events, ev)
 	}
+	rep.Gap = gap(since, firstSeq, rep.Latest)
 	return rep, nil
 }
 

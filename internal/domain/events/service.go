@@ -77,6 +77,10 @@ type Service struct {
 	metrics *Metrics
 	slog    *slog.Logger
 	buf     int
+
+	// appendSend, when set, appends and announces in one step (a Redis log
+	// publishing to the channel of the Redis fan-out, in its script).
+	appendSend func(ctx context.Context, sent int64, recs []Record) ([]Stored, error)
 }
 
 var _ Publisher = (*Service)(nil)
@@ -107,7 +111,15 @@ func New(d Deps) *Service {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Service{log: d.Log, fan: d.Fanout, hub: d.Hub, metrics: d.Metrics, slog: d.Logger, buf: d.Buffer}
+	s := &Service{log: d.Log, fan: d.Fanout, hub: d.Hub, metrics: d.Metrics, slog: d.Logger, buf: d.Buffer}
+	if rl, ok := d.Log.(*Redis); ok {
+		if rf, ok := d.Fanout.(*RedisFanout); ok && rf.client == rl.client {
+			s.appendSend = func(ctx context.Context, sent int64, recs []Record) ([]Stored, error) {
+				return rl.appendPublish(ctx, rf.channel, sent, recs)
+			}
+		}
+	}
+	return s
 }
 
 // Metrics returns the service's metrics (nil: none).
@@ -129,11 +141,21 @@ func (s *Service) Publish(ctx context.Context, evs ...Outgoing) error {
 		}
 		recs[i] = Record{To: e.To, Type: e.Type, Data: data, Key: e.Key}
 	}
+	now := time.Now().UnixNano()
+	if s.appendSend != nil {
+		stored, err := s.appendSend(ctx, now, recs)
+		if err != nil {
+			return fmt.Errorf("events: publish: %w", err)
+		}
+		if s.metrics != nil {
+			s.metrics.published.Add(float64(len(stored)))
+		}
+		return nil
+	}
 	stored, err := s.log.Append(ctx, recs...)
 	if err != nil {
 		return fmt.Errorf("events: publish: %w", err)
 	}
-	now := time.Now().UnixNano()
 	for i := range stored {
 		stored[i].Sent = now
 	}

@@ -1,9 +1,13 @@
 package httpapi
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -33,7 +37,7 @@ type Sockets struct {
 	mu      sync.Mutex
 	conns   map[*websocket.Conn]context.CancelFunc
 	closing bool
-	running sync.WaitGroup // handlers of open sockets
+	running sync.WaitGroup // open sockets, until their stream ended
 }
 
 // NewSockets returns an empty registry.
@@ -68,7 +72,7 @@ func (s *Sockets) shuttingDown() bool {
 
 // Shutdown refuses new sockets and closes every open one with 1012
 // (service restart: clients reconnect, with since, to another replica),
-// then waits for their handlers until ctx is done.
+// then waits for their streams to end until ctx is done.
 func (s *Sockets) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.closing = true
@@ -132,28 +136,67 @@ func (s *server) getEvents(w http.ResponseWriter, r *http.Request) error {
 	_ = rc.SetWriteDeadline(time.Time{})
 	// The origin was checked above, with the scheme as seen through the
 	// trusted proxies (the library compares the host only).
-	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
+	c, err := websocket.Accept(smallBuffers{w}, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
 	if err != nil {
 		return nil // Accept answered the client
 	}
-	s.serveEvents(r.Context(), c, uid, since)
+	s.serveEvents(context.WithoutCancel(r.Context()), c, uid, since)
 	return nil
 }
 
+// Buffers of an events socket: it reads only pongs and close frames, and
+// writes event frames of a few hundred bytes (a larger one is written
+// through the buffer).
+const (
+	socketReadBuffer  = 256
+	socketWriteBuffer = 1024
+)
+
+// smallBuffers is the ResponseWriter given to websocket.Accept: its Hijack
+// hands the socket small buffers of its own instead of net/http's 4 KiB
+// reader and writer, which the socket would hold for its whole life.
+type smallBuffers struct{ http.ResponseWriter }
+
+func (w smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	conn, brw, err := http.NewResponseController(w.ResponseWriter).Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := brw.Flush(); err != nil {
+		_ = conn.Close()
+		return nil, nil, err
+	}
+	br := bufio.NewReaderSize(conn, socketReadBuffer)
+	if n := brw.Reader.Buffered(); n > 0 {
+		// The client wrote ahead of the handshake's answer: those bytes
+		// go into the new buffer (Accept takes what is buffered, then
+		// reads the connection).
+		ahead, _ := brw.Reader.Peek(n)
+		br = bufio.NewReaderSize(io.MultiReader(bytes.NewReader(ahead), conn), max(n, socketReadBuffer))
+		if _, err := br.Peek(n); err != nil {
+			_ = conn.Close()
+			return nil, nil, err
+		}
+	}
+	return conn, bufio.NewReadWriter(br, bufio.NewWriterSize(conn, socketWriteBuffer)), nil
+}
+
 // serveEvents streams to c until the client leaves, stops answering pings,
-// falls behind, or the replica shuts down.
-func (s *server) serveEvents(rctx context.Context, c *websocket.Conn, uid, since int64) {
-	defer c.CloseNow()
-	ctx, cancel := context.WithCancel(context.WithoutCancel(rctx))
-	defer cancel()
+// falls behind, or the replica shuts down. It returns once the socket is
+// set up and the log replayed: an idle socket holds one goroutine (the
+// reader of pongs), a writer runs only while events are pending, and pings
+// run from a timer.
+func (s *server) serveEvents(ctx context.Context, c *websocket.Conn, uid, since int64) {
+	ctx, cancel := context.WithCancel(ctx)
 	if !s.Sockets.add(c, cancel) {
 		_ = c.Close(websocket.StatusServiceRestart, "server restarting")
+		_ = c.CloseNow()
+		cancel()
 		return
 	}
-	defer s.Sockets.remove(c)
-	if m := s.Events.Metrics(); m != nil {
+	m := s.Events.Metrics()
+	if m != nil {
 		m.Sockets.Inc()
-		defer m.Sockets.Dec()
 	}
 	// Clients send nothing: CloseRead answers pings and reads pongs and
 	// the close frame; a data frame closes the socket (1008). Its context
@@ -161,10 +204,8 @@ func (s *server) serveEvents(rctx context.Context, c *websocket.Conn, uid, since
 	// read would drop the connection without a close frame).
 	read := c.CloseRead(context.Background())
 	stopOnClose := context.AfterFunc(read, cancel)
-	defer stopOnClose()
 	stopPings := s.startPings(ctx, c)
-	defer stopPings()
-	err := s.Events.Stream(ctx, uid, since, func(ctx context.Context, ev events.Event) error {
+	s.Events.Attach(ctx, uid, since, func(ctx context.Context, ev events.Event) error {
 		b, err := json.Marshal(ev)
 		if err != nil {
 			return err
@@ -172,16 +213,27 @@ func (s *server) serveEvents(rctx context.Context, c *websocket.Conn, uid, since
 		wctx, wcancel := context.WithTimeout(ctx, frameWriteTimeout)
 		defer wcancel()
 		return c.Write(wctx, websocket.MessageText, b)
+	}, func(err error) {
+		// The close frame first: a ping in progress ends with the
+		// connection.
+		switch {
+		case s.Sockets.shuttingDown():
+			_ = c.Close(websocket.StatusServiceRestart, "server restarting")
+		case errors.Is(err, events.ErrSlowConsumer):
+			_ = c.Close(websocket.StatusTryAgainLater, "too slow: reconnect with since")
+		case err != nil && ctx.Err() == nil:
+			s.Log.Warn("events socket ended", "user", uid, "err", err)
+			_ = c.Close(websocket.StatusInternalError, "stream failed: reconnect with since")
+		}
+		_ = c.CloseNow()
+		cancel()
+		stopOnClose()
+		stopPings()
+		if m != nil {
+			m.Sockets.Dec()
+		}
+		s.Sockets.remove(c)
 	})
-	switch {
-	case s.Sockets.shuttingDown():
-		_ = c.Close(websocket.StatusServiceRestart, "server restarting")
-	case errors.Is(err, events.ErrSlowConsumer):
-		_ = c.Close(websocket.StatusTryAgainLater, "too slow: reconnect with since")
-	case err != nil && ctx.Err() == nil:
-		s.Log.Warn("events socket ended", "user", uid, "err", err)
-		_ = c.Close(websocket.StatusInternalError, "stream failed: reconnect with since")
-	}
 }
 
 // startPings pings c every interval from a timer (no goroutine waits

