@@ -6,6 +6,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"embed"
 	"errors"
 	"fmt"
@@ -14,11 +15,13 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/go-sql-driver/mysql"
 	"github.com/pressly/goose/v3"
 	"github.com/uptrace/bun"
 
 	"github.com/swiper-social/swiper/internal/domain/model"
 	"github.com/swiper-social/swiper/internal/platform/backend"
+	"github.com/swiper-social/swiper/internal/platform/config"
 )
 
 // Errors of the store. Driver errors are translated at this boundary.
@@ -36,6 +39,7 @@ type Store struct {
 	db      *bun.DB
 	rc      *bun.DB // the pool of inReadCommittedTx: db on SQLite, its own on MySQL
 	dialect string
+	dsn     string
 	stmts   preparedStmts // prepared.go
 	sql     hotSQL
 	count   queryCounter // every statement sent (counter.go)
@@ -48,7 +52,7 @@ func Open(ctx context.Context, dialect, dsn string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{db: db, rc: rc, dialect: dialect}
+	s := &Store{db: db, rc: rc, dialect: dialect, dsn: dsn}
 	if s.changes.db, err = openWatch(dialect, dsn); err != nil {
 		s.Close()
 		return nil, err
@@ -97,7 +101,14 @@ func (s *Store) Migrate(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	p, err := goose.NewProvider(gd, s.db.DB, sub, opts...)
+	db, err := s.migrationDB()
+	if err != nil {
+		return err
+	}
+	if db != s.db.DB {
+		defer db.Close()
+	}
+	p, err := goose.NewProvider(gd, db, sub, opts...)
 	if err != nil {
 		return fmt.Errorf("store: migrations: %w", err)
 	}
@@ -109,6 +120,36 @@ func (s *Store) Migrate(ctx context.Context, log *slog.Logger) error {
 		log.Info("migration applied", "version", r.Source.Version, "file", r.Source.Path, "took", r.Duration.String())
 	}
 	return nil
+}
+
+// migrationDB is the connection migrations run on. On MySQL it is one of
+// its own without the pools' read and write timeouts: a migration that
+// rewrites a big table (00014 reads every like of swipes) outlasts them,
+// and MySQL DDL is not transactional, so a timed-out migration would be
+// left half applied.
+func (s *Store) migrationDB() (*sql.DB, error) {
+	if s.dialect != config.MySQL {
+		return s.db.DB, nil
+	}
+	dsn, err := migrationDSN(s.dsn)
+	if err != nil {
+		return nil, err
+	}
+	db, err := sql.Open("mysql", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: migrations: %w", err)
+	}
+	return db, nil
+}
+
+// migrationDSN is dsn without its read and write timeouts.
+func migrationDSN(dsn string) (string, error) {
+	c, err := mysql.ParseDSN(dsn)
+	if err != nil {
+		return "", fmt.Errorf("store: migrations: %w", err)
+	}
+	c.ReadTimeout, c.WriteTimeout = 0, 0
+	return c.FormatDSN(), nil
 }
 
 // inTx runs fn in a transaction (IMMEDIATE on SQLite, so writers serialise),

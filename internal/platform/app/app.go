@@ -77,7 +77,7 @@ type App struct {
 	Handler  http.Handler
 	Registry *prometheus.Registry
 	Activity *activity.Tracker // batched "last active" stamps; Serve runs it
-	Deck     *deck.Index       // recommendation index (nil: SQL decks); Serve keeps it fresh
+	Deck     *deck.Index       // recommendation index; Serve keeps it fresh
 	Events   events.Publisher  // per-user event streams (chat, matches), fanned out to sockets
 
 	opts    Options
@@ -94,12 +94,13 @@ type App struct {
 	// social module: the hot rank's Redis board (nil embedded) and the
 	// user caches, for InvalidateUserCache.
 	rankRedis *rank.Redis
-	swipes    *batch.Committer[store.SwipeReq, store.SwipeOutcome] // group commit of swipes
 	deckState *deckstate.Retrying
 	users     *cache.Cache[profile.Record]
 	profiles  *cache.Cache[model.Profile]
 	limiter   *ratelimit.Limiter // the 2008 limits of every module
 	watch     *cache.Watch       // embedded: writes of other processes (safety.go)
+
+	sends *batch.Committer[model.NewMessage, chat.SendResult] // group commit of messages
 
 	events  *events.Service  // the event streams behind Events and the events socket
 	sockets *httpapi.Sockets // the open events sockets, closed with 1012 on shutdown
@@ -169,9 +170,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 			return nil, fmt.Errorf("app: redis: %w", err)
 		}
 		a.closers = append(a.closers, a.redis.Close)
-		a.kv = kv.NewRedis(a.redis, opts.RedisPrefix)
-		a.caches = a.kv
-		codes = otp.NewRedis(a.redis, opts.RedisPrefix, policy)
+		kvs := kv.NewRedis(a.redis, opts.RedisPrefix)
+		a.kv, a.caches = kvs, kvs
+		// The codes among the same keys: a login's session is stored, and
+		// the user's cached record read, in the code's script (kv.Redis.Key).
+		codes = otp.NewRedis(kvs, policy)
 		a.connOpt, err = tasks.RedisConnOpt(cfg.RedisURL)
 		if err != nil {
 			return nil, fmt.Errorf("app: redis: %w", err)
@@ -277,37 +280,21 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		board = a.rankRedis
 	}
 	// Recommendations: the in-memory deck index (loaded by Serve, or on the
-	// first deck or readiness check; decks answer 503 until it is loaded);
-	// SWIPER_DECK=sql falls back to the SQL deck query.
-	if cfg.Deck != "sql" {
-		var src deck.Source = a.Store
-		if opts.DeckSource != nil {
-			src = opts.DeckSource(src)
-		}
-		a.Deck = deck.New(src, opts.Clock.Now)
-		a.closers = append(a.closers, func() error { a.Deck.Close(); return nil }) // before the database
+	// first deck or readiness check; decks answer 503 until it is loaded).
+	var src deck.Source = a.Store
+	if opts.DeckSource != nil {
+		src = opts.DeckSource(src)
 	}
-	// Swipes share transactions: one goroutine commits whatever queued
-	// while the previous batch committed (closed after the HTTP server
-	// drained, before the database). Its run is the social module's: the
-	// transaction, then the rank and deck state told once per batch (a.Social
-	// is set below, before anything can swipe).
-	a.swipes = batch.New(func(ctx context.Context, reqs []store.SwipeReq) ([]store.SwipeOutcome, error) {
-		return a.Social.CommitSwipes(ctx, reqs)
-	}, social.SwipeBatchSize)
-	a.closers = append(a.closers, func() error { a.swipes.Close(); return nil })
-	a.Registry.MustRegister(
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "swiper_swipe_batches_total",
-			Help: "Transactions that recorded swipes (group commit)."},
-			func() float64 { return float64(a.swipes.Stats().Batches) }),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "swiper_swipe_batched_total",
-			Help: "Swipes decided in those transactions."},
-			func() float64 { return float64(a.swipes.Stats().Requests) }))
+	a.Deck = deck.New(src, opts.Clock.Now)
+	a.closers = append(a.closers, func() error { a.Deck.Close(); return nil }) // before the database
+	// Swipes share transactions: the social module's committer (closed
+	// after the HTTP server drained, before the database).
 	a.Social = social.New(social.Deps{
 		Store: a.Store, Profile: a.Profile, Rank: board, Clock: opts.Clock, TZ: cfg.Timezone,
 		FreeDailyLikes: cfg.FreeDailyLikes, Log: log, Deck: a.Deck, DeckState: a.watchedDeckState(),
-		Swipes: a.swipes, CachedUser: a.cachedUser, Events: a.Events,
+		SwipeBatchSize: social.SwipeBatchSize, Metrics: a.Registry, CachedUser: a.cachedUser, Events: a.Events,
 	})
+	a.closers = append(a.closers, func() error { a.Social.Close(); return nil })
 	// Conversations: the send limit is a rolling window, shared by the
 	// replicas in Redis, embedded in the SQLite file (its own pool).
 	var window ratelimit.Window = ratelimit.NewMemoryWindow()
@@ -322,13 +309,21 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		a.closers = append(a.closers, wdb.Close)
 		window = ratelimit.NewSQLiteWindow(wdb)
 	}
+	// Messages share transactions and the publication of their events:
+	// one goroutine commits whatever queued while the previous batch
+	// committed (closed after the HTTP server drained, before the database;
+	// a.Chat is set below, before anything can send).
+	a.sends = batch.New(func(ctx context.Context, ms []model.NewMessage) ([]chat.SendResult, error) {
+		return a.Chat.CommitSends(ctx, ms)
+	}, chat.SendBatchSize)
+	a.closers = append(a.closers, func() error { a.sends.Close(); return nil })
 	a.Chat = chat.New(chat.Deps{
-		Store: a.Store, Cards: a.Profile, User: a.cachedUser, Events: a.Events,
+		Store: a.Store, Sends: a.sends, Cards: a.Profile, User: a.cachedUser, Events: a.Events,
 		Limiter: ratelimit.NewRolling(window, opts.Clock, ""), Limit: chat.DefaultLimit(), Clock: opts.Clock, Log: log,
 	})
 	a.Auth = auth.New(auth.Deps{
 		Codes: codes, Policy: policy, Sessions: a.kv, Queue: a.queue, Users: a.Profile,
-		Clock: opts.Clock, TZ: cfg.Timezone, Key: key, Log: log, Suspensions: a.Store,
+		Clock: opts.Clock, TZ: cfg.Timezone, Key: key, Log: log,
 	})
 	a.Safety = a.newSafety(board) // safety.go
 
@@ -352,10 +347,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	if err != nil {
 		return nil, fmt.Errorf("app: openapi: %w", err)
 	}
-	ready := map[string]httpapi.Pinger{"database": a.Store}
-	if a.Deck != nil {
-		ready["deck index"] = a.Deck // 503 until loaded: a new replica gets no traffic before
-	}
+	// The deck index: 503 until loaded, a new replica gets no traffic before.
+	ready := map[string]httpapi.Pinger{"database": a.Store, "deck index": a.Deck}
 	if a.redis != nil {
 		ready["redis"] = a.kv
 	}
@@ -364,6 +357,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		Metrics: httpapi.NewMetrics(a.Registry), OpenAPIJSON: openapiJSON, Media: local.FS(),
 		Web: opts.Web, TrustedProxies: cfg.TrustedProxies, Activity: a.Activity, Log: log,
 		Events: a.events, Sockets: a.sockets, PingInterval: opts.EventsPing,
+		MeWithSession: a.redis != nil, // the caches are a.kv, the sessions' store
 	})
 	return a, nil
 }
@@ -436,14 +430,12 @@ func (a *App) Serve(ctx context.Context, ln net.Listener, workers int) error {
 	actDone := make(chan struct{})
 	go func() { a.Activity.Run(actCtx); close(actDone) }()
 	defer func() { stopAct(); <-actDone }()
-	if a.Deck != nil {
-		deckDone := make(chan struct{})
-		go func() { a.Deck.Run(actCtx, time.Second, a.Log); close(deckDone) }()
-		defer func() { stopAct(); <-deckDone }()
-		retryDone := make(chan struct{})
-		go func() { a.deckState.Run(actCtx, time.Second); close(retryDone) }()
-		defer func() { stopAct(); <-retryDone }()
-	}
+	deckDone := make(chan struct{})
+	go func() { a.Deck.Run(actCtx, time.Second, a.Log); close(deckDone) }()
+	defer func() { stopAct(); <-deckDone }()
+	retryDone := make(chan struct{})
+	go func() { a.deckState.Run(actCtx, time.Second); close(retryDone) }()
+	defer func() { stopAct(); <-retryDone }()
 	if a.Cfg.PprofAddr != "" {
 		stop, err := servePprof(a.Cfg.PprofAddr, a.Log)
 		if err != nil {
@@ -479,7 +471,8 @@ func (a *App) Serve(ctx context.Context, ln net.Listener, workers int) error {
 	if err := duck.stop(srv, ln, a.Cfg.DrainDelay, 25*time.Second, a.Log); err != nil {
 		a.Log.Warn("shutdown deadline passed", "err", err)
 	}
-	a.swipes.Close() // answers the swipes still queued; later ones get 503
+	a.Social.Close() // answers the swipes still queued; later ones get 503
+	a.sends.Close()  // the same for messages
 	a.Log.Info("requests drained; draining tasks")
 	stopWork()
 	wg.Wait()
@@ -551,7 +544,11 @@ func InvalidateUser(ctx context.Context, cfg config.Config, log *slog.Logger, id
 
 // SwipeBatches counts the transactions that recorded swipes and the swipes
 // they carried.
-func (a *App) SwipeBatches() batch.Stats { return a.swipes.Stats() }
+func (a *App) SwipeBatches() batch.Stats { return a.Social.SwipeBatches() }
+
+// SendBatches counts the transactions that stored messages and the
+// messages they carried.
+func (a *App) SendBatches() batch.Stats { return a.sends.Stats() }
 
 // cachedUser reads user id through the user cache of the profile module,
 // filling it as the profile module does (the row and its album): the
