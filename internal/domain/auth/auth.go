@@ -266,30 +266,14 @@ type Session struct {
 func (s *Service) Login(ctx context.Context, e164, code string, user UserFunc) (Session, error) {
 	now := s.clock.Now()
 	hash := s.hash(e164, code)
-	uid, keys := s.users.Remembered(e164)
-	lookedUp := false
-	if uid == 0 {
-		// Before the code is checked: a suspended user's code is not counted.
-		id, suspended, err := s.users.Lookup(ctx, e164)
-		if err != nil {
-			return Session{}, fmt.Errorf("auth: login: %w", err)
-		}
-		if suspended {
-			return Session{}, ErrSuspended
-		}
-		lookedUp = true
-		if id > 0 {
-			uid, keys = s.users.Remembered(e164)
-			if uid != id {
-				uid, keys = id, nil
-			}
-		}
+	uid, keys, lookedUp, err := s.loginUser(ctx, e164)
+	if err != nil {
+		return Session{}, err
 	}
 	var (
 		res  otp.Result
 		gen  int64
 		read [][]byte
-		err  error
 	)
 	if r, ok := s.codes.(CodeReader); ok && uid > 0 {
 		var vals [][]byte
@@ -346,13 +330,46 @@ func (s *Service) Login(ctx context.Context, e164, code string, user UserFunc) (
 			}
 		}
 	}
-	sess, val, err := s.newSession(got, gen, now)
+	return s.openLoginSession(ctx, e164, hash, now, got, gen)
+}
+
+// loginUser is what Login knows of e164's user before the code is
+// checked: the id (0: none yet) and the keys of its cached record when
+// this process remembers the phone; otherwise the database is asked
+// (lookedUp), and a suspended user is refused before the code is counted.
+func (s *Service) loginUser(ctx context.Context, e164 string) (uid int64, keys []string, lookedUp bool, err error) {
+	uid, keys = s.users.Remembered(e164)
+	if uid != 0 {
+		return uid, keys, false, nil
+	}
+	id, suspended, err := s.users.Lookup(ctx, e164)
+	if err != nil {
+		return 0, nil, false, fmt.Errorf("auth: login: %w", err)
+	}
+	if suspended {
+		return 0, nil, false, ErrSuspended
+	}
+	if id > 0 {
+		uid, keys = s.users.Remembered(e164)
+		if uid != id {
+			uid, keys = id, nil
+		}
+	}
+	return uid, keys, true, nil
+}
+
+// openLoginSession stores the session of user uid (generation gen) and
+// uses the code: in one step when the code store can chain the write,
+// otherwise the session first, deleted again when the code's Verify
+// refuses.
+func (s *Service) openLoginSession(ctx context.Context, e164 string, hash []byte, now time.Time, uid, gen int64) (Session, error) {
+	sess, val, err := s.newSession(uid, gen, now)
 	if err != nil {
 		return Session{}, err
 	}
-	key := sessionKey(got, sess.Token)
+	key := sessionKey(uid, sess.Token)
 	if c, ok := s.codes.(CodeChainer); ok {
-		res, err = c.VerifyThen(ctx, e164, hash, now, otp.Then{Key: key, Value: val, TTL: SessionTTL})
+		res, err := c.VerifyThen(ctx, e164, hash, now, otp.Then{Key: key, Value: val, TTL: SessionTTL})
 		if err != nil {
 			return Session{}, fmt.Errorf("auth: verify code: %w", err)
 		}
@@ -364,7 +381,8 @@ func (s *Service) Login(ctx context.Context, e164, code string, user UserFunc) (
 	if err := s.sessions.Set(ctx, key, val, SessionTTL); err != nil {
 		return Session{}, fmt.Errorf("auth: store session: %w", err)
 	}
-	if res, err = s.codes.Verify(ctx, e164, hash, now); err != nil {
+	res, err := s.codes.Verify(ctx, e164, hash, now)
+	if err != nil {
 		err = fmt.Errorf("auth: verify code: %w", err)
 	} else {
 		err = verifyError(res)

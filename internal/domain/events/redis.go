@@ -137,26 +137,7 @@ func (r *Redis) appendPublish(ctx context.Context, channel string, sent int64, r
 	head := []any{strconv.FormatInt(r.clk.Now().UnixMilli(), 10), strconv.FormatInt(r.limits.Horizon.Milliseconds(), 10),
 		strconv.Itoa(r.limits.Cap), strconv.FormatInt(seqTTL.Milliseconds(), 10), channel, strconv.FormatInt(sent, 10),
 		strconv.Itoa(trimEvery)}
-	// One call per user on a cluster (a script touches one slot), else one.
-	var groups [][]int
-	if r.cluster {
-		at := map[int64]int{}
-		for i, rec := range recs {
-			g, ok := at[rec.To]
-			if !ok {
-				g = len(groups)
-				at[rec.To] = g
-				groups = append(groups, nil)
-			}
-			groups[g] = append(groups[g], i)
-		}
-	} else {
-		all := make([]int, len(recs))
-		for i := range all {
-			all[i] = i
-		}
-		groups = [][]int{all}
-	}
+	groups := r.groupsOf(recs)
 	keys := make([][]string, len(groups))
 	args := make([][]any, len(groups))
 	for g, idx := range groups {
@@ -169,47 +150,9 @@ func (r *Redis) appendPublish(ctx context.Context, channel string, sent int64, r
 			args[g] = append(args[g], strconv.FormatInt(rec.To, 10), string(typ), string(dataOf(rec)), rec.Key)
 		}
 	}
-	cmds := make([]*redis.Cmd, len(groups))
-	run := func(gs []int, sha bool) error {
-		if len(gs) == 1 { // no pipeline for one call
-			if sha {
-				cmds[gs[0]] = r.append.EvalSha(ctx, r.client, keys[gs[0]], args[gs[0]]...)
-			} else {
-				cmds[gs[0]] = r.append.Eval(ctx, r.client, keys[gs[0]], args[gs[0]]...)
-			}
-			return cmds[gs[0]].Err()
-		}
-		_, err := r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
-			for _, g := range gs {
-				if sha {
-					cmds[g] = r.append.EvalSha(ctx, p, keys[g], args[g]...)
-				} else {
-					cmds[g] = r.append.Eval(ctx, p, keys[g], args[g]...)
-				}
-			}
-			return nil
-		})
-		return err
-	}
-	all := make([]int, len(groups))
-	for g := range all {
-		all[g] = g
-	}
-	if err := run(all, true); err != nil {
-		// A script not loaded on a node did nothing there: run those again
-		// with its text.
-		var again []int
-		for g, c := range cmds {
-			if err := c.Err(); err != nil {
-				if !redis.HasErrorPrefix(err, "NOSCRIPT") {
-					return nil, fmt.Errorf("events: append: %w", kv.Classify(err))
-				}
-				again = append(again, g)
-			}
-		}
-		if err := run(again, false); err != nil {
-			return nil, fmt.Errorf("events: append: %w", kv.Classify(err))
-		}
+	cmds, err := r.runAppends(ctx, keys, args)
+	if err != nil {
+		return nil, err
 	}
 	seqs := make([]int64, len(recs))
 	for g, c := range cmds {
@@ -232,6 +175,76 @@ func (r *Redis) appendPublish(ctx context.Context, channel string, sent int64, r
 		out = append(out, Stored{To: recs[i].To, Event: Event{Seq: seq, Type: recs[i].Type, Data: dataOf(recs[i])}, Sent: sent})
 	}
 	return out, nil
+}
+
+// groupsOf splits recs (by index) into the script calls that append them:
+// one per user on a cluster (a script touches one slot), else one.
+func (r *Redis) groupsOf(recs []Record) [][]int {
+	if !r.cluster {
+		all := make([]int, len(recs))
+		for i := range all {
+			all[i] = i
+		}
+		return [][]int{all}
+	}
+	var groups [][]int
+	at := map[int64]int{}
+	for i, rec := range recs {
+		g, ok := at[rec.To]
+		if !ok {
+			g = len(groups)
+			at[rec.To] = g
+			groups = append(groups, nil)
+		}
+		groups[g] = append(groups[g], i)
+	}
+	return groups
+}
+
+// runAppends runs the append script once per group (keys[g], args[g]),
+// pipelined when there are several, by its SHA first and again with its
+// text on the nodes that did not have it loaded.
+func (r *Redis) runAppends(ctx context.Context, keys [][]string, args [][]any) ([]*redis.Cmd, error) {
+	cmds := make([]*redis.Cmd, len(keys))
+	run := func(gs []int, sha bool) error {
+		call := func(c redis.Scripter, g int) *redis.Cmd {
+			if sha {
+				return r.append.EvalSha(ctx, c, keys[g], args[g]...)
+			}
+			return r.append.Eval(ctx, c, keys[g], args[g]...)
+		}
+		if len(gs) == 1 { // no pipeline for one call
+			cmds[gs[0]] = call(r.client, gs[0])
+			return cmds[gs[0]].Err()
+		}
+		_, err := r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for _, g := range gs {
+				cmds[g] = call(p, g)
+			}
+			return nil
+		})
+		return err
+	}
+	all := make([]int, len(keys))
+	for g := range all {
+		all[g] = g
+	}
+	if err := run(all, true); err == nil {
+		return cmds, nil
+	}
+	var again []int
+	for g, c := range cmds {
+		if err := c.Err(); err != nil {
+			if !redis.HasErrorPrefix(err, "NOSCRIPT") {
+				return nil, fmt.Errorf("events: append: %w", kv.Classify(err))
+			}
+			again = append(again, g)
+		}
+	}
+	if err := run(again, false); err != nil {
+		return nil, fmt.Errorf("events: append: %w", kv.Classify(err))
+	}
+	return cmds, nil
 }
 
 // dataOf is the data of rec as stored: JSON null when it has none.
