@@ -333,3 +333,33 @@ func openWatch(dialect, dsn string) (*sql.DB, error) {
 	db.SetConnMaxLifetime(0)
 	return db, nil
 }
+
+// migrationDB is the connection migrations run on. On MySQL it is one of
+// its own without the pools' read and write timeouts: a migration that
+// rewrites a big table (00014 reads every like of swipes) outlasts them,
+// and MySQL DDL is not transactional, so a timed-out migration would be
+// left half applied.
+func (s *Store) migrationDB() (*sql.DB, error) {
+	if s.dialect != config.MySQL {
+		return s.db.DB, nil
+	}
+	dsn, err := migrationDSN(s.dsn)
+	if err != nil {
+		return nil, err
+	}
+	db, err := sql.Open("mysql", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: migrations: %w", err)
+	}
+	return db, nil
+}
+
+// migrationDSN is dsn without its read and write timeouts.
+func migrationDSN(dsn string) (string, error) {
+	c, err := mysql.ParseDSN(dsn)
+	if err != nil {
+		return "", fmt.Errorf("store: migrations: %w", err)
+	}
+	c.ReadTimeout, c.WriteTimeout = 0, 0
+	return c.FormatDSN(), nil
+}

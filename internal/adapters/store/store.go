@@ -6,7 +6,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"embed"
 	"errors"
 	"fmt"
@@ -15,13 +14,11 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
 	"github.com/pressly/goose/v3"
 	"github.com/uptrace/bun"
 
 	"github.com/swiper-social/swiper/internal/domain/model"
 	"github.com/swiper-social/swiper/internal/platform/backend"
-	"github.com/swiper-social/swiper/internal/platform/config"
 )
 
 // Errors of the store. Driver errors are translated at this boundary.
@@ -120,36 +117,6 @@ func (s *Store) Migrate(ctx context.Context, log *slog.Logger) error {
 		log.Info("migration applied", "version", r.Source.Version, "file", r.Source.Path, "took", r.Duration.String())
 	}
 	return nil
-}
-
-// migrationDB is the connection migrations run on. On MySQL it is one of
-// its own without the pools' read and write timeouts: a migration that
-// rewrites a big table (00014 reads every like of swipes) outlasts them,
-// and MySQL DDL is not transactional, so a timed-out migration would be
-// left half applied.
-func (s *Store) migrationDB() (*sql.DB, error) {
-	if s.dialect != config.MySQL {
-		return s.db.DB, nil
-	}
-	dsn, err := migrationDSN(s.dsn)
-	if err != nil {
-		return nil, err
-	}
-	db, err := sql.Open("mysql", dsn)
-	if err != nil {
-		return nil, fmt.Errorf("store: migrations: %w", err)
-	}
-	return db, nil
-}
-
-// migrationDSN is dsn without its read and write timeouts.
-func migrationDSN(dsn string) (string, error) {
-	c, err := mysql.ParseDSN(dsn)
-	if err != nil {
-		return "", fmt.Errorf("store: migrations: %w", err)
-	}
-	c.ReadTimeout, c.WriteTimeout = 0, 0
-	return c.FormatDSN(), nil
 }
 
 // inTx runs fn in a transaction (IMMEDIATE on SQLite, so writers serialise),

@@ -93,7 +93,15 @@ func TestLoginShowsLikesCommittedBefore(t *testing.T) {
 		ctExpect(t, r, 200, 0)
 		got := loginAs(t, e, "13812340001")
 		if l := got.User.VIP.Quotas.LikesLeftToday; l == nil || *l != 100-(i+1) {
-			t.Fatalf("login after %d likes: likes_left_today %v, want %d", i+1, l, 100-(i+1))
+			t.Fatalf("login after %d likes: likes_left_today %v, want %d", i+1, deref(l), 100-(i+1))
 		}
 	}
+}
+
+// deref shows what an optional number holds ("<nil>" when nothing).
+func deref(p *int) any {
+	if p == nil {
+		return "<nil>"
+	}
+	return *p
 }
