@@ -105,7 +105,7 @@ func New(t testing.TB, opts ...Option) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fake := clock.NewFake(time.Now())
+	fake := clock.NewFake(startTime(time.Now(), cfg.Timezone))
 	sink := &sms.Sink{}
 	aopts.Clock = fake
 	aopts.SMSSender = sink
@@ -367,4 +367,16 @@ func e164(phone string) string {
 		return phone
 	}
 	return "+86" + phone
+}
+
+// startTime is when a test's fake clock starts: now, unless now is in the
+// last two hours of the local day, where the tests' clock advances (61 s
+// a login) could cross midnight and reset the daily quotas a test counts;
+// then half past the next midnight.
+func startTime(now time.Time, tz *time.Location) time.Time {
+	l := now.In(tz)
+	if l.Hour() < 22 {
+		return now
+	}
+	return time.Date(l.Year(), l.Month(), l.Day()+1, 0, 30, 0, 0, tz)
 }
