@@ -217,9 +217,13 @@ codes() { # first n out
 first=$(( (RANDOM * 32768 + RANDOM) % (USERS - 2 * LOGIN_PAIRS) + 1 ))
 export THREADS=2 PAIRS=$work/pairs.txt
 login() { # name conns
+  local c0 out
   echo "== $1: wrk -t2 -c$2 -d$LOGIN_DUR"
-  wrk -t2 -c"$2" -d"$LOGIN_DUR" --latency -s scripts/wrk/login.lua "http://127.0.0.1:$PORT" \
-    | grep -E 'Requests/sec|Latency |  50%|  90%|  99%|Non-2xx|Socket errors|requests in' || true
+  c0=$(cpu)
+  out=$(wrk -t2 -c"$2" -d"$LOGIN_DUR" --latency -s scripts/wrk/login.lua "http://127.0.0.1:$PORT")
+  grep -E 'Requests/sec|Latency |  50%|  90%|  99%|Non-2xx|Socket errors|requests in' <<<"$out" || true
+  awk -v c="$(awk -v a="$c0" -v b="$(cpu)" 'BEGIN { print b - a }')" \
+    '/requests in/ { printf "  CPU %.0f µs per request (server + mariadbd + redis-server, %.1f s)\n", c * 1e6 / $1, c }' <<<"$out"
 }
 # First login of each phone on this replica (it has to find the user).
 codes "$first" "$LOGIN_PAIRS" "$PAIRS"
