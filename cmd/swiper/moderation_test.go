@@ -110,7 +110,7 @@ func TestReportsListAndResolve(t *testing.T) {
 		!strings.Contains(out, "banned") {
 		t.Fatalf("resolve with ban: %q %v", out, err)
 	}
-	if banned, err := st.UserSuspended(ctx, reported); err != nil || !banned {
+	if banned, err := banned(ctx, st, reported); err != nil || !banned {
 		t.Fatalf("not banned after resolve --action ban: %v %v", banned, err)
 	}
 
@@ -144,16 +144,16 @@ func TestBanUnban(t *testing.T) {
 	if err != nil || !strings.Contains(out, "banned") || strings.Contains(out, "13700000010") {
 		t.Fatalf("ban: %q %v", out, err)
 	}
-	if b, err := st.UserSuspended(ctx, ids[0]); err != nil || !b {
+	if b, err := banned(ctx, st, ids[0]); err != nil || !b {
 		t.Fatalf("not banned: %v %v", b, err)
 	}
-	if b, err := st.PhoneSuspended(ctx, "+8613700000010"); err != nil || !b {
+	if b, err := phoneBanned(ctx, st, "+8613700000010"); err != nil || !b {
 		t.Fatalf("phone not suspended: %v %v", b, err)
 	}
 	if out, err := modRun(t, getenv, "unban", "--phone", "+8613700000010"); err != nil || !strings.Contains(out, "lifted") {
 		t.Fatalf("unban: %q %v", out, err)
 	}
-	if b, err := st.UserSuspended(ctx, ids[0]); err != nil || b {
+	if b, err := banned(ctx, st, ids[0]); err != nil || b {
 		t.Fatalf("still banned: %v %v", b, err)
 	}
 	for _, cmd := range []string{"ban", "unban"} {
@@ -172,4 +172,16 @@ func TestBanUnban(t *testing.T) {
 	if _, err := modRun(t, getenv, "ban", "--phone", "13700000010", "--reason", strings.Repeat("x", 201)); err == nil {
 		t.Fatal("a 201-character reason was accepted")
 	}
+}
+
+// banned reports whether user id's row is banned.
+func banned(ctx context.Context, st *store.Store, id int64) (bool, error) {
+	u, err := st.User(ctx, id)
+	return u.BannedAt != nil, err
+}
+
+// phoneBanned reports whether the user of the E.164 phone is banned.
+func phoneBanned(ctx context.Context, st *store.Store, e164 string) (bool, error) {
+	u, err := st.UserByPhone(ctx, e164)
+	return u.BannedAt != nil, err
 }

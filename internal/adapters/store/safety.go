@@ -310,25 +310,6 @@ func (s *Store) SetBanned(ctx context.Context, id int64, banned *time.Time, reas
 	return nil
 }
 
-// PhoneSuspended reports whether the user registered with the E.164 phone
-// is banned (false for a phone nobody registered): auth.Suspensions.
-func (s *Store) PhoneSuspended(ctx context.Context, e164 string) (bool, error) {
-	n, err := s.db.NewSelect().Model((*User)(nil)).Where("phone = ? AND banned_at IS NOT NULL", e164).Count(ctx)
-	if err != nil {
-		return false, fmt.Errorf("store: suspended: %w", classify(err))
-	}
-	return n > 0, nil
-}
-
-// UserSuspended reports whether user id is banned: auth.Suspensions.
-func (s *Store) UserSuspended(ctx context.Context, id int64) (bool, error) {
-	n, err := s.db.NewSelect().Model((*User)(nil)).Where("id = ? AND banned_at IS NOT NULL", id).Count(ctx)
-	if err != nil {
-		return false, fmt.Errorf("store: suspended %d: %w", id, classify(err))
-	}
-	return n > 0, nil
-}
-
 // MatchPartners returns everyone user id is matched with.
 func (s *Store) MatchPartners(ctx context.Context, id int64) ([]int64, error) {
 	var out []int64
