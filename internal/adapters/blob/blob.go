@@ -4,11 +4,12 @@ package blob
 
 import (
 	"context"
-	"errors"
+
+	"github.com/swiper-social/swiper/internal/domain/model"
 )
 
-// ErrNotFound is returned when a key does not exist.
-var ErrNotFound = errors.New("blob: not found")
+// ErrNotFound is returned when a key does not exist (model.ErrBlobNotFound).
+var ErrNotFound = model.ErrBlobNotFound
 
 // Storage stores objects by key. Keys are server-generated, e.g.
 // "avatars/3f2a…c1.jpg"; implementations must reject keys that would escape

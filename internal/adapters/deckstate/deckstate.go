@@ -19,41 +19,22 @@ package deckstate
 import (
 	"context"
 	"time"
+
+	"github.com/swiper-social/swiper/internal/domain/model"
 )
 
-// Swipe is a committed swipe (or a rewound one) as the deck state sees it.
-type Swipe struct {
-	Swiper, Swiped int64
-	Superlike      bool
-	At             time.Time // orders the superlikers of Swiped
-}
-
-// Superliker is a user who superliked the viewer, and when.
-type Superliker struct {
-	ID int64
-	At time.Time
-}
-
-// Token is what a Fill needs from the Probe that missed.
-type Token struct{ epoch, gen string }
-
-// Probe is what a deck learns about its viewer.
-type Probe struct {
-	// Hit: the viewer's state is cached; Swiped and Superlikers are valid.
-	// On a miss the caller reads the database and calls Fill with Token.
-	Hit bool
-	// Swiped holds the probed ids the viewer swiped (or is matched with).
-	Swiped map[int64]bool
-	// Superlikers: who superliked the viewer and was not swiped by them,
-	// newest first, at most the limit asked.
-	Superlikers []int64
-	// Version counts committed changes of deck-visible user data (Changed).
-	Version int64
-	Token   Token
-}
+// The deck state's values are the domain's plain types (package model);
+// these names are for this package's code and its callers.
+type (
+	Swipe      = model.DeckSwipe  // a committed swipe (or a rewound one)
+	Superliker = model.Superliker // who superliked the viewer, and when
+	Token      = model.DeckToken  // what a Fill needs from the Probe that missed
+	Probe      = model.DeckProbe  // what a deck learns about its viewer
+)
 
 // Store is the deck state. Every error from an unreachable backend
-// satisfies errors.Is(err, backend.ErrUnavailable).
+// satisfies errors.Is(err, backend.ErrUnavailable). The domain declares the
+// parts it calls (social.DeckState, safety.DeckState).
 type Store interface {
 	// Probe reports which of ids viewer swiped and up to limit of viewer's
 	// superlikers (limit 0: none).

@@ -48,11 +48,11 @@ func (m *Memory) Probe(_ context.Context, viewer int64, ids []int64, limit int) 
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	v := m.viewers[viewer]
-	p := Probe{Version: m.version, Token: Token{epoch: strconv.FormatInt(m.epoch, 10)}}
+	p := Probe{Version: m.version, Token: Token{Epoch: strconv.FormatInt(m.epoch, 10)}}
 	if v != nil {
-		p.Token.gen = strconv.FormatInt(v.gen, 10)
+		p.Token.Gen = strconv.FormatInt(v.gen, 10)
 	} else {
-		p.Token.gen = "0"
+		p.Token.Gen = "0"
 	}
 	if !m.live(v, now) {
 		return p, nil
@@ -95,7 +95,7 @@ func (m *Memory) Fill(_ context.Context, viewer int64, tok Token, swiped []int64
 	if v != nil {
 		gen = v.gen
 	}
-	if tok.epoch != strconv.FormatInt(m.epoch, 10) || tok.gen != strconv.FormatInt(gen, 10) {
+	if tok.Epoch != strconv.FormatInt(m.epoch, 10) || tok.Gen != strconv.FormatInt(gen, 10) {
 		return nil // a report came in since the probe: this read may be older
 	}
 	if v == nil {

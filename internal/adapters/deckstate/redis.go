@@ -226,7 +226,7 @@ func (r *Redis) Probe(ctx context.Context, viewer int64, ids []int64, limit int)
 	if epoch == "" {
 		epoch = "0"
 	}
-	p := Probe{Version: toInt(c[0]), Token: Token{epoch: epoch, gen: toStr(v[1])}}
+	p := Probe{Version: toInt(c[0]), Token: Token{Epoch: epoch, Gen: toStr(v[1])}}
 	p.Hit = toInt(v[0]) == 1 && toStr(v[2]) == epoch
 	if !p.Hit {
 		return p, nil
@@ -248,7 +248,7 @@ func (r *Redis) Probe(ctx context.Context, viewer int64, ids []int64, limit int)
 // Fill implements Store.
 func (r *Redis) Fill(ctx context.Context, viewer int64, tok Token, swiped []int64, superlikers []Superliker) error {
 	args := make([]any, 0, 4+len(swiped)+2*len(superlikers))
-	args = append(args, tok.epoch, tok.gen, r.ttl.Milliseconds(), len(swiped))
+	args = append(args, tok.Epoch, tok.Gen, r.ttl.Milliseconds(), len(swiped))
 	for _, id := range swiped {
 		args = append(args, id)
 	}

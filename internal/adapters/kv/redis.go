@@ -413,22 +413,7 @@ func (r *Redis) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Classify is backend.Classify for Redis errors: besides connection
-// failures, the replies of an unavailable Redis (a Redis Cluster that does
-// not serve a slot, a failover in progress, a node still loading) satisfy
-// errors.Is(err, backend.ErrUnavailable), so that they are answered 503, not
-// 500.
-func Classify(err error) error {
-	if err == nil || errors.Is(err, backend.ErrUnavailable) {
-		return err
-	}
-	// Replies that mean "not now" rather than "not so": a cluster missing a
-	// slot or failing over, a node loading its data or cut off from its
-	// master, a replica that was a master.
-	for _, p := range [...]string{"CLUSTERDOWN", "TRYAGAIN", "LOADING", "MASTERDOWN", "READONLY", "NOREPLICAS"} {
-		if redis.HasErrorPrefix(err, p) {
-			return backend.Unavailable(err)
-		}
-	}
-	return backend.Classify(err)
-}
+// Classify is backend.ClassifyRedis: the replies of an unavailable Redis
+// satisfy errors.Is(err, backend.ErrUnavailable), as connection failures
+// do, so that they are answered 503, not 500.
+func Classify(err error) error { return backend.ClassifyRedis(err) }

@@ -1,19 +1,14 @@
 package kv
 
 import (
-	"strconv"
 	"strings"
+
+	"github.com/swiper-social/swiper/internal/domain/model"
 )
 
-// UserTag is the hash tag of user id's keys, "{u:ID}". Every key that
-// belongs to one user embeds it — the user caches' (adapters/cache), the
-// sessions and their generation (domain/auth) — so that on a Redis Cluster
-// a user's keys share one slot: a command or script may read several of
-// them (Authenticate reads a session and the user's session generation in
-// one MGET; a login reads the generation with the cached record), and the
-// users of a page spread over the nodes. This is the only place the tag is
-// written.
-func UserTag(id int64) string { return "{u:" + strconv.FormatInt(id, 10) + "}" }
+// UserTag is the hash tag of user id's keys, "{u:ID}" (model.UserTag, where
+// the rule that one user's keys share one Redis Cluster slot is written).
+func UserTag(id int64) string { return model.UserTag(id) }
 
 // Slot returns the Redis Cluster hash slot of key (0-16383): CRC16 of the
 // key, or of its hash tag — the text between the first "{" and the next

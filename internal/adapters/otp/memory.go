@@ -54,9 +54,9 @@ func (m *Memory) Issue(ctx context.Context, req IssueRequest) (Result, error) {
 	if s := m.phones[req.Phone]; s != nil {
 		cur = *s
 	}
-	countIP := m.p.countsIP(req)
+	countIP := countsIP(m.p, req)
 	win := ipWindow{ip: req.IP, start: ipWindowStart(now).Unix()}
-	res := m.p.issue(&cur, req, m.ips[win], countIP)
+	res := issue(m.p, &cur, req, m.ips[win], countIP)
 	if res.Outcome != OK {
 		return res, nil
 	}
@@ -89,7 +89,7 @@ func (m *Memory) verify(ctx context.Context, phone string, codeHash []byte, now 
 	if s == nil {
 		return Result{Outcome: NoCode}, nil
 	}
-	res, _ := m.p.verify(s, codeHash, now, consume)
+	res, _ := verify(m.p, s, codeHash, now, consume)
 	return res, nil
 }
 

@@ -13,57 +13,35 @@ package otp
 import (
 	"context"
 	"time"
+
+	"github.com/swiper-social/swiper/internal/domain/model"
 )
 
-// Policy holds the limits (defaults from API.md §2).
-type Policy struct {
-	CodeTTL      time.Duration // 300 s: a code is valid this long after it was sent
-	Interval     time.Duration // 60 s between two codes for one phone
-	DailyLimit   int           // 10 codes per phone per local day
-	IPLimit      int           // 30 codes per client IP per fixed hour window; 0 = off
-	MaxFailures  int           // 5: the 5th wrong attempt burns the code and locks the phone
-	LockDuration time.Duration // 15 min
-	FailureTTL   time.Duration // 24 h: the wrong-attempt counter is forgotten this long after the last failure
-}
+// Policy holds the limits (the domain's model.CodePolicy).
+type Policy = model.CodePolicy
 
-// DefaultPolicy returns the policy of API.md.
-func DefaultPolicy() Policy {
-	return Policy{
-		CodeTTL: 300 * time.Second, Interval: 60 * time.Second, DailyLimit: 10, IPLimit: 30,
-		MaxFailures: 5, LockDuration: 15 * time.Minute, FailureTTL: 24 * time.Hour,
-	}
-}
+// DefaultPolicy returns the policy of API.md (model.DefaultCodePolicy).
+func DefaultPolicy() Policy { return model.DefaultCodePolicy() }
 
-// IssueRequest asks to record a newly generated code.
-type IssueRequest struct {
-	Phone    string    // E.164
-	IP       string    // what the per-IP limit counts: a client IP, or an IPv6 /64 ("" = not counted)
-	CodeHash []byte    // keyed hash of the code
-	Now      time.Time // injected clock
-	DayKey   string    // local calendar day, e.g. "2026-11-25" (server time zone)
-	DayEnd   time.Time // start of the next local day (for Retry-After)
-}
+// IssueRequest asks to record a newly generated code (model.CodeIssue).
+type IssueRequest = model.CodeIssue
 
-// Outcome of Issue or Verify.
-type Outcome int
+// Outcome of Issue or Verify (model.CodeOutcome).
+type Outcome = model.CodeOutcome
 
+// The outcomes, as the domain names them.
 const (
-	OK         Outcome = iota // Issue: code stored; Verify: code matched and consumed
-	Locked                    // phone locked after too many wrong codes (API 1007)
-	TooSoon                   // Issue: within Interval of the last send (1006)
-	DailyLimit                // Issue: DailyLimit codes already sent today (1006)
-	IPLimit                   // Issue: IPLimit codes already sent from this IP this hour (1006)
-	WrongCode                 // Verify: code does not match (1004)
-	NoCode                    // Verify: expired, used, burned or never sent (1005)
+	OK         = model.CodeOK         // Issue: code stored; Verify: code matched and consumed
+	Locked     = model.CodeLocked     // phone locked after too many wrong codes (API 1007)
+	TooSoon    = model.CodeTooSoon    // Issue: within Interval of the last send (1006)
+	DailyLimit = model.CodeDailyLimit // Issue: DailyLimit codes already sent today (1006)
+	IPLimit    = model.CodeIPLimit    // Issue: IPLimit codes already sent from this IP this hour (1006)
+	WrongCode  = model.CodeWrong      // Verify: code does not match (1004)
+	NoCode     = model.CodeNone       // Verify: expired, used, burned or never sent (1005)
 )
 
-// Result is the answer of Issue or Verify.
-type Result struct {
-	Outcome Outcome
-	// RetryAfter is set for Locked, TooSoon, DailyLimit and IPLimit: how long
-	// until the request can succeed (rounded up to whole seconds by callers).
-	RetryAfter time.Duration
-}
+// Result is the answer of Issue or Verify (model.CodeResult).
+type Result = model.CodeResult
 
 // Store is the atomic state machine of verification codes.
 //
@@ -98,16 +76,11 @@ type Store interface {
 	Verify(ctx context.Context, phone string, codeHash []byte, now time.Time) (Result, error)
 }
 
-// Then is what a successful verification also does in its atomic step: the
-// login stores the session it opens, so a code is never consumed without
-// its session being stored, nor a session stored without its code being
-// consumed.
-type Then struct {
-	// Key is set to Value, expiring after TTL (<= 0: never).
-	Key   string
-	Value []byte
-	TTL   time.Duration
-}
+// Then is what a successful verification also does in its atomic step
+// (model.CodeThen): the login stores the session it opens, so a code is
+// never consumed without its session being stored, nor a session stored
+// without its code being consumed.
+type Then = model.CodeThen
 
 // Chainer is a Store that does Then in the step of a successful Verify. The
 // key of Then is one of the kv.Store the store was made with (NewRedis's

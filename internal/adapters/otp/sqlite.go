@@ -106,7 +106,7 @@ func (s *SQLite) Issue(ctx context.Context, req IssueRequest) (Result, error) {
 		if err != nil {
 			return err
 		}
-		countIP := s.p.countsIP(req)
+		countIP := countsIP(s.p, req)
 		win := ipWindowStart(req.Now).Unix()
 		ipSent := 0
 		if countIP {
@@ -115,7 +115,7 @@ func (s *SQLite) Issue(ctx context.Context, req IssueRequest) (Result, error) {
 				return err
 			}
 		}
-		if res = s.p.issue(&cur, req, ipSent, countIP); res.Outcome != OK {
+		if res = issue(s.p, &cur, req, ipSent, countIP); res.Outcome != OK {
 			return nil
 		}
 		if err := s.saveState(ctx, tx, req.Phone, &cur); err != nil {
@@ -171,7 +171,7 @@ func (s *SQLite) Check(ctx context.Context, phone string, codeHash []byte, now t
 	if !found {
 		return Result{Outcome: NoCode}, nil
 	}
-	if res, changed := s.p.verify(&cur, codeHash, now, false); !changed {
+	if res, changed := verify(s.p, &cur, codeHash, now, false); !changed {
 		return res, nil
 	}
 	res, err := s.verifyTx(ctx, phone, codeHash, now, false, nil)
@@ -196,7 +196,7 @@ func (s *SQLite) verifyTx(ctx context.Context, phone string, codeHash []byte, no
 			return nil
 		}
 		var changed bool
-		res, changed = s.p.verify(&cur, codeHash, now, consume)
+		res, changed = verify(s.p, &cur, codeHash, now, consume)
 		if changed {
 			if err := s.saveState(ctx, tx, phone, &cur); err != nil {
 				return err

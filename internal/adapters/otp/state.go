@@ -34,7 +34,7 @@ func (s *phoneState) forgetAt(p Policy) time.Time {
 // state for a phone never seen), with ipSent codes already issued from
 // req.IP in the current hour window when countIP. On OK it updates s and
 // the caller counts the IP window; any other outcome leaves s as it was.
-func (p Policy) issue(s *phoneState, req IssueRequest, ipSent int, countIP bool) Result {
+func issue(p Policy, s *phoneState, req IssueRequest, ipSent int, countIP bool) Result {
 	now := req.Now
 	if now.Before(s.lockUntil) {
 		return Result{Outcome: Locked, RetryAfter: s.lockUntil.Sub(now)}
@@ -63,7 +63,7 @@ func (p Policy) issue(s *phoneState, req IssueRequest, ipSent int, countIP bool)
 }
 
 // countsIP reports whether an Issue of req counts its IP.
-func (p Policy) countsIP(req IssueRequest) bool { return p.IPLimit > 0 && req.IP != "" }
+func countsIP(p Policy, req IssueRequest) bool { return p.IPLimit > 0 && req.IP != "" }
 
 // ipWindowStart is the start of the fixed hour window of now.
 func ipWindowStart(now time.Time) time.Time { return now.Truncate(time.Hour) }
@@ -71,7 +71,7 @@ func ipWindowStart(now time.Time) time.Time { return now.Truncate(time.Hour) }
 // verify decides Verify (consume) or Check (!consume) (see Store) on the
 // state s of a phone, updating it, and reports whether it changed s: a
 // matching code is consumed only by Verify, a wrong one counts in both.
-func (p Policy) verify(s *phoneState, codeHash []byte, now time.Time, consume bool) (Result, bool) {
+func verify(p Policy, s *phoneState, codeHash []byte, now time.Time, consume bool) (Result, bool) {
 	if now.Before(s.lockUntil) {
 		return Result{Outcome: Locked, RetryAfter: s.lockUntil.Sub(now)}, false
 	}

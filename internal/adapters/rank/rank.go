@@ -85,16 +85,15 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/swiper-social/swiper/internal/domain/model"
 	"github.com/swiper-social/swiper/internal/platform/backend"
 )
 
-// Entry is one user's score.
-type Entry struct {
-	UserID int64
-	Score  int64
-}
+// Entry is one user's score (the domain's model.RankEntry).
+type Entry = model.RankEntry
 
-// Board serves the top of the rank.
+// Board serves the top of the rank. The domain declares the parts it calls
+// (social.RankBoard, safety.Rank).
 type Board interface {
 	// Changed tells the board that committed writes changed the scores of
 	// ids (called after the commit; the board reads the scores it needs from

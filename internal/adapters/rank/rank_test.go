@@ -221,16 +221,16 @@ func basics(t *testing.T, newRig factory) {
 		}
 	}
 	want(0)
-	want(2, rank.Entry{1, 10}, rank.Entry{2, 10})
+	want(2, rank.Entry{UserID: 1, Score: 10}, rank.Entry{UserID: 2, Score: 10})
 	// Only positive scores are ranked (API.md GET /rank), ties by lower id.
-	want(10, rank.Entry{1, 10}, rank.Entry{2, 10}, rank.Entry{3, 5})
+	want(10, rank.Entry{UserID: 1, Score: 10}, rank.Entry{UserID: 2, Score: 10}, rank.Entry{UserID: 3, Score: 5})
 	commit(t, b, src, 6, 12)
 	commit(t, b, src, 3, 5)
-	want(4, rank.Entry{6, 12}, rank.Entry{1, 10}, rank.Entry{2, 10}, rank.Entry{3, 10})
+	want(4, rank.Entry{UserID: 6, Score: 12}, rank.Entry{UserID: 1, Score: 10}, rank.Entry{UserID: 2, Score: 10}, rank.Entry{UserID: 3, Score: 10})
 	// Climbing above 0 ranks; falling to 0 or below leaves the rank.
 	commit(t, b, src, 4, 6)
 	commit(t, b, src, 1, -10)
-	want(10, rank.Entry{6, 12}, rank.Entry{2, 10}, rank.Entry{3, 10}, rank.Entry{4, 1})
+	want(10, rank.Entry{UserID: 6, Score: 12}, rank.Entry{UserID: 2, Score: 10}, rank.Entry{UserID: 3, Score: 10}, rank.Entry{UserID: 4, Score: 1})
 	// A user with no score row any more (its only swipe rewound).
 	src.del(4)
 	if err := b.Changed(ctx, []int64{4, 4}); err != nil {
@@ -246,7 +246,7 @@ func basics(t *testing.T, newRig factory) {
 	if err := b.Changed(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
-	want(10, rank.Entry{6, 17}, rank.Entry{2, 10}, rank.Entry{3, 10}, rank.Entry{8, 9})
+	want(10, rank.Entry{UserID: 6, Score: 17}, rank.Entry{UserID: 2, Score: 10}, rank.Entry{UserID: 3, Score: 10}, rank.Entry{UserID: 8, Score: 9})
 	// Fewer ranked users than K: the list is complete, Redis answers every
 	// read after the first build without the table.
 	if r.size() >= 0 && src.topReads() != 1 {

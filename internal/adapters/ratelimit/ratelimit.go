@@ -12,26 +12,17 @@ import (
 	"time"
 
 	"github.com/swiper-social/swiper/internal/adapters/kv"
+	"github.com/swiper-social/swiper/internal/domain/model"
 	"github.com/swiper-social/swiper/internal/platform/clock"
 )
 
-// Rule is one limit: at most Max actions named Name per subject in each
-// window of length Per.
-type Rule struct {
-	Name string
-	Max  int64
-	Per  time.Duration
-}
+// Rule is one limit (the domain's model.RateRule): at most Max actions
+// named Name per subject in each window of length Per.
+type Rule = model.RateRule
 
-// Error is returned when a subject has used up a Rule in the current window.
-type Error struct {
-	Rule       Rule
-	RetryAfter time.Duration // until the window ends
-}
-
-func (e *Error) Error() string {
-	return fmt.Sprintf("ratelimit: %s: more than %d per %s", e.Rule.Name, e.Rule.Max, e.Rule.Per)
-}
+// Error is returned when a subject has used up a Rule in the current window
+// (the domain's model.RateError).
+type Error = model.RateError
 
 // Limiter counts actions in a kv.Store.
 type Limiter struct {

@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/swiper-social/swiper/internal/adapters/kv"
+	"github.com/swiper-social/swiper/internal/domain/model"
 	"github.com/swiper-social/swiper/internal/platform/backend"
 	"github.com/swiper-social/swiper/internal/platform/clock"
 )
@@ -67,25 +68,17 @@ func NewRolling(w Window, c clock.Clock, prefix string) *Rolling {
 	return &Rolling{w: w, clock: c, prefix: prefix}
 }
 
-// Taken is an action counted by Take; Release gives it back.
-type Taken struct {
-	r       *Rolling
-	key     string
-	member  string
-	counted bool
-}
+// Taken is an action counted by Take (the domain's model.RateTaken);
+// Rolling.Release gives it back.
+type Taken = model.RateTaken
 
-// Counted reports whether this Take made the entry (false: member was
-// already in the window, or there is no limit).
-func (t Taken) Counted() bool { return t.counted }
-
-// Release removes the entry this Take made, when it made one: for an
-// action refused after all, which must not count.
-func (t Taken) Release(ctx context.Context) error {
-	if !t.counted {
+// Release removes the entry t made, when it made one: for an action
+// refused after all, which must not count.
+func (l *Rolling) Release(ctx context.Context, t Taken) error {
+	if !t.Counted {
 		return nil
 	}
-	if err := t.r.w.Release(ctx, t.key, t.member); err != nil {
+	if err := l.w.Release(ctx, t.Key, t.Member); err != nil {
 		return fmt.Errorf("ratelimit: release: %w", err)
 	}
 	return nil
@@ -109,11 +102,12 @@ func (l *Rolling) Take(ctx context.Context, r Rule, subject, member string) (Tak
 	if !ok {
 		return Taken{}, &Error{Rule: r, RetryAfter: wait}
 	}
-	return Taken{r: l, key: key, member: member, counted: counted}, nil
+	return Taken{Key: key, Member: member, Counted: counted}, nil
 }
 
-// Action is one action of TakeMany: Take's subject and member.
-type Action struct{ Subject, Member string }
+// Action is one action of TakeMany: Take's subject and member (the
+// domain's model.RateAction).
+type Action = model.RateAction
 
 // TakeMany is Take for each action in turn, in one step when the Window
 // can (one round trip on Redis): one Taken per action, or its *Error in
@@ -152,7 +146,7 @@ func (l *Rolling) TakeMany(ctx context.Context, r Rule, as []Action) (taken []Ta
 			refused[i] = &Error{Rule: r, RetryAfter: g.Wait}
 			continue
 		}
-		taken[i] = Taken{r: l, key: takes[i].Key, member: takes[i].Member, counted: g.Counted}
+		taken[i] = Taken{Key: takes[i].Key, Member: takes[i].Member, Counted: g.Counted}
 	}
 	return taken, refused, nil
 }

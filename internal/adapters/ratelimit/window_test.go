@@ -62,14 +62,14 @@ func TestRollingContract(t *testing.T) {
 			take := func(member string) (ratelimit.Taken, error) { return l.Take(ctx, r, "u1", member) }
 			for i, m := range []string{"a", "b"} {
 				tk, err := take(m)
-				if err != nil || !tk.Counted() {
-					t.Fatalf("take %d: %v counted=%v", i, err, tk.Counted())
+				if err != nil || !tk.Counted {
+					t.Fatalf("take %d: %v counted=%v", i, err, tk.Counted)
 				}
 				c.Advance(3 * time.Second) // a at 0 s, b at 3 s
 			}
 			// The same member again passes and is not counted.
-			if tk, err := take("a"); err != nil || tk.Counted() {
-				t.Fatalf("retaken member: %v counted=%v", err, tk.Counted())
+			if tk, err := take("a"); err != nil || tk.Counted {
+				t.Fatalf("retaken member: %v counted=%v", err, tk.Counted)
 			}
 			if _, err := take("c"); err != nil { // at 6 s: 3 in the window
 				t.Fatal(err)
@@ -95,14 +95,14 @@ func TestRollingContract(t *testing.T) {
 			}
 			c.Advance(3 * time.Second) // 10 s: a left (rolling, not a fixed window)
 			tk, err := take("d")
-			if err != nil || !tk.Counted() {
+			if err != nil || !tk.Counted {
 				t.Fatalf("after the oldest left: %v", err)
 			}
 			if _, err := take("e"); !errors.As(err, &le) {
 				t.Fatalf("full again: %v", err)
 			}
 			// Giving d back frees its place.
-			if err := tk.Release(ctx); err != nil {
+			if err := l.Release(ctx, tk); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := take("e"); err != nil {
@@ -145,7 +145,7 @@ func TestRollingConcurrent(t *testing.T) {
 					if err != nil {
 						t.Error(err)
 					}
-					if tk.Counted() {
+					if tk.Counted {
 						counted.Add(1)
 					}
 				}()
@@ -175,14 +175,14 @@ func TestRollingTakeMany(t *testing.T) {
 				t.Fatal(err)
 			}
 			c.Advance(time.Second)
-			as := []ratelimit.Action{{"a", "1"}, {"a", "1"}, {"b", "1"}, {"a", "2"}, {"a", "3"}, {"a", "old"}}
+			as := []ratelimit.Action{{Subject: "a", Member: "1"}, {Subject: "a", Member: "1"}, {Subject: "b", Member: "1"}, {Subject: "a", Member: "2"}, {Subject: "a", Member: "3"}, {Subject: "a", Member: "old"}}
 			taken, refused, err := l.TakeMany(ctx, r, as)
 			if err != nil {
 				t.Fatal(err)
 			}
 			for i, want := range []struct{ counted, refused bool }{{true, false}, {false, false}, {true, false}, {true, false}, {false, true}, {false, false}} {
-				if taken[i].Counted() != want.counted || (refused[i] != nil) != want.refused {
-					t.Errorf("action %v: counted %v refused %v; want %+v", as[i], taken[i].Counted(), refused[i], want)
+				if taken[i].Counted != want.counted || (refused[i] != nil) != want.refused {
+					t.Errorf("action %v: counted %v refused %v; want %+v", as[i], taken[i].Counted, refused[i], want)
 				}
 			}
 			var le *ratelimit.Error

@@ -7,13 +7,12 @@ import (
 	"strings"
 
 	"github.com/uptrace/bun"
+
+	"github.com/swiper-social/swiper/internal/domain/model"
 )
 
-// QuotaUse is what a user used of the daily quotas.
-type QuotaUse struct {
-	Likes   int
-	Rewinds int
-}
+// QuotaUse is what a user used of the daily quotas (model.QuotaUse).
+type QuotaUse = model.QuotaUse
 
 // quotaChunk is the most users one quota statement asks for; statements
 // are prepared for 1, 2, 4 … quotaChunk users, the ids padded with 0 (no

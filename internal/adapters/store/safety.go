@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+
+	"github.com/swiper-social/swiper/internal/domain/model"
 )
 
 // Safety and the account (API.md §3): blocks, reports, bans, account
@@ -25,26 +27,22 @@ type BlockRow struct {
 	CreatedAt time.Time `bun:"created_at"`
 }
 
-// ReportRow is a row of reports.
-type ReportRow struct {
-	bun.BaseModel `bun:"table:reports"`
-
-	ID             int64      `bun:"id,pk,autoincrement"`
-	ReporterID     int64      `bun:"reporter_id"`
-	ReportedID     int64      `bun:"reported_id"`
-	Reason         string     `bun:"reason"`
-	Note           string     `bun:"note"`
-	CreatedAt      time.Time  `bun:"created_at"`
-	ResolvedAt     *time.Time `bun:"resolved_at"`
-	Resolution     string     `bun:"resolution"`
-	ResolutionNote string     `bun:"resolution_note"`
-}
-
-// BlockOutcome is what a block (or a report, which blocks) changed.
-type BlockOutcome struct {
-	Unmatched bool // the match of the two was removed
-	Hidden    bool // (reports) the reported user just left every deck
-}
+// The safety module's rows are the domain's plain types (package model);
+// these names are for the store's own code.
+type (
+	ReportRow     = model.Report // a row of reports
+	ReportReq     = model.ReportReq
+	ReportLine    = model.ReportLine
+	BlockOutcome  = model.BlockOutcome
+	BlockedUser   = model.BlockedUser
+	Deleted       = model.Deleted // what MarkDeleted found of a deleted account
+	Export        = model.Export
+	ExportSwipe   = model.ExportSwipe
+	ExportMatch   = model.ExportMatch
+	ExportMessage = model.ExportMessage
+	ExportBlock   = model.ExportBlock
+	ExportReport  = model.ExportReport
+)
 
 // lockPair writes the like_pairs row of a and b (adding nothing): every
 // like between the two writes it too and reads it back (SwipeTx.MarkLikes),
@@ -126,14 +124,6 @@ func (s *Store) Unblock(ctx context.Context, blocker, blocked int64) error {
 	return nil
 }
 
-// BlockedUser is a line of a user's blocked list.
-type BlockedUser struct {
-	ID        int64     `bun:"id"`
-	Nickname  string    `bun:"nickname"`
-	Avatar    string    `bun:"avatar"`
-	BlockedAt time.Time `bun:"blocked_at"`
-}
-
 // Blocked returns one page of the users blocker blocked (newest first; ties
 // by higher id), leaving out those banned or deleted, and their total.
 func (s *Store) Blocked(ctx context.Context, blocker int64, limit, offset int) ([]BlockedUser, int, error) {
@@ -162,14 +152,6 @@ func (s *Store) BlockedPartners(ctx context.Context, id int64) ([]int64, error) 
 		return nil, fmt.Errorf("store: blocks of %d: %w", id, classify(err))
 	}
 	return out, nil
-}
-
-// ReportReq is a report to record.
-type ReportReq struct {
-	Report    ReportRow // ReporterID, ReportedID, Reason, Note, CreatedAt
-	Day       string    // the reporter's local day, whose count the report uses
-	MaxPerDay int       // reports allowed per reporter and day
-	HideAt    int       // open reports from this many reporters hide the reported user from decks
 }
 
 // Report records a report in one transaction: it uses one of the
@@ -237,12 +219,6 @@ func (s *Store) Report(ctx context.Context, r ReportReq) (int64, BlockOutcome, e
 		return 0, BlockOutcome{}, fmt.Errorf("store: report %d→%d: %w", rep.ReporterID, rep.ReportedID, classify(err))
 	}
 	return id, out, nil
-}
-
-// ReportLine is one report with its reported user's phone, for moderators.
-type ReportLine struct {
-	ReportRow
-	Phone string `bun:"phone"`
 }
 
 // Reports lists the reports whose status is open ("open"), resolved
@@ -318,12 +294,6 @@ func (s *Store) MatchPartners(ctx context.Context, id int64) ([]int64, error) {
 		return nil, fmt.Errorf("store: matches of %d: %w", id, classify(err))
 	}
 	return out, nil
-}
-
-// Deleted is what MarkDeleted found of a deleted account.
-type Deleted struct {
-	MediaKeys []string // avatar and photos: their files are to be removed
-	Partners  []int64  // the users it was matched with
 }
 
 // MarkDeleted turns user id into a tombstone in one short transaction: the
@@ -459,50 +429,6 @@ func (s *Store) RemoveTombstone(ctx context.Context, id int64) error {
 		return fmt.Errorf("store: remove user %d: %w", id, classify(err))
 	}
 	return nil
-}
-
-// ExportSwipe, ExportMatch, ExportBlock and ExportReport are a user's own
-// rows as the export lists them.
-type (
-	ExportSwipe struct {
-		UserID int64     `bun:"swiped_id"`
-		Action int8      `bun:"action"`
-		At     time.Time `bun:"created_at"`
-	}
-	ExportMatch struct {
-		UserID    int64     `bun:"other_id"`
-		MatchedAt time.Time `bun:"matched_at"`
-	}
-	ExportBlock struct {
-		UserID    int64     `bun:"blocked_id"`
-		BlockedAt time.Time `bun:"created_at"`
-	}
-	ExportReport struct {
-		UserID int64     `bun:"reported_id"`
-		Reason string    `bun:"reason"`
-		Note   string    `bun:"note"`
-		At     time.Time `bun:"created_at"`
-	}
-)
-
-// ExportMessage is a message of one of a user's conversations.
-type ExportMessage struct {
-	UserA  int64     `bun:"user_a"`
-	UserB  int64     `bun:"user_b"`
-	From   int64     `bun:"sender_id"`
-	Text   string    `bun:"text"`
-	SentAt time.Time `bun:"sent_at"`
-}
-
-// Export is everything stored about a user that is theirs: their own
-// actions (swipes, blocks, reports), their matches and the messages of
-// their conversations.
-type Export struct {
-	Swipes   []ExportSwipe
-	Matches  []ExportMatch
-	Messages []ExportMessage
-	Blocks   []ExportBlock
-	Reports  []ExportReport
 }
 
 // ExportOf reads the export of user id.

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+
+	"github.com/swiper-social/swiper/internal/domain/model"
 )
 
 type matchRow struct {
@@ -449,28 +451,8 @@ func (s *Store) InsertSeedBatch(ctx context.Context, b SeedBatch, rowsPerStmt in
 
 // ---------------------------------------------------------------- deck index
 
-// DeckRow is what the in-memory deck index keeps of a user: the fields the
-// recommendation filters read, and the user's own preferences. Users
-// without a profile row have none (they never were in a deck).
-type DeckRow struct {
-	ID           int64     `bun:"id"`
-	Nickname     string    `bun:"nickname"`
-	Avatar       string    `bun:"avatar"`
-	Gender       string    `bun:"gender"`
-	Birthday     string    `bun:"birthday"`
-	City         string    `bun:"city"`
-	CellLat      *int32    `bun:"cell_lat"`
-	CellLng      *int32    `bun:"cell_lng"`
-	ActiveAt     time.Time `bun:"active_at"`
-	DatingGender string    `bun:"dating_gender"`
-	DatingCity   string    `bun:"dating_city"`
-	MinDistance  int       `bun:"min_distance"`
-	MaxDistance  int       `bun:"max_distance"`
-	MinDatingAge int       `bun:"min_dating_age"`
-	MaxDatingAge int       `bun:"max_dating_age"`
-	OnlyMatched  bool      `bun:"only_matched"`
-	PhotoCount   int       `bun:"photo_count"`
-}
+// DeckRow is what the in-memory deck index keeps of a user (model.DeckRow).
+type DeckRow = model.DeckRow
 
 const deckRowColumns = "u.id, u.nickname, u.avatar, u.gender, u.birthday, u.city, u.cell_lat, u.cell_lng, u.active_at, u.photo_count, " +
 	"p.dating_gender, p.dating_city, p.min_distance, p.max_distance, p.min_dating_age, p.max_dating_age, p.only_matched"
@@ -537,10 +519,9 @@ func (s *Store) DeckRowsOf(ctx context.Context, ids []int64) ([]DeckRow, error) 
 	return out, nil
 }
 
-// DeckStamps are the newest updated_at of users and profiles, as text that
-// sorts like the stamps ("" = no row yet): times on MySQL, a zero-padded
-// sequence on SQLite.
-type DeckStamps struct{ Users, Profiles string }
+// DeckStamps are the newest updated_at of users and profiles
+// (model.DeckStamps).
+type DeckStamps = model.DeckStamps
 
 // stampText turns a scanned updated_at into comparable text: MySQL's
 // DATETIME(6) arrives as a time.Time, SQLite's as text.
@@ -678,15 +659,9 @@ func (s *Store) DeckExcluded(ctx context.Context, viewer int64, ids []int64) (ma
 	return out, nil
 }
 
-// CardFact is what decides a Card of a user beyond the user's row: the
-// album setting of their profile, and what lies between them and the
-// viewer.
-type CardFact struct {
-	ID           int64 `bun:"id"`
-	OnlyMatched  bool  `bun:"only_matched"`  // the album is for matches only (true without a profile row, as its default)
-	Matched      bool  `bun:"matched"`       // the viewer and the user are matched
-	SuperlikedMe bool  `bun:"superliked_me"` // the user superliked the viewer
-}
+// CardFact is what decides a Card of a user beyond the user's row
+// (model.CardFact).
+type CardFact = model.CardFact
 
 // CardFacts reads the facts of the existing users among ids for viewer (0:
 // anonymous), in one statement whatever the number of ids: the matched and

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+
+	"github.com/swiper-social/swiper/internal/domain/model"
 )
 
 // Register inserts u with profile p unless a user with u.Phone exists, and
@@ -271,11 +273,9 @@ func (s *Store) TouchActiveMany(ctx context.Context, ids []int64, at time.Time) 
 	return nil
 }
 
-// DeckActive is a user's activity stamp, as the deck index reads it.
-type DeckActive struct {
-	ID       int64     `bun:"id"`
-	ActiveAt time.Time `bun:"active_at"`
-}
+// DeckActive is a user's activity stamp, as the deck index reads it
+// (model.DeckActive).
+type DeckActive = model.DeckActive
 
 // DeckActiveSince returns the users active after since (one range of the
 // active_at index, which covers the ids): what moves a user up an

@@ -6,32 +6,22 @@ package tasks
 
 import (
 	"context"
-	"errors"
 	"time"
+
+	"github.com/swiper-social/swiper/internal/domain/model"
 )
 
-// Task is one unit of background work.
-type Task struct {
-	// Type selects the handler, e.g. "sms:send".
-	Type string
-	// Payload is handler-specific (JSON by convention).
-	Payload []byte
-	// ID, when set, makes the task unique: enqueueing the same ID again while
-	// the first is still pending or running is a no-op (returns nil).
-	ID string
-	// MaxRetry is how many times a failed task is retried (0 = default of the queue).
-	MaxRetry int
-	// Timeout bounds one attempt (0 = default of the queue).
-	Timeout time.Duration
-}
+// Task is one unit of background work (model.Task).
+type Task = model.Task
 
-// Handler does the work of one task type. Returning an error schedules a
-// retry with exponential backoff (first retry within 10 s); returning an
-// error wrapping ErrSkipRetry drops the task.
-type Handler func(ctx context.Context, payload []byte) error
+// Handler does the work of one task type (model.TaskHandler). Returning an
+// error schedules a retry with exponential backoff (first retry within
+// 10 s); returning an error wrapping ErrSkipRetry drops the task.
+type Handler = model.TaskHandler
 
-// ErrSkipRetry, wrapped in a handler's error, stops further retries.
-var ErrSkipRetry = errors.New("tasks: skip retry")
+// ErrSkipRetry, wrapped in a handler's error, stops further retries
+// (model.ErrSkipRetry).
+var ErrSkipRetry = model.ErrSkipRetry
 
 // Queue accepts tasks.
 type Queue interface {

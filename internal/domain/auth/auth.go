@@ -21,10 +21,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/swiper-social/swiper/internal/adapters/kv"
-	"github.com/swiper-social/swiper/internal/adapters/otp"
-	"github.com/swiper-social/swiper/internal/adapters/sms"
-	"github.com/swiper-social/swiper/internal/adapters/tasks"
+	"github.com/swiper-social/swiper/internal/domain/model"
 	"github.com/swiper-social/swiper/internal/domain/phone"
 	"github.com/swiper-social/swiper/internal/platform/clock"
 )
@@ -80,29 +77,30 @@ type Users interface {
 // with its error and the code stays usable.
 type UserFunc func(ctx context.Context, remembered int64, read [][]byte) (userID int64, err error)
 
-// Codes is the code store (otp.Store): the limits and the state of the
-// verification codes, never a code itself, only its keyed hash.
+// Codes is the code store (otp.Store, whose doc is the contract of the
+// outcomes): the limits of the Policy and the state of the verification
+// codes, never a code itself, only its keyed hash.
 type Codes interface {
-	Issue(ctx context.Context, req otp.IssueRequest) (otp.Result, error)
-	Check(ctx context.Context, phone string, codeHash []byte, now time.Time) (otp.Result, error)
-	Verify(ctx context.Context, phone string, codeHash []byte, now time.Time) (otp.Result, error)
+	Issue(ctx context.Context, req model.CodeIssue) (model.CodeResult, error)
+	Check(ctx context.Context, phone string, codeHash []byte, now time.Time) (model.CodeResult, error)
+	Verify(ctx context.Context, phone string, codeHash []byte, now time.Time) (model.CodeResult, error)
 }
 
 // CodeChainer is a code store that stores a login's session in the step
 // that consumes its code (otp.Chainer): its Then keys are keys of the
 // Sessions the service was given.
 type CodeChainer interface {
-	VerifyThen(ctx context.Context, phone string, codeHash []byte, now time.Time, then otp.Then) (otp.Result, error)
+	VerifyThen(ctx context.Context, phone string, codeHash []byte, now time.Time, then model.CodeThen) (model.CodeResult, error)
 }
 
 // CodeReader is a code store that reads keys of the Sessions with a check,
 // in one round trip (otp.Reader): keys of one user are read at one instant
 // or in their order, never a key after one that follows it.
 type CodeReader interface {
-	CheckRead(ctx context.Context, phone string, codeHash []byte, now time.Time, keys []string) (otp.Result, [][]byte, error)
+	CheckRead(ctx context.Context, phone string, codeHash []byte, now time.Time, keys []string) (model.CodeResult, [][]byte, error)
 }
 
-// Sessions is the key-value store of the sessions (a kv.Store: Redis,
+// Sessions is the key-value store of the sessions (kv.Store: Redis,
 // SQLite embedded, memory). Every error of an unreachable store satisfies
 // errors.Is(err, backend.ErrUnavailable): a request is then refused (503),
 // never let through.
@@ -117,12 +115,25 @@ type Sessions interface {
 	Incr(ctx context.Context, key string, ttl time.Duration) (int64, error)
 }
 
+// Queue takes the tasks that deliver the codes (tasks.Queue: in-process
+// or asynq).
+type Queue interface {
+	Enqueue(ctx context.Context, t model.Task) error
+}
+
+// SMSSender delivers one code to one phone (E.164) (sms.Sender: console
+// or Yunzhixun). An error means the message was not accepted: the task
+// retries. Its errors never contain the code.
+type SMSSender interface {
+	Send(ctx context.Context, phone, code string) error
+}
+
 // Service is the authentication service.
 type Service struct {
 	codes    Codes
-	policy   otp.Policy
+	policy   model.CodePolicy
 	sessions Sessions
-	queue    tasks.Queue
+	queue    Queue
 	users    Users
 	clock    clock.Clock
 	tz       *time.Location
@@ -133,12 +144,12 @@ type Service struct {
 // Deps are the collaborators of Service.
 type Deps struct {
 	Codes  Codes
-	Policy otp.Policy
+	Policy model.CodePolicy
 	// Sessions holds the sessions. When Codes is a CodeChainer or a
 	// CodeReader it must be the store its keys are keys of (otp.NewRedis's
 	// kv.Redis, otp.NewSQLite's kv.SQLite).
 	Sessions Sessions
-	Queue    tasks.Queue
+	Queue    Queue
 	// Users knows the phones' users; their suspensions refuse code requests
 	// and logins (ErrSuspended).
 	Users Users
@@ -179,7 +190,7 @@ func (s *Service) RequestCode(ctx context.Context, e164, ip string) (CodeSent, e
 	local := now.In(s.tz)
 	y, m, d := local.Date()
 	dayEnd := time.Date(y, m, d+1, 0, 0, 0, 0, s.tz).UTC()
-	res, err := s.codes.Issue(ctx, otp.IssueRequest{
+	res, err := s.codes.Issue(ctx, model.CodeIssue{
 		Phone: e164, IP: ipLimitSubject(ip), CodeHash: s.hash(e164, code), Now: now,
 		DayKey: local.Format("2006-01-02"), DayEnd: dayEnd,
 	})
@@ -187,14 +198,14 @@ func (s *Service) RequestCode(ctx context.Context, e164, ip string) (CodeSent, e
 		return CodeSent{}, fmt.Errorf("auth: issue code: %w", err)
 	}
 	switch res.Outcome {
-	case otp.OK:
-	case otp.Locked:
+	case model.CodeOK:
+	case model.CodeLocked:
 		return CodeSent{}, &LimitError{Locked: true, RetryAfter: res.RetryAfter, Reason: "phone locked after too many wrong codes"}
-	case otp.TooSoon:
+	case model.CodeTooSoon:
 		return CodeSent{}, &LimitError{RetryAfter: res.RetryAfter, Reason: "a code was sent to this phone less than a minute ago"}
-	case otp.DailyLimit:
+	case model.CodeDailyLimit:
 		return CodeSent{}, &LimitError{RetryAfter: res.RetryAfter, Reason: "too many codes for this phone today"}
-	case otp.IPLimit:
+	case model.CodeIPLimit:
 		return CodeSent{}, &LimitError{RetryAfter: res.RetryAfter, Reason: "too many codes requested from this network"}
 	default:
 		return CodeSent{}, fmt.Errorf("auth: issue code: unexpected outcome %d", res.Outcome)
@@ -203,7 +214,7 @@ func (s *Service) RequestCode(ctx context.Context, e164, ip string) (CodeSent, e
 	if err != nil {
 		return CodeSent{}, err
 	}
-	if err := s.queue.Enqueue(ctx, tasks.Task{Type: TaskSendSMS, Payload: payload, MaxRetry: 12, Timeout: 20 * time.Second}); err != nil {
+	if err := s.queue.Enqueue(ctx, model.Task{Type: TaskSendSMS, Payload: payload, MaxRetry: 12, Timeout: 20 * time.Second}); err != nil {
 		return CodeSent{}, fmt.Errorf("auth: enqueue sms: %w", err)
 	}
 	return CodeSent{ExpiresIn: int(s.policy.CodeTTL / time.Second), ResendAfter: int(s.policy.Interval / time.Second)}, nil
@@ -271,28 +282,28 @@ func (s *Service) Login(ctx context.Context, e164, code string, user UserFunc) (
 		return Session{}, err
 	}
 	var (
-		res  otp.Result
+		res  model.CodeResult
 		gen  int64
 		read [][]byte
 	)
 	if r, ok := s.codes.(CodeReader); ok && uid > 0 {
 		var vals [][]byte
 		res, vals, err = r.CheckRead(ctx, e164, hash, now, append([]string{generationKey(uid)}, keys...))
-		if err == nil && res.Outcome == otp.OK {
+		if err == nil && res.Outcome == model.CodeOK {
 			if gen, err = parseGeneration(uid, vals[0]); err == nil && len(keys) > 0 {
 				read = vals[1:]
 			}
 		}
 	} else {
 		res, err = s.codes.Check(ctx, e164, hash, now)
-		if err == nil && res.Outcome == otp.OK && uid > 0 {
+		if err == nil && res.Outcome == model.CodeOK && uid > 0 {
 			gen, err = s.generation(ctx, uid) // before user reads the row
 		}
 	}
 	if err != nil {
 		return Session{}, fmt.Errorf("auth: check code: %w", err)
 	}
-	if res.Outcome != otp.OK && !lookedUp {
+	if res.Outcome != model.CodeOK && !lookedUp {
 		// A refused code of a phone this process remembered: the suspension
 		// is answered first (API.md §1's order), at the cost of a query on
 		// this path only.
@@ -369,7 +380,7 @@ func (s *Service) openLoginSession(ctx context.Context, e164 string, hash []byte
 	}
 	key := sessionKey(uid, sess.Token)
 	if c, ok := s.codes.(CodeChainer); ok {
-		res, err := c.VerifyThen(ctx, e164, hash, now, otp.Then{Key: key, Value: val, TTL: SessionTTL})
+		res, err := c.VerifyThen(ctx, e164, hash, now, model.CodeThen{Key: key, Value: val, TTL: SessionTTL})
 		if err != nil {
 			return Session{}, fmt.Errorf("auth: verify code: %w", err)
 		}
@@ -400,15 +411,15 @@ func (s *Service) openLoginSession(ctx context.Context, e164 string, hash []byte
 // errors (nil for OK). Between a login's Check and its Verify the code may
 // have been used by a concurrent login (1005), replaced by a resend (1004)
 // or burned by wrong codes (1007): the Verify's answer is the one given.
-func verifyError(res otp.Result) error {
+func verifyError(res model.CodeResult) error {
 	switch res.Outcome {
-	case otp.OK:
+	case model.CodeOK:
 		return nil
-	case otp.WrongCode:
+	case model.CodeWrong:
 		return ErrCodeWrong
-	case otp.NoCode:
+	case model.CodeNone:
 		return ErrCodeInvalid
-	case otp.Locked:
+	case model.CodeLocked:
 		return &LimitError{Locked: true, RetryAfter: res.RetryAfter, Reason: "phone locked after too many wrong codes"}
 	default:
 		return fmt.Errorf("auth: verify code: unexpected outcome %d", res.Outcome)
@@ -445,7 +456,7 @@ func (s *Service) newSession(uid, gen int64, now time.Time) (Session, []byte, er
 
 // The session keys. A token names its user (newToken), so that a session,
 // its user's session generation and the user's cached rows share the
-// user's Redis Cluster slot (kv.UserTag):
+// user's Redis Cluster slot (model.UserTag):
 //
 //	sess:{u:ID}:<hex SHA-256 of the token>   the session (sessionValue), expiring with it
 //	sessgen:{u:ID}                           the user's session generation (no expiry)
@@ -461,10 +472,10 @@ func (s *Service) newSession(uid, gen int64, now time.Time) (Session, []byte, er
 // at the cost of two reads each.
 func sessionKey(uid int64, token string) string {
 	h := sha256.Sum256([]byte(token))
-	return "sess:" + kv.UserTag(uid) + ":" + hex.EncodeToString(h[:])
+	return "sess:" + model.UserTag(uid) + ":" + hex.EncodeToString(h[:])
 }
 
-func generationKey(uid int64) string { return "sessgen:" + kv.UserTag(uid) }
+func generationKey(uid int64) string { return "sessgen:" + model.UserTag(uid) }
 
 func legacySessionKey(token string) string {
 	h := sha256.Sum256([]byte(token))
@@ -522,7 +533,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (int64, error)
 
 // AuthenticateRead is Authenticate that also reads the keys of the session
 // store that keys names for the user the token names, in the same MGET (on
-// one node of a Redis Cluster when they carry the user's kv.UserTag). Their
+// one node of a Redis Cluster when they carry the user's model.UserTag). Their
 // values come back only with a valid session; they are nil when keys is nil
 // or the token is one issued before tokens named their user.
 func (s *Service) AuthenticateRead(ctx context.Context, token string, keys func(uid int64) []string) (int64, [][]byte, error) {
@@ -605,15 +616,15 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 }
 
 // SMSHandler returns the task handler that delivers codes through sender.
-func (s *Service) SMSHandler(sender sms.Sender) tasks.Handler {
+func (s *Service) SMSHandler(sender SMSSender) model.TaskHandler {
 	return func(ctx context.Context, payload []byte) error {
 		t, err := s.openSMS(payload)
 		if err != nil {
-			return fmt.Errorf("auth: sms task: %w: %w", err, tasks.ErrSkipRetry)
+			return fmt.Errorf("auth: sms task: %w: %w", err, model.ErrSkipRetry)
 		}
 		if !s.clock.Now().Before(t.ExpiresAt) {
 			s.log.WarnContext(ctx, "sms not sent before the code expired", "phone", phone.Mask(t.Phone))
-			return fmt.Errorf("auth: sms to %s: code expired: %w", phone.Mask(t.Phone), tasks.ErrSkipRetry)
+			return fmt.Errorf("auth: sms to %s: code expired: %w", phone.Mask(t.Phone), model.ErrSkipRetry)
 		}
 		if err := sender.Send(ctx, t.Phone, t.Code); err != nil {
 			return fmt.Errorf("auth: sms to %s: %w", phone.Mask(t.Phone), err)

@@ -15,7 +15,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/swiper-social/swiper/internal/adapters/ratelimit"
 	"github.com/swiper-social/swiper/internal/domain/events"
 	"github.com/swiper-social/swiper/internal/domain/input"
 	"github.com/swiper-social/swiper/internal/domain/model"
@@ -27,7 +26,7 @@ import (
 
 // Errors of the service; the HTTP layer maps them to API codes (unknown
 // users are profile.ErrUserNotFound, 1003; the rate limit is
-// *ratelimit.Error, 2008).
+// *model.RateError, 2008).
 var (
 	ErrSelf       = errors.New("chat: you cannot message yourself") // 2001
 	ErrNotMatched = errors.New("chat: not matched with this user")  // 2007
@@ -43,8 +42,8 @@ const (
 
 // DefaultLimit is the send limit of API.md: 20 messages per sender per
 // 10 s, a rolling window over all their conversations.
-func DefaultLimit() ratelimit.Rule {
-	return ratelimit.Rule{Name: "messages", Max: MessagesPerSpan, Per: Span}
+func DefaultLimit() model.RateRule {
+	return model.RateRule{Name: "messages", Max: MessagesPerSpan, Per: Span}
 }
 
 // Store is what the service needs of the database (store.Store).
@@ -78,8 +77,11 @@ type Publisher interface {
 // Limiter counts sends in a rolling window (ratelimit.Rolling).
 type Limiter interface {
 	// TakeMany counts each action (subject, member) under r, in turn, in
-	// one round trip: one Taken per action, or its *ratelimit.Error.
-	TakeMany(ctx context.Context, r ratelimit.Rule, as []ratelimit.Action) ([]ratelimit.Taken, []error, error)
+	// one round trip: one RateTaken per action, or its *model.RateError.
+	TakeMany(ctx context.Context, r model.RateRule, as []model.RateAction) ([]model.RateTaken, []error, error)
+	// Release gives back the entry a take made (nothing when it made
+	// none): a refused send does not count.
+	Release(ctx context.Context, t model.RateTaken) error
 }
 
 // SendBatchSize is the most messages stored by one transaction (the
@@ -89,7 +91,7 @@ const SendBatchSize = 128
 // SendResult is the outcome of one message of CommitSends.
 type SendResult struct {
 	model.SendOutcome
-	// Limited is the *ratelimit.Error of a message over the send limit
+	// Limited is the *model.RateError of a message over the send limit
 	// (nothing else was done).
 	Limited error
 	// Failed is why the message could not be stored (the database's
@@ -118,7 +120,7 @@ type Deps struct {
 	User    func(ctx context.Context, id int64) (model.User, error) // the viewer of the Cards (through the user cache)
 	Events  Publisher
 	Limiter Limiter
-	Limit   ratelimit.Rule // DefaultLimit()
+	Limit   model.RateRule // DefaultLimit()
 	Clock   clock.Clock
 	Log     *slog.Logger
 }
@@ -364,9 +366,9 @@ func (s *Service) commitSend(ctx context.Context, m model.NewMessage) (SendResul
 // every stored message; a failed transaction the Failed of every message
 // it carried. The error is the limit's (nothing stored).
 func (s *Service) CommitSends(ctx context.Context, ms []model.NewMessage) ([]SendResult, error) {
-	as := make([]ratelimit.Action, len(ms))
+	as := make([]model.RateAction, len(ms))
 	for i, m := range ms {
-		as[i] = ratelimit.Action{Subject: strconv.FormatInt(m.From, 10), Member: strconv.FormatInt(m.To, 10) + ":" + m.ClientID}
+		as[i] = model.RateAction{Subject: strconv.FormatInt(m.From, 10), Member: strconv.FormatInt(m.To, 10) + ":" + m.ClientID}
 	}
 	taken, limited, err := s.d.Limiter.TakeMany(ctx, s.d.Limit, as)
 	if err != nil {
@@ -437,8 +439,8 @@ func (s *Service) CommitSends(ctx context.Context, ms []model.NewMessage) ([]Sen
 // release gives back a send's entry of the rolling limit (a refused send
 // does not count); a failure is logged: the entry then expires with its
 // window.
-func (s *Service) release(ctx context.Context, me int64, taken ratelimit.Taken) {
-	if err := taken.Release(context.WithoutCancel(ctx)); err != nil {
+func (s *Service) release(ctx context.Context, me int64, taken model.RateTaken) {
+	if err := s.d.Limiter.Release(context.WithoutCancel(ctx), taken); err != nil {
 		s.d.Log.WarnContext(ctx, "message limit entry not released", "user_id", me, "err", err)
 	}
 }

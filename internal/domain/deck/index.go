@@ -21,7 +21,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/swiper-social/swiper/internal/adapters/store"
+	"github.com/swiper-social/swiper/internal/domain/model"
 )
 
 // Genders and bands.
@@ -140,13 +140,13 @@ func tagOf(id int64) uint32 {
 	return uint32((z ^ (z >> 31)) >> 32)
 }
 
-// Source is the database as the index reads it.
+// Source is the database as the index reads it; the store implements it.
 type Source interface {
-	DeckRowsAfter(ctx context.Context, after int64, n int) (rows []store.DeckRow, last int64, err error)
-	DeckRowsOf(ctx context.Context, ids []int64) ([]store.DeckRow, error)
-	DeckStampsNow(ctx context.Context) (store.DeckStamps, error)
-	DeckChanged(ctx context.Context, since store.DeckStamps, overlap time.Duration) ([]int64, store.DeckStamps, error)
-	DeckActiveSince(ctx context.Context, since time.Time) ([]store.DeckActive, error)
+	DeckRowsAfter(ctx context.Context, after int64, n int) (rows []model.DeckRow, last int64, err error)
+	DeckRowsOf(ctx context.Context, ids []int64) ([]model.DeckRow, error)
+	DeckStampsNow(ctx context.Context) (model.DeckStamps, error)
+	DeckChanged(ctx context.Context, since model.DeckStamps, overlap time.Duration) ([]int64, model.DeckStamps, error)
+	DeckActiveSince(ctx context.Context, since time.Time) ([]model.DeckActive, error)
 }
 
 // Index is the in-memory deck index. Safe for concurrent use.
@@ -212,7 +212,7 @@ func clampU8(v int) uint8 { return uint8(min(max(v, 0), 255)) }
 func clampU16(v int) uint16 { return uint16(min(max(v, 0), 65535)) }
 
 // entryOf builds the entry of a row; mu held for writing (interning).
-func (ix *Index) entryOf(r store.DeckRow, now int64) entry {
+func (ix *Index) entryOf(r model.DeckRow, now int64) entry {
 	e := entry{id: r.ID, active: r.ActiveAt.Unix(), tag: tagOf(r.ID), born: birthCode(r.Birthday),
 		city: ix.cityID(r.City), dcity: ix.cityID(r.DatingCity), minKM: clampU16(r.MinDistance), maxKM: clampU16(r.MaxDistance),
 		minAge: clampU8(r.MinDatingAge), maxAge: clampU8(r.MaxDatingAge), gender: genderCode(r.Gender),
@@ -233,7 +233,7 @@ type change struct {
 }
 
 // upsert stores rows (and marks gone the ids in missing); mu held for writing.
-func (ix *Index) upsert(rows []store.DeckRow, missing []int64, now int64) {
+func (ix *Index) upsert(rows []model.DeckRow, missing []int64, now int64) {
 	var cs []change
 	for _, r := range rows {
 		e := ix.entryOf(r, now)
@@ -341,7 +341,7 @@ func (ix *Index) apply(cs []change) {
 // band it falls in (down, only time moves a user: Reband). Unknown ids (a
 // user registered since the last catch-up) are left to the catch-up. mu
 // held for writing.
-func (ix *Index) activate(acts []store.DeckActive, now int64) {
+func (ix *Index) activate(acts []model.DeckActive, now int64) {
 	var cs []change
 	for _, a := range acts {
 		p, ok := ix.byID[a.ID]

@@ -10,7 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/swiper-social/swiper/internal/adapters/store"
+	"github.com/swiper-social/swiper/internal/domain/model"
 	"github.com/swiper-social/swiper/internal/platform/backend"
 )
 
@@ -45,8 +45,8 @@ const LoadWait = 2 * time.Second
 type syncState struct {
 	work    sync.Mutex // held by whoever reads changes and applies them
 	loaded  bool
-	stamps  store.DeckStamps
-	shown   atomic.Pointer[store.DeckStamps] // stamps, for Stamps
+	stamps  model.DeckStamps
+	shown   atomic.Pointer[model.DeckStamps] // stamps, for Stamps
 	flights sync.Mutex
 	running bool
 	next    *flight      // the catch-up that starts after the running one
@@ -204,7 +204,7 @@ func (ix *Index) awaitLoad(ctx context.Context) error {
 }
 
 // addSorted appends rows of a load without building buckets yet.
-func (ix *Index) addSorted(rows []store.DeckRow, now int64) {
+func (ix *Index) addSorted(rows []model.DeckRow, now int64) {
 	for _, r := range rows {
 		if _, ok := ix.byID[r.ID]; ok {
 			continue
@@ -418,16 +418,16 @@ func (ix *Index) refreshActivity(ctx context.Context, every time.Duration) error
 // Stamps returns the newest stamps the index has caught up with (false
 // before the first load). A reader that finds the database's newest stamps
 // equal knows the index held every committed change when it read them.
-func (ix *Index) Stamps() (store.DeckStamps, bool) {
+func (ix *Index) Stamps() (model.DeckStamps, bool) {
 	p := ix.sync.shown.Load()
 	if p == nil {
-		return store.DeckStamps{}, false
+		return model.DeckStamps{}, false
 	}
 	return *p, true
 }
 
 // Version returns the newest version of deck-visible user data
-// (deckstate.Probe.Version) the index is known to hold.
+// (model.DeckProbe.Version) the index is known to hold.
 func (ix *Index) Version() int64 { return ix.sync.version.Load() }
 
 // CaughtUp records that the index holds every change counted by version: a

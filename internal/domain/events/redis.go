@@ -12,7 +12,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/swiper-social/swiper/internal/adapters/kv"
+	"github.com/swiper-social/swiper/internal/platform/backend"
 	"github.com/swiper-social/swiper/internal/platform/clock"
 )
 
@@ -158,7 +158,7 @@ func (r *Redis) appendPublish(ctx context.Context, channel string, sent int64, r
 	for g, c := range cmds {
 		got, err := c.Int64Slice()
 		if err != nil {
-			return nil, fmt.Errorf("events: append: %w", kv.Classify(err))
+			return nil, fmt.Errorf("events: append: %w", backend.ClassifyRedis(err))
 		}
 		if len(got) != len(groups[g]) {
 			return nil, fmt.Errorf("events: append: %d seqs for %d events", len(got), len(groups[g]))
@@ -236,13 +236,13 @@ func (r *Redis) runAppends(ctx context.Context, keys [][]string, args [][]any) (
 	for g, c := range cmds {
 		if err := c.Err(); err != nil {
 			if !redis.HasErrorPrefix(err, "NOSCRIPT") {
-				return nil, fmt.Errorf("events: append: %w", kv.Classify(err))
+				return nil, fmt.Errorf("events: append: %w", backend.ClassifyRedis(err))
 			}
 			again = append(again, g)
 		}
 	}
 	if err := run(again, false); err != nil {
-		return nil, fmt.Errorf("events: append: %w", kv.Classify(err))
+		return nil, fmt.Errorf("events: append: %w", backend.ClassifyRedis(err))
 	}
 	return cmds, nil
 }
@@ -270,7 +270,7 @@ func (r *Redis) Since(ctx context.Context, user, since int64) (Replay, error) {
 		return nil
 	})
 	if err != nil && !errors.Is(err, redis.Nil) {
-		return Replay{}, fmt.Errorf("events: since %d for %d: %w", since, user, kv.Classify(err))
+		return Replay{}, fmt.Errorf("events: since %d for %d: %w", since, user, backend.ClassifyRedis(err))
 	}
 	var rep Replay
 	if v, err := latest.Int64(); err == nil {
@@ -325,7 +325,7 @@ func (r *Redis) Since(ctx context.Context, user, since int64) (Replay, error) {
 func (r *Redis) Forget(ctx context.Context, user int64) error {
 	seq, log, pub := r.keys(user)
 	if err := r.client.Del(ctx, seq, log, pub).Err(); err != nil {
-		return fmt.Errorf("events: forget %d: %w", user, kv.Classify(err))
+		return fmt.Errorf("events: forget %d: %w", user, backend.ClassifyRedis(err))
 	}
 	return nil
 }
@@ -365,7 +365,7 @@ func (f *RedisFanout) Send(ctx context.Context, evs []Stored) error {
 		return fmt.Errorf("events: encode fan-out: %w", err)
 	}
 	if err := f.client.Publish(ctx, f.channel, b).Err(); err != nil {
-		return fmt.Errorf("events: fan-out: %w", kv.Classify(err))
+		return fmt.Errorf("events: fan-out: %w", backend.ClassifyRedis(err))
 	}
 	return nil
 }

@@ -55,7 +55,7 @@ func newLoginRig(t *testing.T) *loginRig {
 	reg := prometheus.NewRegistry()
 	m := cache.NewMetrics(reg)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	users, profiles := profile.NewCaches(kvs, m, time.Hour, log)
+	users, profiles := cache.ForProfiles(kvs, m, time.Hour, log)
 	tz, _ := time.LoadLocation("Asia/Shanghai")
 	svc := profile.New(profile.Deps{Store: st, Users: users, Profiles: profiles, Clock: clk, TZ: tz,
 		FreeDailyLikes: 100, Quotas: profile.NewSharedQuotas(st, func(t time.Time) string { return t.In(tz).Format("2006-01-02") }),

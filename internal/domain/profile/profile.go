@@ -12,12 +12,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/swiper-social/swiper/internal/adapters/blob"
-	"github.com/swiper-social/swiper/internal/adapters/cache"
-	"github.com/swiper-social/swiper/internal/adapters/kv"
-	"github.com/swiper-social/swiper/internal/adapters/ratelimit"
-	"github.com/swiper-social/swiper/internal/adapters/store"
-	"github.com/swiper-social/swiper/internal/adapters/tasks"
 	"github.com/swiper-social/swiper/internal/domain/input"
 	"github.com/swiper-social/swiper/internal/domain/media"
 	"github.com/swiper-social/swiper/internal/domain/model"
@@ -57,7 +51,7 @@ type Store interface {
 	// while they still hold what was read (else model.ErrConflict).
 	WriteUser(ctx context.Context, was, next model.User, pWas, pNext model.Profile) error
 	WriteProfile(ctx context.Context, was, next model.Profile) error
-	CardFacts(ctx context.Context, viewer int64, ids []int64) (map[int64]store.CardFact, error)
+	CardFacts(ctx context.Context, viewer int64, ids []int64) (map[int64]model.CardFact, error)
 	Photos(ctx context.Context, userID int64) ([]model.Photo, error)
 	PhotosOf(ctx context.Context, ids []int64) (map[int64][]model.Photo, error)
 	AddPhoto(ctx context.Context, p model.Photo, max int) (model.Photo, error)
@@ -68,14 +62,49 @@ type Store interface {
 	MediaURLChanged(ctx context.Context, key, url string) ([]int64, error)
 }
 
+// RecordCache reads users' Records through a cache shared by the replicas
+// (cache.Cache[Record]); every write through the service invalidates.
+type RecordCache interface {
+	// Get returns id's Record, calling load on a miss.
+	Get(ctx context.Context, id int64, load func(ctx context.Context) (Record, error)) (Record, error)
+	// GetMany returns the Records of ids, calling load once for the misses.
+	GetMany(ctx context.Context, ids []int64, load func(ctx context.Context, ids []int64) (map[int64]Record, error)) (map[int64]Record, error)
+	// Keys are the keys of id's entry in the session store, to be read
+	// along with a login's code check; GetRead takes what they held.
+	Keys(id int64) []string
+	GetRead(ctx context.Context, id int64, vals [][]byte, load func(ctx context.Context) (Record, error)) (Record, error)
+	// Prime stores v as id's entry, unless a write invalidated it meanwhile.
+	Prime(ctx context.Context, id int64, v Record)
+	Invalidate(ctx context.Context, id int64) error
+}
+
+// ProfileCache reads users' profiles through a cache shared by the
+// replicas (cache.Cache[model.Profile]).
+type ProfileCache interface {
+	Get(ctx context.Context, id int64, load func(ctx context.Context) (model.Profile, error)) (model.Profile, error)
+	Invalidate(ctx context.Context, id int64) error
+}
+
+// Limiter counts actions of a subject in fixed windows
+// (ratelimit.Limiter): a *model.RateError when the action is over r, the
+// store's error when it cannot be counted. A zero r.Max means no limit.
+type Limiter interface {
+	Allow(ctx context.Context, r model.RateRule, subject string) error
+}
+
+// Queue takes the media tasks (tasks.Queue: in-process or asynq).
+type Queue interface {
+	Enqueue(ctx context.Context, t model.Task) error
+}
+
 // Deps are the collaborators of Service.
 type Deps struct {
 	Store          Store
-	Users          *cache.Cache[Record]
-	Profiles       *cache.Cache[model.Profile]
+	Users          RecordCache
+	Profiles       ProfileCache
 	Local          LocalStorage // always: files served at /media/
-	Remote         blob.Storage // nil unless SWIPER_STORAGE=qiniu
-	Queue          tasks.Queue
+	Remote         Storage      // nil unless SWIPER_STORAGE=qiniu
+	Queue          Queue
 	Clock          clock.Clock
 	TZ             *time.Location
 	Media          *media.Processor // uploaded images; nil = one with media.DefaultLimits
@@ -87,43 +116,34 @@ type Deps struct {
 	Changed func(ctx context.Context) error
 	// Limiter counts the "too many requests" limits of this module (2008);
 	// nil = no limits. The rules left zero get their defaults (New).
-	Limiter       *ratelimit.Limiter
-	LocationLimit ratelimit.Rule // changes of location per user (PATCH /users/me)
-	ViewLimit     ratelimit.Rule // Cards viewed per viewer (GET /users/{id})
-	UploadLimit   ratelimit.Rule // uploads per user, avatar and photos together (uploads.go)
+	Limiter       Limiter
+	LocationLimit model.RateRule // changes of location per user (PATCH /users/me)
+	ViewLimit     model.RateRule // Cards viewed per viewer (GET /users/{id})
+	UploadLimit   model.RateRule // uploads per user, avatar and photos together (uploads.go)
 }
 
 // Service is the user module.
 type Service struct {
 	d      Deps
-	phones *cache.Recent[string, int64] // phone → user id, as read from the database (login.go)
+	phones *recent[string, int64] // phone → user id, as read from the database (login.go)
 }
 
 // New returns a Service.
 func New(d Deps) *Service {
 	// The defaults of API.md §3.
-	if d.LocationLimit == (ratelimit.Rule{}) {
-		d.LocationLimit = ratelimit.Rule{Name: "location", Max: 10, Per: time.Hour}
+	if d.LocationLimit == (model.RateRule{}) {
+		d.LocationLimit = model.RateRule{Name: "location", Max: 10, Per: time.Hour}
 	}
-	if d.ViewLimit == (ratelimit.Rule{}) {
-		d.ViewLimit = ratelimit.Rule{Name: "profile_views", Max: 300, Per: 10 * time.Minute}
+	if d.ViewLimit == (model.RateRule{}) {
+		d.ViewLimit = model.RateRule{Name: "profile_views", Max: 300, Per: 10 * time.Minute}
 	}
-	if d.UploadLimit == (ratelimit.Rule{}) {
-		d.UploadLimit = ratelimit.Rule{Name: "uploads", Max: 20, Per: time.Hour}
+	if d.UploadLimit == (model.RateRule{}) {
+		d.UploadLimit = model.RateRule{Name: "uploads", Max: 20, Per: time.Hour}
 	}
 	if d.Media == nil {
 		d.Media = media.NewProcessor(media.DefaultLimits())
 	}
-	return &Service{d: d, phones: cache.NewRecent[string, int64](rememberedPhones)}
-}
-
-// NewCaches builds the two caches the service reads through.
-//
-// ttl bounds how long a write made outside this process's reach (another
-// process on the embedded path, e.g. `swiper vip grant`) can stay unseen;
-// writes through the service invalidate at once.
-func NewCaches(kvs kv.Store, m *cache.Metrics, ttl time.Duration, log *slog.Logger) (*cache.Cache[Record], *cache.Cache[model.Profile]) {
-	return cache.New[Record](kvs, m, "user", ttl, log), cache.New[model.Profile](kvs, m, "profile", ttl, log)
+	return &Service{d: d, phones: newRecent[string, int64](rememberedPhones)}
 }
 
 // Register finds or creates the user of an E.164 phone with the defaults of

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"time"
 
-	"github.com/swiper-social/swiper/internal/adapters/store"
+	"github.com/swiper-social/swiper/internal/domain/model"
 	"github.com/swiper-social/swiper/internal/platform/backend"
 	"github.com/swiper-social/swiper/internal/platform/batch"
 )
@@ -21,13 +21,13 @@ import (
 // more company: a lone read runs at once.
 type SharedQuotas struct {
 	day func(time.Time) string
-	c   *batch.Committer[quotaRead, store.QuotaUse]
+	c   *batch.Committer[quotaRead, model.QuotaUse]
 }
 
 // QuotaReader reads the quota usage of many users in one statement
 // (*store.Store).
 type QuotaReader interface {
-	UsedTodayMany(ctx context.Context, day string, ids []int64) (map[int64]store.QuotaUse, error)
+	UsedTodayMany(ctx context.Context, day string, ids []int64) (map[int64]model.QuotaUse, error)
 }
 
 type quotaRead struct {
@@ -42,12 +42,12 @@ const maxQuotaReads = 1024
 // NewSharedQuotas reads the quota usage from st; day is the quota day of
 // an instant (the social module's: the local calendar day). Close stops it.
 func NewSharedQuotas(st QuotaReader, day func(time.Time) string) *SharedQuotas {
-	return &SharedQuotas{day: day, c: batch.New(func(ctx context.Context, reads []quotaRead) ([]store.QuotaUse, error) {
+	return &SharedQuotas{day: day, c: batch.New(func(ctx context.Context, reads []quotaRead) ([]model.QuotaUse, error) {
 		byDay := make(map[string][]int64, 1) // more than one day only around midnight
 		for _, r := range reads {
 			byDay[r.day] = append(byDay[r.day], r.id)
 		}
-		uses := make(map[string]map[int64]store.QuotaUse, len(byDay))
+		uses := make(map[string]map[int64]model.QuotaUse, len(byDay))
 		for day, ids := range byDay {
 			u, err := st.UsedTodayMany(ctx, day, ids)
 			if err != nil {
@@ -55,7 +55,7 @@ func NewSharedQuotas(st QuotaReader, day func(time.Time) string) *SharedQuotas {
 			}
 			uses[day] = u
 		}
-		out := make([]store.QuotaUse, len(reads))
+		out := make([]model.QuotaUse, len(reads))
 		for i, r := range reads {
 			out[i] = uses[r.day][r.id]
 		}

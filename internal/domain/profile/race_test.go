@@ -161,7 +161,7 @@ func TestConcurrentChangesLoseNothing(t *testing.T) {
 func newRaceService(st profile.Store) *profile.Service {
 	clk := clock.NewFake(time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC))
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	users, profiles := profile.NewCaches(kv.NewMemory(clk), cache.NewMetrics(prometheus.NewRegistry()), time.Hour, log)
+	users, profiles := cache.ForProfiles(kv.NewMemory(clk), cache.NewMetrics(prometheus.NewRegistry()), time.Hour, log)
 	tz, _ := time.LoadLocation("Asia/Shanghai")
 	return profile.New(profile.Deps{Store: st, Users: users, Profiles: profiles, Clock: clk, TZ: tz, FreeDailyLikes: 100, Log: log})
 }

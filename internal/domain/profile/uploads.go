@@ -19,8 +19,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/swiper-social/swiper/internal/adapters/blob"
-	"github.com/swiper-social/swiper/internal/adapters/tasks"
 	"github.com/swiper-social/swiper/internal/domain/model"
 )
 
@@ -42,10 +40,24 @@ func (e *AlbumFullError) Error() string {
 
 func (e *AlbumFullError) Unwrap() error { return ErrAlbumFull }
 
+// Storage stores media objects by key (blob.Storage: local disk or Qiniu).
+// Keys are server-generated, e.g. "avatars/3f2a…c1.jpg", and valid for
+// model.CheckBlobKey.
+type Storage interface {
+	// Put stores data under key (overwriting) and returns the public URL.
+	Put(ctx context.Context, key string, data []byte, contentType string) (url string, err error)
+	// Get returns the stored bytes (model.ErrBlobNotFound: no such key).
+	Get(ctx context.Context, key string) ([]byte, error)
+	// Delete removes key; a missing key is not an error.
+	Delete(ctx context.Context, key string) error
+	// URL returns the public URL of key without touching the store.
+	URL(key string) string
+}
+
 // LocalStorage is the local media store (blob.Local), whose files are
 // served at /media/.
 type LocalStorage interface {
-	blob.Storage
+	Storage
 	// ModTime is when key was last written.
 	ModTime(ctx context.Context, key string) (time.Time, error)
 }
@@ -185,7 +197,7 @@ func (s *Service) enqueueUpload(ctx context.Context, key, contentType string, da
 	if err != nil {
 		return fmt.Errorf("profile: upload task: %w", err)
 	}
-	return s.d.Queue.Enqueue(ctx, tasks.Task{Type: TaskUploadMedia, Payload: payload, ID: "upload:" + key, MaxRetry: 20, Timeout: time.Minute})
+	return s.d.Queue.Enqueue(ctx, model.Task{Type: TaskUploadMedia, Payload: payload, ID: "upload:" + key, MaxRetry: 20, Timeout: time.Minute})
 }
 
 // uploadLater queues the remote upload of a stored image (Qiniu only). A
@@ -202,7 +214,7 @@ func (s *Service) uploadLater(ctx context.Context, key, contentType string, data
 
 func (s *Service) deleteLater(ctx context.Context, key string) {
 	payload, _ := json.Marshal(deleteTask{Key: key})
-	if err := s.d.Queue.Enqueue(ctx, tasks.Task{Type: TaskDeleteMedia, Payload: payload, ID: "delete:" + key, MaxRetry: 10}); err != nil {
+	if err := s.d.Queue.Enqueue(ctx, model.Task{Type: TaskDeleteMedia, Payload: payload, ID: "delete:" + key, MaxRetry: 10}); err != nil {
 		s.d.Log.WarnContext(ctx, "queue media delete failed", "key", key, "err", err)
 	}
 }
@@ -243,7 +255,7 @@ func (s *Service) RetryUploads(ctx context.Context, olderThan time.Duration, lim
 			continue // gone, or fresh (its upload is probably running)
 		}
 		data, err := s.d.Local.Get(ctx, key)
-		if errors.Is(err, blob.ErrNotFound) {
+		if errors.Is(err, model.ErrBlobNotFound) {
 			continue
 		}
 		if err != nil {
@@ -260,11 +272,11 @@ func (s *Service) RetryUploads(ctx context.Context, olderThan time.Duration, lim
 // UploadHandler uploads an image to the remote storage and switches every
 // row that uses it to the remote URL. Idempotent: a retry re-uploads the
 // same bytes under the same key and re-applies the same URL.
-func (s *Service) UploadHandler() tasks.Handler {
+func (s *Service) UploadHandler() model.TaskHandler {
 	return func(ctx context.Context, payload []byte) error {
 		var t uploadTask
-		if err := json.Unmarshal(payload, &t); err != nil || blob.CheckKey(t.Key) != nil {
-			return fmt.Errorf("profile: upload task: bad payload: %w", tasks.ErrSkipRetry)
+		if err := json.Unmarshal(payload, &t); err != nil || model.CheckBlobKey(t.Key) != nil {
+			return fmt.Errorf("profile: upload task: bad payload: %w", model.ErrSkipRetry)
 		}
 		inUse, err := s.d.Store.KeyInUse(ctx, t.Key)
 		if err != nil {
@@ -293,11 +305,11 @@ func (s *Service) UploadHandler() tasks.Handler {
 
 // DeleteHandler removes an image that no row uses any more, from both
 // storages. Idempotent.
-func (s *Service) DeleteHandler() tasks.Handler {
+func (s *Service) DeleteHandler() model.TaskHandler {
 	return func(ctx context.Context, payload []byte) error {
 		var t deleteTask
-		if err := json.Unmarshal(payload, &t); err != nil || blob.CheckKey(t.Key) != nil {
-			return fmt.Errorf("profile: delete task: bad payload: %w", tasks.ErrSkipRetry)
+		if err := json.Unmarshal(payload, &t); err != nil || model.CheckBlobKey(t.Key) != nil {
+			return fmt.Errorf("profile: delete task: bad payload: %w", model.ErrSkipRetry)
 		}
 		inUse, err := s.d.Store.KeyInUse(ctx, t.Key)
 		if err != nil {

@@ -65,7 +65,7 @@ func newUploadRig(t *testing.T, max int64) *uploadRig {
 	clk := clock.NewFake(time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC))
 	kvs := kv.NewMemory(clk)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	users, profiles := profile.NewCaches(kvs, cache.NewMetrics(prometheus.NewRegistry()), time.Hour, log)
+	users, profiles := cache.ForProfiles(kvs, cache.NewMetrics(prometheus.NewRegistry()), time.Hour, log)
 	local, err := blob.NewLocal(t.TempDir(), "")
 	if err != nil {
 		t.Fatal(err)

@@ -17,8 +17,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/swiper-social/swiper/internal/adapters/deckstate"
-	"github.com/swiper-social/swiper/internal/adapters/store"
 	"github.com/swiper-social/swiper/internal/domain/events"
 	"github.com/swiper-social/swiper/internal/domain/input"
 	"github.com/swiper-social/swiper/internal/domain/model"
@@ -80,21 +78,21 @@ func CheckReport(reason, note string) error {
 
 // Store is the database as this module needs it (store.Store).
 type Store interface {
-	Block(ctx context.Context, blocker, blocked int64, at time.Time) (store.BlockOutcome, error)
+	Block(ctx context.Context, blocker, blocked int64, at time.Time) (model.BlockOutcome, error)
 	Unblock(ctx context.Context, blocker, blocked int64) error
-	Blocked(ctx context.Context, blocker int64, limit, offset int) ([]store.BlockedUser, int, error)
-	Report(ctx context.Context, r store.ReportReq) (int64, store.BlockOutcome, error)
-	Reports(ctx context.Context, status string) ([]store.ReportLine, error)
+	Blocked(ctx context.Context, blocker int64, limit, offset int) ([]model.BlockedUser, int, error)
+	Report(ctx context.Context, r model.ReportReq) (int64, model.BlockOutcome, error)
+	Reports(ctx context.Context, status string) ([]model.ReportLine, error)
 	ResolveReports(ctx context.Context, id int64, action, note string, at time.Time) (int64, int, error)
 	SetBanned(ctx context.Context, id int64, banned *time.Time, reason string) error
 	UserByPhone(ctx context.Context, e164 string) (model.User, error)
 	MatchPartners(ctx context.Context, id int64) ([]int64, error)
-	MarkDeleted(ctx context.Context, id int64, at time.Time) (store.Deleted, error)
+	MarkDeleted(ctx context.Context, id int64, at time.Time) (model.Deleted, error)
 	PurgeUser(ctx context.Context, id int64, batch int) (int, error)
 	DeleteUserMessages(ctx context.Context, id int64, batch int) (int, error)
 	DeletedBefore(ctx context.Context, t time.Time, limit int) ([]int64, error)
 	RemoveTombstone(ctx context.Context, id int64) error
-	ExportOf(ctx context.Context, id int64) (store.Export, error)
+	ExportOf(ctx context.Context, id int64) (model.Export, error)
 }
 
 // Sessions revokes every session of a user at once (auth.Service).
@@ -104,8 +102,8 @@ type Sessions interface {
 
 // DeckState is what decks cache per viewer (deckstate.Store).
 type DeckState interface {
-	Swiped(ctx context.Context, sw []deckstate.Swipe) error
-	Rewound(ctx context.Context, sw deckstate.Swipe) error
+	Swiped(ctx context.Context, sw []model.DeckSwipe) error
+	Rewound(ctx context.Context, sw model.DeckSwipe) error
 	Changed(ctx context.Context) error
 }
 
@@ -203,12 +201,12 @@ func (s *Service) Block(ctx context.Context, me, other int64) error {
 }
 
 // blocked tells the deck state and the event streams about a committed block.
-func (s *Service) blocked(ctx context.Context, me, other int64, out store.BlockOutcome) {
+func (s *Service) blocked(ctx context.Context, me, other int64, out model.BlockOutcome) {
 	ctx = context.WithoutCancel(ctx)
 	if s.d.DeckState != nil {
 		// For decks a block is a swipe both ways: each leaves the other's deck.
 		now := s.now()
-		if err := s.d.DeckState.Swiped(ctx, []deckstate.Swipe{{Swiper: me, Swiped: other, At: now}, {Swiper: other, Swiped: me, At: now}}); err != nil {
+		if err := s.d.DeckState.Swiped(ctx, []model.DeckSwipe{{Swiper: me, Swiped: other, At: now}, {Swiper: other, Swiped: me, At: now}}); err != nil {
 			s.d.Log.ErrorContext(ctx, "deck state not told about a block; it retries", "err", err)
 		}
 		if out.Hidden {
@@ -253,7 +251,7 @@ func (s *Service) Unblock(ctx context.Context, me, other int64) error {
 	if s.d.DeckState != nil {
 		// Dropping both cached states makes the next decks read them again
 		// (a rewind does the same for its swiper).
-		for _, sw := range []deckstate.Swipe{{Swiper: me, Swiped: other}, {Swiper: other, Swiped: me}} {
+		for _, sw := range []model.DeckSwipe{{Swiper: me, Swiped: other}, {Swiper: other, Swiped: me}} {
 			if err := s.d.DeckState.Rewound(context.WithoutCancel(ctx), sw); err != nil {
 				s.d.Log.ErrorContext(ctx, "deck state not told about an unblock; it retries", "err", err)
 			}
@@ -312,8 +310,8 @@ func (s *Service) Report(ctx context.Context, me, other int64, reason, note stri
 		return 0, err
 	}
 	now := s.now()
-	id, out, err := s.d.Store.Report(ctx, store.ReportReq{
-		Report: store.ReportRow{ReporterID: me, ReportedID: other, Reason: reason, Note: note, CreatedAt: now},
+	id, out, err := s.d.Store.Report(ctx, model.ReportReq{
+		Report: model.Report{ReporterID: me, ReportedID: other, Reason: reason, Note: note, CreatedAt: now},
 		Day:    Day(now, s.d.TZ), MaxPerDay: ReportsPerDay, HideAt: s.d.HideAt,
 	})
 	switch {
@@ -349,7 +347,7 @@ type Case struct {
 
 // Cases groups reports by reported user and status (open, resolved), in
 // the order of their first report. Pure: the moderation listing.
-func Cases(lines []store.ReportLine) []Case {
+func Cases(lines []model.ReportLine) []Case {
 	type key struct {
 		user int64
 		open bool
@@ -552,7 +550,7 @@ func (s *Service) DeleteAccount(ctx context.Context, me int64) error {
 	s.changed(ctx, me)
 	if s.d.DeckState != nil {
 		// The deleted user's own cached deck state goes (as after a rewind).
-		if err := s.d.DeckState.Rewound(ctx, deckstate.Swipe{Swiper: me}); err != nil {
+		if err := s.d.DeckState.Rewound(ctx, model.DeckSwipe{Swiper: me}); err != nil {
 			s.d.Log.ErrorContext(ctx, "deck state of a deleted user not dropped", "user_id", me, "err", err)
 		}
 	}
@@ -678,7 +676,7 @@ func (s *Service) Export(ctx context.Context, me int64) (Export, error) {
 }
 
 // ExportOf builds the export of user me from the stored rows. Pure.
-func ExportOf(me int64, user profile.Me, prefs profile.Profile, e store.Export) Export {
+func ExportOf(me int64, user profile.Me, prefs profile.Profile, e model.Export) Export {
 	out := Export{User: user, Profile: prefs, Swipes: make([]ExportSwipe, len(e.Swipes)), Matches: make([]ExportMatch, len(e.Matches)),
 		Messages: make([]ExportMessage, len(e.Messages)), Blocks: make([]ExportBlock, len(e.Blocks)), Reports: make([]ExportReport, len(e.Reports))}
 	for i, x := range e.Swipes {

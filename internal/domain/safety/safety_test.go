@@ -81,7 +81,7 @@ func TestCases(t *testing.T) {
 	at := func(m int) time.Time { return time.Date(2026, 12, 7, 10, m, 0, 0, time.UTC) }
 	resolved := at(50)
 	line := func(id, reporter, reported int64, reason string, m int, res *time.Time, how string) store.ReportLine {
-		return store.ReportLine{ReportRow: store.ReportRow{ID: id, ReporterID: reporter, ReportedID: reported, Reason: reason,
+		return store.ReportLine{Report: store.ReportRow{ID: id, ReporterID: reporter, ReportedID: reported, Reason: reason,
 			CreatedAt: at(m), ResolvedAt: res, Resolution: how}, Phone: "+8613812345678"}
 	}
 	got := safety.Cases([]store.ReportLine{

@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/swiper-social/swiper/internal/adapters/deckstate"
 	"github.com/swiper-social/swiper/internal/domain/deck"
 	"github.com/swiper-social/swiper/internal/domain/input"
 	"github.com/swiper-social/swiper/internal/domain/model"
@@ -99,19 +98,19 @@ func (s *Service) Recommendations(ctx context.Context, me int64, limit int) ([]p
 
 // fillDeckState reads me's deck state from the database, caches it (unless
 // a swipe came in since the probe that missed) and answers the probe with it.
-func (s *Service) fillDeckState(ctx context.Context, me int64, missed deckstate.Probe, ids []int64, limit int) (deckstate.Probe, error) {
+func (s *Service) fillDeckState(ctx context.Context, me int64, missed model.DeckProbe, ids []int64, limit int) (model.DeckProbe, error) {
 	swiped, sls, err := s.d.Store.DeckStateOf(ctx, me)
 	if err != nil {
-		return deckstate.Probe{}, err
+		return model.DeckProbe{}, err
 	}
-	sl := make([]deckstate.Superliker, len(sls))
+	sl := make([]model.Superliker, len(sls))
 	for i, x := range sls {
-		sl[i] = deckstate.Superliker{ID: x.SwiperID, At: x.CreatedAt}
+		sl[i] = model.Superliker{ID: x.SwiperID, At: x.CreatedAt}
 	}
 	if err := s.d.DeckState.Fill(ctx, me, missed.Token, swiped, sl); err != nil {
-		return deckstate.Probe{}, err
+		return model.DeckProbe{}, err
 	}
-	out := deckstate.Probe{Hit: true, Swiped: map[int64]bool{}, Version: missed.Version}
+	out := model.DeckProbe{Hit: true, Swiped: map[int64]bool{}, Version: missed.Version}
 	set := make(map[int64]bool, len(swiped))
 	for _, id := range swiped {
 		set[id] = true
@@ -123,8 +122,8 @@ func (s *Service) fillDeckState(ctx context.Context, me int64, missed deckstate.
 	}
 	// As a cached state answers: a superliker the viewer swiped, is
 	// matched with or is blocked with either way is no superliker.
-	first := slices.DeleteFunc(slices.Clone(sl), func(x deckstate.Superliker) bool { return set[x.ID] })
-	slices.SortFunc(first, func(a, b deckstate.Superliker) int {
+	first := slices.DeleteFunc(slices.Clone(sl), func(x model.Superliker) bool { return set[x.ID] })
+	slices.SortFunc(first, func(a, b model.Superliker) int {
 		if c := b.At.Compare(a.At); c != 0 {
 			return c
 		}
@@ -279,9 +278,9 @@ func (s *Service) deckSwiped(ctx context.Context, sws []model.Swipe) {
 	if s.d.DeckState == nil || len(sws) == 0 {
 		return
 	}
-	out := make([]deckstate.Swipe, len(sws))
+	out := make([]model.DeckSwipe, len(sws))
 	for i, sw := range sws {
-		out[i] = deckstate.Swipe{Swiper: sw.SwiperID, Swiped: sw.SwipedID, Superlike: sw.Action == model.ActionSuperlike, At: sw.CreatedAt}
+		out[i] = model.DeckSwipe{Swiper: sw.SwiperID, Swiped: sw.SwipedID, Superlike: sw.Action == model.ActionSuperlike, At: sw.CreatedAt}
 	}
 	if err := s.d.DeckState.Swiped(context.WithoutCancel(ctx), out); err != nil {
 		s.d.Log.ErrorContext(ctx, "deck state not told about swipes; will retry", "swipes", len(sws), "err", err)
@@ -293,7 +292,7 @@ func (s *Service) deckRewound(ctx context.Context, sw model.Swipe) {
 	if s.d.DeckState == nil {
 		return
 	}
-	d := deckstate.Swipe{Swiper: sw.SwiperID, Swiped: sw.SwipedID, Superlike: sw.Action == model.ActionSuperlike, At: sw.CreatedAt}
+	d := model.DeckSwipe{Swiper: sw.SwiperID, Swiped: sw.SwipedID, Superlike: sw.Action == model.ActionSuperlike, At: sw.CreatedAt}
 	if err := s.d.DeckState.Rewound(context.WithoutCancel(ctx), d); err != nil {
 		s.d.Log.ErrorContext(ctx, "deck state not told about a rewind; will retry", "user_id", sw.SwiperID, "err", err)
 	}

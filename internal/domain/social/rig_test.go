@@ -41,7 +41,7 @@ func newRig(t testing.TB) *rig {
 	}
 	clk := clock.NewFake(time.Date(2026, 5, 1, 2, 0, 0, 0, time.UTC)) // 10:00 local
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	users, profiles := profile.NewCaches(kv.NewMemory(clk), cache.NewMetrics(prometheus.NewRegistry()), time.Hour, log)
+	users, profiles := cache.ForProfiles(kv.NewMemory(clk), cache.NewMetrics(prometheus.NewRegistry()), time.Hour, log)
 	prof := profile.New(profile.Deps{Store: st, Users: users, Profiles: profiles, Clock: clk, TZ: tz, FreeDailyLikes: 100, Log: log})
 	svc := New(Deps{Store: st, Profile: prof, Rank: rank.NewTable(RankTop(st)), Clock: clk, TZ: tz, FreeDailyLikes: 100, Log: log})
 	t.Cleanup(svc.Close)

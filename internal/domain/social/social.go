@@ -13,8 +13,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/swiper-social/swiper/internal/adapters/deckstate"
-	"github.com/swiper-social/swiper/internal/adapters/rank"
 	"github.com/swiper-social/swiper/internal/domain/deck"
 	"github.com/swiper-social/swiper/internal/domain/input"
 	"github.com/swiper-social/swiper/internal/domain/model"
@@ -104,7 +102,7 @@ func ScoreOf(a int8) int64 {
 type Deps struct {
 	Store          Store
 	Profile        *profile.Service // builds the Cards (album visibility lives there)
-	Rank           rank.Board
+	Rank           RankBoard
 	Clock          clock.Clock
 	TZ             *time.Location
 	FreeDailyLikes int
@@ -114,7 +112,7 @@ type Deps struct {
 	Deck *deck.Index
 	// DeckState caches per viewer what a deck leaves out or puts first
 	// (needed with Deck; told about every committed swipe and rewind).
-	DeckState deckstate.Store
+	DeckState DeckState
 	// SwipeBatchSize bounds how many concurrent swipes share one
 	// transaction (committer.go; 0: SwipeBatchSize).
 	SwipeBatchSize int
@@ -461,9 +459,10 @@ func (s *Service) Rank(ctx context.Context, me int64, limit int) ([]RankEntry, e
 	}
 }
 
-// RankTop reads the top of the rank from the scores table (rank.Table).
-func RankTop(st Scores) rank.TopFunc {
-	return func(ctx context.Context, n int) ([]rank.Entry, error) {
+// RankTop reads the top of the rank from the scores table: what the
+// boards are built on (the wiring passes it to rank.NewTable, rank.NewRedis).
+func RankTop(st Scores) func(ctx context.Context, n int) ([]model.RankEntry, error) {
+	return func(ctx context.Context, n int) ([]model.RankEntry, error) {
 		sc, err := st.TopScores(ctx, n)
 		return entries(sc), err
 	}
@@ -471,17 +470,17 @@ func RankTop(st Scores) rank.TopFunc {
 
 // RankScores reads the scores of some users that rank (rank.Redis reads
 // them after a change).
-func RankScores(st Scores) rank.ScoresFunc {
-	return func(ctx context.Context, ids []int64) ([]rank.Entry, error) {
+func RankScores(st Scores) func(ctx context.Context, ids []int64) ([]model.RankEntry, error) {
+	return func(ctx context.Context, ids []int64) ([]model.RankEntry, error) {
 		sc, err := st.RankedScores(ctx, ids)
 		return entries(sc), err
 	}
 }
 
-func entries(sc []model.Score) []rank.Entry {
-	es := make([]rank.Entry, len(sc))
+func entries(sc []model.Score) []model.RankEntry {
+	es := make([]model.RankEntry, len(sc))
 	for i, s := range sc {
-		es[i] = rank.Entry{UserID: s.UserID, Score: s.Score}
+		es[i] = model.RankEntry{UserID: s.UserID, Score: s.Score}
 	}
 	return es
 }

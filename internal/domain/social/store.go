@@ -38,3 +38,31 @@ type Scores interface {
 	TopScores(ctx context.Context, n int) ([]model.Score, error)
 	RankedScores(ctx context.Context, ids []int64) ([]model.Score, error)
 }
+
+// DeckState caches per viewer what a deck leaves out or puts first
+// (deck.go): in process or in Redis, shared by the replicas (package
+// deckstate implements it). The database stays the truth: a miss is
+// filled from it.
+type DeckState interface {
+	// Probe reports which of ids viewer swiped and up to limit of viewer's
+	// superlikers (limit 0: none).
+	Probe(ctx context.Context, viewer int64, ids []int64, limit int) (model.DeckProbe, error)
+	// Fill caches viewer's state read from the database after the Probe
+	// that returned tok; it is dropped when a report about viewer (or a
+	// reset) came in since, so a fill never caches a state older than a swipe.
+	Fill(ctx context.Context, viewer int64, tok model.DeckToken, swiped []int64, superlikers []model.Superliker) error
+	// Swiped and Rewound report committed swipes and rewinds.
+	Swiped(ctx context.Context, sw []model.DeckSwipe) error
+	Rewound(ctx context.Context, sw model.DeckSwipe) error
+}
+
+// RankBoard serves the top of the hot rank (package rank implements it:
+// straight from the scores table, or a bounded Redis list).
+type RankBoard interface {
+	// Changed tells the board that committed writes changed the scores of
+	// ids (called after the commit).
+	Changed(ctx context.Context, ids []int64) error
+	// Top returns up to n entries with a positive score, highest first,
+	// ties by lower id.
+	Top(ctx context.Context, n int) ([]model.RankEntry, error)
+}

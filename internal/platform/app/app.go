@@ -242,7 +242,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	a.Events = a.events
 
 	cm := cache.NewMetrics(a.Registry)
-	users, profiles := profile.NewCaches(a.caches, cm, CacheTTL(cfg), log)
+	users, profiles := cache.ForProfiles(a.caches, cm, CacheTTL(cfg), log)
 	a.users, a.profiles = users, profiles
 	if a.Store.FollowsOutsideWrites() {
 		// Operator commands (`swiper vip grant`) write the database from
@@ -535,7 +535,7 @@ func InvalidateUser(ctx context.Context, cfg config.Config, log *slog.Logger, id
 		return err
 	}
 	defer rc.Close()
-	users, profiles := profile.NewCaches(kv.NewRedis(rc, redisPrefix(cfg)), cache.NewMetrics(prometheus.NewRegistry()), CacheTTL(cfg), log)
+	users, profiles := cache.ForProfiles(kv.NewRedis(rc, redisPrefix(cfg)), cache.NewMetrics(prometheus.NewRegistry()), CacheTTL(cfg), log)
 	if err := users.Invalidate(ctx, id); err != nil {
 		return err
 	}

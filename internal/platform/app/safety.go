@@ -133,7 +133,7 @@ func OpenModeration(ctx context.Context, cfg config.Config, log *slog.Logger) (_
 		sessions := kv.NewRedis(rc, prefix)
 		d.DeckState = deckstate.NewRedis(rc, prefix, deckstate.DefaultTTL)
 		d.Rank = rank.NewRedis(rc, prefix, social.RankTop(m.Store), social.RankScores(m.Store), rank.Options{})
-		users, profiles := profile.NewCaches(sessions, cache.NewMetrics(prometheus.NewRegistry()), CacheTTL(cfg), log)
+		users, profiles := cache.ForProfiles(sessions, cache.NewMetrics(prometheus.NewRegistry()), CacheTTL(cfg), log)
 		d.Caches = userCaches{users, profiles}
 		d.Sessions = revoker{caches: d.Caches, sessions: sessions}
 		// Events (a ban's `unmatch`) reach the sockets on every replica.

@@ -1,4 +1,4 @@
-package cache
+package profile
 
 import (
 	"fmt"
@@ -7,7 +7,7 @@ import (
 )
 
 func TestRecentGetPutDelete(t *testing.T) {
-	r := NewRecent[string, int64](8)
+	r := newRecent[string, int64](8)
 	if _, ok := r.Get("a"); ok {
 		t.Fatal("hit in an empty map")
 	}
@@ -37,7 +37,7 @@ func TestRecentGetPutDelete(t *testing.T) {
 // The map never holds more than its size, and an entry used at least once
 // per size/2 insertions stays.
 func TestRecentBoundAndRetention(t *testing.T) {
-	r := NewRecent[string, int](100)
+	r := newRecent[string, int](100)
 	r.Put("hot", -1)
 	for i := range 10_000 {
 		r.Put(fmt.Sprint(i), i)
@@ -56,13 +56,13 @@ func TestRecentBoundAndRetention(t *testing.T) {
 	if v, ok := r.Get("9999"); !ok || v != 9999 {
 		t.Errorf("the newest entry: %d, %v", v, ok)
 	}
-	if got := NewRecent[int, int](0).half; got != 1 {
+	if got := newRecent[int, int](0).half; got != 1 {
 		t.Errorf("size 0: half %d, want 1", got)
 	}
 }
 
 func TestRecentConcurrent(t *testing.T) {
-	r := NewRecent[int, int](64)
+	r := newRecent[int, int](64)
 	var wg sync.WaitGroup
 	for g := range 8 {
 		wg.Add(1)

@@ -1,15 +1,15 @@
-package cache
+package profile
 
 import "sync"
 
-// Recent is a bounded in-process map that keeps the recently used entries:
+// recent is a bounded in-process map that keeps the recently used entries:
 // for values that never change once known, where a lookup must cost no
 // I/O. It holds two generations of at most max/2 entries each: new
 // entries go to the current one, and when that is full it becomes the
 // previous one (the older previous one is dropped). A hit in the previous
 // generation moves the entry back to the current one, so an entry used at
 // least once per max/2 insertions stays. Safe for concurrent use.
-type Recent[K, V comparable] struct {
+type recent[K, V comparable] struct {
 	half int
 
 	mu   sync.Mutex
@@ -17,14 +17,14 @@ type Recent[K, V comparable] struct {
 	prev map[K]V
 }
 
-// NewRecent returns a Recent holding at most size entries (at least 2).
-func NewRecent[K, V comparable](size int) *Recent[K, V] {
+// newRecent returns a recent holding at most size entries (at least 2).
+func newRecent[K, V comparable](size int) *recent[K, V] {
 	half := max(size/2, 1)
-	return &Recent[K, V]{half: half, cur: make(map[K]V)}
+	return &recent[K, V]{half: half, cur: make(map[K]V)}
 }
 
 // Get returns the value of k.
-func (r *Recent[K, V]) Get(k K) (V, bool) {
+func (r *recent[K, V]) Get(k K) (V, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if v, ok := r.cur[k]; ok {
@@ -39,7 +39,7 @@ func (r *Recent[K, V]) Get(k K) (V, bool) {
 }
 
 // Put sets the value of k.
-func (r *Recent[K, V]) Put(k K, v V) {
+func (r *recent[K, V]) Put(k K, v V) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	delete(r.prev, k)
@@ -48,7 +48,7 @@ func (r *Recent[K, V]) Put(k K, v V) {
 
 // put adds k to the current generation, turning it over when full. r.mu
 // must be held.
-func (r *Recent[K, V]) put(k K, v V) {
+func (r *recent[K, V]) put(k K, v V) {
 	if _, ok := r.cur[k]; !ok && len(r.cur) >= r.half {
 		r.prev, r.cur = r.cur, make(map[K]V, r.half)
 	}
@@ -57,7 +57,7 @@ func (r *Recent[K, V]) put(k K, v V) {
 
 // Delete removes k when its value is v (so that a newer value put
 // concurrently survives), and reports whether it did.
-func (r *Recent[K, V]) Delete(k K, v V) bool {
+func (r *recent[K, V]) Delete(k K, v V) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	removed := false
@@ -71,7 +71,7 @@ func (r *Recent[K, V]) Delete(k K, v V) bool {
 }
 
 // Len is the number of entries held.
-func (r *Recent[K, V]) Len() int {
+func (r *recent[K, V]) Len() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return len(r.cur) + len(r.prev)
