@@ -85,12 +85,16 @@ func (s *Store) gooseDialect() (goose.Dialect, []goose.ProviderOption, error) {
 }
 
 // openReadCommitted opens the MySQL pool of inReadCommittedTx. Its
-// connections are few: one process runs one swipe batch at a time.
+// connections are few: one process runs one swipe batch at a time. They
+// accept multi-statement queries, with which a swipe batch sends its
+// writes in one round trip (SwipeTx.Record); every statement sent on this
+// pool is built by the store from numbers and escaped strings.
 func openReadCommitted(dsn string) (*bun.DB, error) {
 	cfg, err := mysql.ParseDSN(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("store: mysql dsn: %w", err)
 	}
+	cfg.MultiStatements = true
 	base, err := mysql.NewConnector(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("store: mysql: %w", err)
@@ -258,6 +262,10 @@ func (s *Store) upsertAdd(key []string, cols ...string) string {
 // in parentheses: MySQL takes a part's FOR UPDATE only inside them, SQLite
 // refuses them.
 func (s *Store) parenthesizedUnionParts() bool { return s.dialect == config.MySQL }
+
+// multiStatements reports whether statements can be sent together, as one
+// round trip (MySQL, on the pool of inReadCommittedTx: openReadCommitted).
+func (s *Store) multiStatements() bool { return s.dialect == config.MySQL }
 
 // stampsAreTimes reports whether the updated_at stamps are times (MySQL:
 // a transaction can commit after a later one, so a reader looks back by

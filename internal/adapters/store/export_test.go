@@ -38,23 +38,20 @@ func (s *Store) Swipe(ctx context.Context, sw Swipe, day string, likeLimit int, 
 				return ErrFull
 			}
 		}
-		if err := tx.InsertSwipes(ctx, []Swipe{sw}); err != nil {
+		r := SwipeRecord{Swipes: []Swipe{sw}, Scores: []ScoreAdd{{User: sw.SwipedID, Delta: scoreDelta, Swipes: 1}}}
+		if like {
+			r.Likes, r.Quota = []Pair{p}, map[QuotaKey]int{q: 1}
+		}
+		ps, err := tx.Record(ctx, r)
+		if err != nil {
 			return err
 		}
-		w := SwipeWrites{Scores: []ScoreAdd{{User: sw.SwipedID, Delta: scoreDelta, Swipes: 1}}}
-		if like {
-			w.Likes = map[QuotaKey]int{q: 1}
-			ps, err := tx.MarkLikes(ctx, []Pair{p})
-			if err != nil {
-				return err
-			}
-			k := pairOf(p)
-			if st := ps[k]; st.ALikes && st.BLikes && !st.Matched {
-				matched = true
-				w.Matches = []NewMatch{{A: k.From, B: k.To, At: sw.CreatedAt}}
-			}
+		k := pairOf(p)
+		if st := ps[k]; like && st.ALikes && st.BLikes && !st.Matched {
+			matched = true
+			return tx.InsertMatches(ctx, []NewMatch{{A: k.From, B: k.To, At: sw.CreatedAt}})
 		}
-		return tx.Write(ctx, w)
+		return nil
 	})
 	return matched, err
 }

@@ -30,7 +30,7 @@ type (
 	PairState       = model.PairState
 	ScoreAdd        = model.ScoreAdd
 	NewMatch        = model.NewMatch
-	SwipeWrites     = model.SwipeWrites
+	SwipeRecord     = model.SwipeRecord
 	RewindFacts     = model.RewindFacts
 	RewindUndo      = model.RewindUndo
 	DeckCandidate   = model.DeckCandidate

@@ -45,7 +45,7 @@ type (
 )
 
 // lockPair writes the like_pairs row of a and b (adding nothing): every
-// like between the two writes it too and reads it back (SwipeTx.MarkLikes),
+// like between the two writes it too and reads it back (SwipeTx.Record),
 // so a block and a crossing like serialise on it, and a block racing a
 // mutual like never leaves a match.
 func (s *Store) lockPair(ctx context.Context, tx bun.Tx, a, b int64) error {

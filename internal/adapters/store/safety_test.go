@@ -53,7 +53,7 @@ func TestBlocksAndVisible(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		ps, err := tx.MarkLikes(ctx, []store.Pair{{From: b, To: a}})
+		ps, err := tx.Record(ctx, store.SwipeRecord{Likes: []store.Pair{{From: b, To: a}}})
 		if k := (store.Pair{From: min(a, b), To: max(a, b)}); err == nil && (!f.Blocked[store.Pair{From: b, To: a}] || !ps[k].Blocked) {
 			t.Errorf("facts %+v, pair %+v: the block is not seen", f, ps[k])
 		}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/swiper-social/swiper/internal/domain/model"
@@ -16,12 +17,12 @@ import (
 
 // The rows of the swipe path. The social module records a batch of swipes
 // in one SwipeTx: it reads the facts (SwipeTx.Facts, and LockQuotas for
-// the quota rows a day's first likes need), decides, inserts the accepted
-// swipes (InsertSwipes), marks the likes on their pairs' rows and reads
-// them back (MarkLikes), decides the matches, and writes the rest (Write).
-// These functions read and write rows and decide nothing; each runs one
-// statement (two for LockQuotas and MarkLikes) whatever the size of the
-// batch.
+// the quota rows a day's first likes need), decides, writes the accepted
+// swipes, the likes on their pairs' rows, the quotas and the scores and
+// reads the pair rows back (Record), decides the matches, and inserts them
+// (InsertMatches). These functions read and write rows and decide nothing;
+// each is one round trip on MySQL (two for LockQuotas) whatever the size
+// of the batch.
 //
 // The transaction runs at READ COMMITTED on MySQL (inReadCommittedTx): its
 // locking reads lock the rows they find, not the gaps where absent ones
@@ -132,49 +133,146 @@ func (t *SwipeTx) LockQuotas(ctx context.Context, keys []QuotaKey) (map[QuotaKey
 	return used, nil
 }
 
-// InsertSwipes inserts sws in one statement, by swiper. A pair a
-// concurrent batch inserted after Facts read it absent runs the
-// transaction again.
-func (t *SwipeTx) InsertSwipes(ctx context.Context, sws []Swipe) error {
-	if len(sws) == 0 {
+// Record writes what a batch decided and reads back what its matches are
+// decided on: it inserts the swipes sws (by swiper), sets each like's
+// side of its pair's like_pairs row (an upsert), adds the likes to the
+// quota rows and the swipes to the scores (an upsert each), then reads
+// the likes' pair rows back locked, with whether each pair is matched or
+// blocked, keyed by (A, B), A < B.
+//
+// On MySQL these statements go to the server as one multi-statement query
+// (the pool of inReadCommittedTx allows them), so a batch pays one round
+// trip for them instead of five: with a few swipes per batch, round trips
+// are most of a swipe's cost. The server runs them in order and stops at
+// the first that fails, whose error Query returns. On SQLite they run one
+// after the other.
+//
+// A pair a concurrent batch inserted after Facts read it absent runs the
+// transaction again. Both of two crossing likes write their pair's one
+// row, which is what decides their match exactly once on any engine: a
+// single server makes the second wait for the first's commit, a
+// multi-writer cluster (Galera, TiDB) refuses the second commit and the
+// batch runs again; either way the later like then reads both sides. A
+// block writes the row first too (lockPair), so a block that committed
+// before this read is seen, and one after it waits.
+func (t *SwipeTx) Record(ctx context.Context, r SwipeRecord) (map[Pair]PairState, error) {
+	out := make(map[Pair]PairState, len(r.Likes))
+	var stmts []string
+	if len(r.Swipes) > 0 {
+		stmts = append(stmts, t.s.swipeInsert(r.Swipes))
+	}
+	keys, flags := likeFlags(r.Likes)
+	if len(keys) > 0 {
+		stmts = append(stmts, t.s.likeMarks(keys, flags))
+	}
+	if len(r.Quota) > 0 {
+		qs := make([]QuotaKey, 0, len(r.Quota))
+		for q := range r.Quota {
+			qs = append(qs, q)
+		}
+		slices.SortFunc(qs, compareQuotas)
+		stmts = append(stmts, string(t.s.appendQuotaUpsert(nil, qs, r.Quota)))
+	}
+	if len(r.Scores) > 0 {
+		stmts = append(stmts, t.s.scoreUpsert(r.Scores))
+	}
+	if len(keys) > 0 {
+		stmts = append(stmts, t.s.pairStates(keys))
+	}
+	if len(stmts) == 0 {
+		return out, nil
+	}
+	read := func(sc func(...any) error) error {
+		var k Pair
+		var a, b int64
+		var st PairState
+		err := sc(&k.From, &k.To, &a, &b, &st.Matched, &st.Blocked)
+		st.ALikes, st.BLikes = a > 0, b > 0
+		out[k] = st
+		return err
+	}
+	if len(keys) == 0 {
+		read = nil
+	}
+	if err := t.send(ctx, stmts, read); err != nil {
+		if isDuplicate(err) { // only the INSERT of swipes can collide
+			return nil, errors.Join(errRaced, err)
+		}
+		return nil, fmt.Errorf("store: record swipes: %w", err)
+	}
+	return out, nil
+}
+
+// send runs stmts in order and calls read for each row of the last one
+// when read is set (a SELECT): as one multi-statement round trip on MySQL,
+// one statement after the other on SQLite.
+func (t *SwipeTx) send(ctx context.Context, stmts []string, read func(scan func(...any) error) error) error {
+	if t.s.multiStatements() {
+		stmts = []string{strings.Join(stmts, ";\n")}
+	}
+	last := len(stmts) - 1
+	for _, q := range stmts[:last] {
+		if _, err := t.tx.ExecContext(ctx, q); err != nil {
+			return err
+		}
+	}
+	if read == nil {
+		_, err := t.tx.ExecContext(ctx, stmts[last])
+		return err
+	}
+	// A multi-statement Query returns the rows of its first statement
+	// with rows (the SELECT), or the error of the first that failed.
+	return scanRows(ctx, t.tx, stmts[last], read)
+}
+
+// InsertMatches creates the matches ms (one INSERT that skips an existing
+// one).
+func (t *SwipeTx) InsertMatches(ctx context.Context, ms []NewMatch) error {
+	if len(ms) == 0 {
 		return nil
 	}
+	ms = slices.Clone(ms)
+	slices.SortFunc(ms, func(x, y NewMatch) int { return cmp.Or(cmp.Compare(x.A, y.A), cmp.Compare(x.B, y.B)) })
 	d := t.s.db.Dialect()
-	sws = slices.Clone(sws)
-	slices.SortStableFunc(sws, func(a, b Swipe) int { return cmp.Compare(a.SwiperID, b.SwiperID) })
-	t.buf = append(t.buf[:0], "INSERT INTO swipes (swiper_id, swiped_id, action, created_at) VALUES "...)
-	for k, w := range sws {
+	t.buf = append(append(t.buf[:0], t.s.insertIgnore()...), "matches (user_a, user_b, matched_at) VALUES "...)
+	for k, m := range ms {
 		if k > 0 {
 			t.buf = append(t.buf, ',')
 		}
-		t.buf = appendInts(append(t.buf, '('), w.SwiperID, w.SwipedID, int64(w.Action))
-		t.buf = append(d.AppendTime(append(t.buf, ','), w.CreatedAt), ')')
+		t.buf = appendInts(append(t.buf, '('), m.A, m.B)
+		t.buf = append(d.AppendTime(append(t.buf, ','), m.At), ')')
 	}
 	if _, err := t.tx.ExecContext(ctx, string(t.buf)); err != nil {
-		if isDuplicate(err) {
-			return errors.Join(errRaced, err)
-		}
-		return fmt.Errorf("store: insert swipes: %w", err)
+		return fmt.Errorf("store: insert matches: %w", err)
 	}
 	return nil
 }
 
-// MarkLikes sets each like's side of its pair's like_pairs row (one
-// upsert), then reads those rows back locked, with whether the pair is
-// matched or blocked (one SELECT), keyed by (A, B), A < B. Both of two
-// crossing likes write the one row, which is what decides their match
-// exactly once on any engine: a single server makes the second wait for
-// the first's commit, a multi-writer cluster (Galera, TiDB) refuses the
-// second commit and the batch runs again; either way the later like then
-// reads both sides. A block writes the row first too (lockPair), so a
-// block that committed before this read is seen, and one after it waits.
-func (t *SwipeTx) MarkLikes(ctx context.Context, likes []Pair) (map[Pair]PairState, error) {
-	out := make(map[Pair]PairState, len(likes))
-	if len(likes) == 0 {
-		return out, nil
+// swipeInsert is the INSERT of sws, by swiper (stable: one swiper's swipes
+// in the order given).
+func (s *Store) swipeInsert(sws []Swipe) string {
+	d := s.db.Dialect()
+	sws = slices.Clone(sws)
+	slices.SortStableFunc(sws, func(a, b Swipe) int { return cmp.Compare(a.SwiperID, b.SwiperID) })
+	buf := make([]byte, 0, 80+48*len(sws))
+	buf = append(buf, "INSERT INTO swipes (swiper_id, swiped_id, action, created_at) VALUES "...)
+	for k, w := range sws {
+		if k > 0 {
+			buf = append(buf, ',')
+		}
+		buf = appendInts(append(buf, '('), w.SwiperID, w.SwipedID, int64(w.Action))
+		buf = append(d.AppendTime(append(buf, ','), w.CreatedAt), ')')
 	}
-	type flags struct{ a, b int64 }
-	rows := make(map[Pair]flags, len(likes))
+	return string(buf)
+}
+
+// likeFlag is which sides of a pair's row a batch's likes set.
+type likeFlag struct{ a, b int64 }
+
+// likeFlags groups likes by their pair's row (A, B), A < B, in primary-key
+// order, with the sides they set.
+func likeFlags(likes []Pair) ([]Pair, map[Pair]likeFlag) {
+	rows := make(map[Pair]likeFlag, len(likes))
 	for _, l := range likes {
 		k := pairOf(l)
 		f := rows[k]
@@ -190,97 +288,59 @@ func (t *SwipeTx) MarkLikes(ctx context.Context, likes []Pair) (map[Pair]PairSta
 		keys = append(keys, k)
 	}
 	slices.SortFunc(keys, comparePairs)
-	t.buf = append(t.buf[:0], "INSERT INTO like_pairs (user_a, user_b, likes, a_likes, b_likes) VALUES "...)
+	return keys, rows
+}
+
+// likeMarks is the upsert that sets the sides flags of the like_pairs rows
+// keys (and counts the likes).
+func (s *Store) likeMarks(keys []Pair, flags map[Pair]likeFlag) string {
+	buf := make([]byte, 0, 160+40*len(keys))
+	buf = append(buf, "INSERT INTO like_pairs (user_a, user_b, likes, a_likes, b_likes) VALUES "...)
 	for i, k := range keys {
 		if i > 0 {
-			t.buf = append(t.buf, ',')
+			buf = append(buf, ',')
 		}
-		f := rows[k]
-		t.buf = append(appendInts(append(t.buf, '('), k.From, k.To, f.a+f.b, f.a, f.b), ')')
+		f := flags[k]
+		buf = append(appendInts(append(buf, '('), k.From, k.To, f.a+f.b, f.a, f.b), ')')
 	}
-	t.buf = append(t.buf, t.s.upsertAdd([]string{"user_a", "user_b"}, "likes", "a_likes", "b_likes")...)
-	if _, err := t.tx.ExecContext(ctx, string(t.buf)); err != nil {
-		return nil, fmt.Errorf("store: mark likes: %w", err)
+	return string(append(buf, s.upsertAdd([]string{"user_a", "user_b"}, "likes", "a_likes", "b_likes")...))
+}
+
+// scoreUpsert is the upsert that adds adds to the scores, by user.
+func (s *Store) scoreUpsert(adds []ScoreAdd) string {
+	adds = slices.Clone(adds)
+	slices.SortFunc(adds, func(a, b ScoreAdd) int { return cmp.Compare(a.User, b.User) })
+	buf := make([]byte, 0, 120+32*len(adds))
+	buf = append(buf, "INSERT INTO scores (user_id, score, swipes) VALUES "...)
+	for i, sc := range adds {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = append(appendInts(append(buf, '('), sc.User, sc.Delta, sc.Swipes), ')')
 	}
-	// LEFT JOINs read the pair row first (and wait for its lock), then the
-	// match and the blocks by primary key, as locking reads: the latest
-	// committed rows.
-	t.buf = append(t.buf[:0], "SELECT p.user_a, p.user_b, p.a_likes, p.b_likes, m.user_a IS NOT NULL, "+
+	return string(append(buf, s.upsertAdd([]string{"user_id"}, "score", "swipes")...))
+}
+
+// pairStates is the locking read of the like_pairs rows keys with whether
+// each pair is matched or blocked: LEFT JOINs read the pair row first (and
+// wait for its lock), then the match and the blocks by primary key, as
+// locking reads: the latest committed rows.
+func (s *Store) pairStates(keys []Pair) string {
+	buf := make([]byte, 0, 420+48*len(keys))
+	buf = append(buf, "SELECT p.user_a, p.user_b, p.a_likes, p.b_likes, m.user_a IS NOT NULL, "+
 		"(b1.blocker_id IS NOT NULL OR b2.blocker_id IS NOT NULL) FROM like_pairs AS p"...)
-	t.buf = append(t.buf, t.s.byPrimaryKey()...)
-	t.buf = append(t.buf, " LEFT JOIN matches AS m ON m.user_a = p.user_a AND m.user_b = p.user_b"+
+	buf = append(buf, s.byPrimaryKey()...)
+	buf = append(buf, " LEFT JOIN matches AS m ON m.user_a = p.user_a AND m.user_b = p.user_b"+
 		" LEFT JOIN blocks AS b1 ON b1.blocker_id = p.user_a AND b1.blocked_id = p.user_b"+
 		" LEFT JOIN blocks AS b2 ON b2.blocker_id = p.user_b AND b2.blocked_id = p.user_a WHERE "...)
 	for i, k := range keys {
 		if i > 0 {
-			t.buf = append(t.buf, " OR "...)
+			buf = append(buf, " OR "...)
 		}
-		t.buf = strconv.AppendInt(append(t.buf, "(p.user_a = "...), k.From, 10)
-		t.buf = append(strconv.AppendInt(append(t.buf, " AND p.user_b = "...), k.To, 10), ')')
+		buf = strconv.AppendInt(append(buf, "(p.user_a = "...), k.From, 10)
+		buf = append(strconv.AppendInt(append(buf, " AND p.user_b = "...), k.To, 10), ')')
 	}
-	t.buf = append(t.buf, t.s.forUpdateSQL()...)
-	err := scanRows(ctx, t.tx, string(t.buf), func(sc func(...any) error) error {
-		var k Pair
-		var a, b int64
-		var st PairState
-		err := sc(&k.From, &k.To, &a, &b, &st.Matched, &st.Blocked)
-		st.ALikes, st.BLikes = a > 0, b > 0
-		out[k] = st
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("store: read like pairs: %w", err)
-	}
-	return out, nil
-}
-
-// Write adds the likes to the quota rows, the scores (one upsert each) and
-// inserts the matches (one INSERT that skips an existing one).
-func (t *SwipeTx) Write(ctx context.Context, w SwipeWrites) error {
-	if len(w.Likes) > 0 {
-		keys := make([]QuotaKey, 0, len(w.Likes))
-		for q := range w.Likes {
-			keys = append(keys, q)
-		}
-		slices.SortFunc(keys, compareQuotas)
-		t.buf = t.s.appendQuotaUpsert(t.buf[:0], keys, w.Likes)
-		if _, err := t.tx.ExecContext(ctx, string(t.buf)); err != nil {
-			return fmt.Errorf("store: add likes: %w", err)
-		}
-	}
-	if len(w.Scores) > 0 {
-		adds := slices.Clone(w.Scores)
-		slices.SortFunc(adds, func(a, b ScoreAdd) int { return cmp.Compare(a.User, b.User) })
-		t.buf = append(t.buf[:0], "INSERT INTO scores (user_id, score, swipes) VALUES "...)
-		for i, sc := range adds {
-			if i > 0 {
-				t.buf = append(t.buf, ',')
-			}
-			t.buf = append(appendInts(append(t.buf, '('), sc.User, sc.Delta, sc.Swipes), ')')
-		}
-		t.buf = append(t.buf, t.s.upsertAdd([]string{"user_id"}, "score", "swipes")...)
-		if _, err := t.tx.ExecContext(ctx, string(t.buf)); err != nil {
-			return fmt.Errorf("store: add scores: %w", err)
-		}
-	}
-	if len(w.Matches) == 0 {
-		return nil
-	}
-	ms := slices.Clone(w.Matches)
-	slices.SortFunc(ms, func(x, y NewMatch) int { return cmp.Or(cmp.Compare(x.A, y.A), cmp.Compare(x.B, y.B)) })
-	d := t.s.db.Dialect()
-	t.buf = append(append(t.buf[:0], t.s.insertIgnore()...), "matches (user_a, user_b, matched_at) VALUES "...)
-	for k, m := range ms {
-		if k > 0 {
-			t.buf = append(t.buf, ',')
-		}
-		t.buf = appendInts(append(t.buf, '('), m.A, m.B)
-		t.buf = append(d.AppendTime(append(t.buf, ','), m.At), ')')
-	}
-	if _, err := t.tx.ExecContext(ctx, string(t.buf)); err != nil {
-		return fmt.Errorf("store: insert matches: %w", err)
-	}
-	return nil
+	return string(append(buf, s.forUpdateSQL()...))
 }
 
 // scanRows runs a query and calls row for each row with its Scan.
@@ -445,7 +505,7 @@ func compareQuotas(x, y QuotaKey) int {
 }
 
 // markSeedLikes sets the likes among sws on their pairs' rows (as
-// MarkLikes does), in statements of at most rowsPerStmt rows: seeded likes
+// Record does), in statements of at most rowsPerStmt rows: seeded likes
 // match like any other.
 func (s *Store) markSeedLikes(ctx context.Context, tx bun.Tx, sws []Swipe, rowsPerStmt int) error {
 	var buf []byte

@@ -3,11 +3,13 @@ package store_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/swiper-social/swiper/internal/adapters/store"
 	"github.com/swiper-social/swiper/internal/domain/model"
+	"github.com/swiper-social/swiper/internal/platform/config"
 )
 
 const day = "2026-01-01"
@@ -52,11 +54,10 @@ func TestSwipeTxFacts(t *testing.T) {
 		if _, err := tx.LockQuotas(ctx, []store.QuotaKey{{User: a, Day: day}}); err != nil {
 			return err
 		}
-		if err := tx.InsertSwipes(ctx, []store.Swipe{{SwiperID: a, SwipedID: b, Action: store.ActionLike, CreatedAt: t0},
-			{SwiperID: a, SwipedID: c, Action: store.ActionDislike, CreatedAt: t0.Add(time.Second)}}); err != nil {
-			return err
-		}
-		return tx.Write(ctx, store.SwipeWrites{Likes: map[store.QuotaKey]int{{User: a, Day: day}: 2}})
+		_, err := tx.Record(ctx, store.SwipeRecord{Swipes: []store.Swipe{{SwiperID: a, SwipedID: b, Action: store.ActionLike, CreatedAt: t0},
+			{SwiperID: a, SwipedID: c, Action: store.ActionDislike, CreatedAt: t0.Add(time.Second)}},
+			Quota: map[store.QuotaKey]int{{User: a, Day: day}: 2}})
+		return err
 	})
 	var f store.SwipeFacts
 	inSwipeTx(t, st, func(ctx context.Context, tx model.SwipeTx) error {
@@ -93,7 +94,8 @@ func TestSwipeTxLockQuotas(t *testing.T) {
 	st := openStore(t)
 	ids := newUsers(t, st, 2)
 	inSwipeTx(t, st, func(ctx context.Context, tx model.SwipeTx) error {
-		return tx.Write(ctx, store.SwipeWrites{Likes: map[store.QuotaKey]int{{User: ids[0], Day: day}: 3}})
+		_, err := tx.Record(ctx, store.SwipeRecord{Quota: map[store.QuotaKey]int{{User: ids[0], Day: day}: 3}})
+		return err
 	})
 	inSwipeTx(t, st, func(ctx context.Context, tx model.SwipeTx) error {
 		used, err := tx.LockQuotas(ctx, []store.QuotaKey{{User: ids[0], Day: day}, {User: ids[1], Day: day}, {User: ids[1], Day: day}})
@@ -110,9 +112,9 @@ func TestSwipeTxLockQuotas(t *testing.T) {
 	}
 }
 
-// TestSwipeTxMarkLikes: each like sets its side of the pair's row; the row
-// read back tells both sides, an existing match and a block.
-func TestSwipeTxMarkLikes(t *testing.T) {
+// TestSwipeTxRecordLikes: each like sets its side of the pair's row; the
+// row read back tells both sides, an existing match and a block.
+func TestSwipeTxRecordLikes(t *testing.T) {
 	st := openStore(t)
 	ids := newUsers(t, st, 6)
 	a, b, c, d, e, f := ids[0], ids[1], ids[2], ids[3], ids[4], ids[5]
@@ -123,7 +125,7 @@ func TestSwipeTxMarkLikes(t *testing.T) {
 		var out map[store.Pair]store.PairState
 		inSwipeTx(t, st, func(ctx context.Context, tx model.SwipeTx) error {
 			var err error
-			out, err = tx.MarkLikes(ctx, likes)
+			out, err = tx.Record(ctx, store.SwipeRecord{Likes: likes})
 			return err
 		})
 		return out
@@ -140,7 +142,7 @@ func TestSwipeTxMarkLikes(t *testing.T) {
 		}
 	}
 	inSwipeTx(t, st, func(ctx context.Context, tx model.SwipeTx) error {
-		return tx.Write(ctx, store.SwipeWrites{Matches: []store.NewMatch{{A: c, B: d, At: time.Now().UTC()}}})
+		return tx.InsertMatches(ctx, []store.NewMatch{{A: c, B: d, At: time.Now().UTC()}})
 	})
 	got = mark(store.Pair{From: a, To: b}, store.Pair{From: c, To: d})
 	if g := got[store.Pair{From: a, To: b}]; g != (store.PairState{ALikes: true, BLikes: true}) {
@@ -161,30 +163,38 @@ func TestSwipeTxInsertRaced(t *testing.T) {
 	st := openStore(t)
 	ids := newUsers(t, st, 2)
 	sw := store.Swipe{SwiperID: ids[0], SwipedID: ids[1], Action: store.ActionDislike, CreatedAt: time.Now().UTC().Truncate(time.Microsecond)}
-	inSwipeTx(t, st, func(ctx context.Context, tx model.SwipeTx) error { return tx.InsertSwipes(ctx, []store.Swipe{sw}) })
+	record := func(ctx context.Context, tx model.SwipeTx) error {
+		_, err := tx.Record(ctx, store.SwipeRecord{Swipes: []store.Swipe{sw}, Scores: []store.ScoreAdd{{User: sw.SwipedID, Swipes: 1}}})
+		return err
+	}
+	inSwipeTx(t, st, record)
 	runs := 0
 	err := st.InSwipeTx(context.Background(), func(ctx context.Context, tx model.SwipeTx) error {
 		runs++
 		if runs > 1 {
 			return errors.New("second run")
 		}
-		return tx.InsertSwipes(ctx, []store.Swipe{sw})
+		return record(ctx, tx)
 	})
 	if runs != 2 || err == nil || err.Error() != "store: swipe batch: second run" {
 		t.Fatalf("%d runs, %v", runs, err)
 	}
 }
 
-// TestSwipeTxWrite: quotas and scores add up, a match that exists is kept.
-func TestSwipeTxWrite(t *testing.T) {
+// TestSwipeTxRecordAdds: quotas and scores add up, a match that exists is
+// kept.
+func TestSwipeTxRecordAdds(t *testing.T) {
 	st := openStore(t)
 	ids := newUsers(t, st, 2)
 	at := time.Now().UTC().Truncate(time.Microsecond)
 	for range 2 {
 		inSwipeTx(t, st, func(ctx context.Context, tx model.SwipeTx) error {
-			return tx.Write(ctx, store.SwipeWrites{Likes: map[store.QuotaKey]int{{User: ids[0], Day: day}: 2},
-				Scores:  []store.ScoreAdd{{User: ids[1], Delta: 5, Swipes: 1}, {User: ids[0], Delta: -5, Swipes: 1}},
-				Matches: []store.NewMatch{{A: ids[0], B: ids[1], At: at}}})
+			_, err := tx.Record(ctx, store.SwipeRecord{Quota: map[store.QuotaKey]int{{User: ids[0], Day: day}: 2},
+				Scores: []store.ScoreAdd{{User: ids[1], Delta: 5, Swipes: 1}, {User: ids[0], Delta: -5, Swipes: 1}}})
+			if err != nil {
+				return err
+			}
+			return tx.InsertMatches(ctx, []store.NewMatch{{A: ids[0], B: ids[1], At: at}})
 		})
 	}
 	if likes, _, _ := st.UsedToday(context.Background(), ids[0], day); likes != 4 {
@@ -198,5 +208,38 @@ func TestSwipeTxWrite(t *testing.T) {
 	}
 	if n := count(t, st, "SELECT COUNT(*) FROM matches"); n != 1 {
 		t.Errorf("%d matches", n)
+	}
+}
+
+// TestSwipeTxRecordFailsWhole: a statement of the record that fails after
+// the swipes were inserted (on MySQL, in the middle of one multi-statement
+// round trip) fails the transaction, and nothing of it stays.
+func TestSwipeTxRecordFailsWhole(t *testing.T) {
+	st := openStore(t)
+	ids := newUsers(t, st, 2)
+	at := time.Now().UTC().Truncate(time.Microsecond)
+	err := st.InSwipeTx(context.Background(), func(ctx context.Context, tx model.SwipeTx) error {
+		_, err := tx.Record(ctx, store.SwipeRecord{
+			Swipes: []store.Swipe{{SwiperID: ids[0], SwipedID: ids[1], Action: store.ActionLike, CreatedAt: at}},
+			Likes:  []store.Pair{{From: ids[0], To: ids[1]}},
+			Quota:  map[store.QuotaKey]int{{User: ids[0], Day: day}: 1},
+			Scores: []store.ScoreAdd{{User: ids[1], Delta: 1, Swipes: 1 << 40}}, // beyond scores.swipes (INT)
+		})
+		return err
+	})
+	if st.Dialect() == config.SQLite { // no column types: the add fits
+		if err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	if err == nil || !strings.Contains(err.Error(), "Out of range") {
+		t.Fatalf("an out-of-range score: %v", err)
+	}
+	for _, q := range []string{"SELECT COUNT(*) FROM swipes WHERE swiper_id = ?", "SELECT COUNT(*) FROM like_pairs WHERE user_a = ?",
+		"SELECT COUNT(*) FROM daily_quotas WHERE user_id = ?"} {
+		if n := count(t, st, q, ids[0]); n != 0 {
+			t.Errorf("%s: %d rows after a failed record", q, n)
+		}
 	}
 }

@@ -51,7 +51,7 @@ type SwipeFacts struct {
 	Latest map[int64]time.Time
 }
 
-// PairState is a pair's like_pairs row as MarkLikes reads it back (locked),
+// PairState is a pair's like_pairs row as Record reads it back (locked),
 // for the pair (A, B) with A < B.
 type PairState struct {
 	ALikes, BLikes bool // A liked B, B liked A
@@ -71,11 +71,14 @@ type NewMatch struct {
 	At   time.Time
 }
 
-// SwipeWrites is what SwipeTx.Write writes.
-type SwipeWrites struct {
-	Likes   map[QuotaKey]int // likes added to quota rows
-	Scores  []ScoreAdd
-	Matches []NewMatch
+// SwipeRecord is what SwipeTx.Record writes: a batch's decided swipes,
+// the likes among them (marked on their pairs' rows), the likes added to
+// quota rows and the scores added.
+type SwipeRecord struct {
+	Swipes []Swipe
+	Likes  []Pair
+	Quota  map[QuotaKey]int
+	Scores []ScoreAdd
 }
 
 // SwipeTx is the transaction of a batch of swipes: the store's reads and
@@ -89,14 +92,12 @@ type SwipeTx interface {
 	// LockQuotas creates the missing quota rows keys and returns the
 	// likes used of each, locked.
 	LockQuotas(ctx context.Context, keys []QuotaKey) (map[QuotaKey]int, error)
-	// InsertSwipes inserts the accepted swipes.
-	InsertSwipes(ctx context.Context, sws []Swipe) error
-	// MarkLikes sets each like's side on its pair's row and reads the rows
-	// back, locked.
-	MarkLikes(ctx context.Context, likes []Pair) (map[Pair]PairState, error)
-	// Write adds the likes to the quotas and the scores, and creates the
-	// matches.
-	Write(ctx context.Context, w SwipeWrites) error
+	// Record writes the decided swipes, their likes' sides of their pairs'
+	// rows, the quotas and the scores, and reads the likes' pair rows back,
+	// locked.
+	Record(ctx context.Context, r SwipeRecord) (map[Pair]PairState, error)
+	// InsertMatches creates the matches decided on the pair rows.
+	InsertMatches(ctx context.Context, ms []NewMatch) error
 }
 
 // RewindFacts is what a rewind is decided on.

@@ -12,6 +12,7 @@ import (
 	"github.com/swiper-social/swiper/internal/adapters/store/storetest"
 	"github.com/swiper-social/swiper/internal/domain/model"
 	"github.com/swiper-social/swiper/internal/domain/profile"
+	"github.com/swiper-social/swiper/internal/platform/config"
 )
 
 // The swipe path on the suite's database: CommitSwipes reads the facts,
@@ -294,9 +295,10 @@ func TestCommitLarge(t *testing.T) {
 }
 
 // TestCommitStatements: a batch sends a fixed number of statements
-// whatever its size: the facts, the swipes, the likes marked and read
-// back, the quotas and the scores; two more on users' first limited likes
-// of the day (their quota rows), one more when likes match.
+// whatever its size: the facts and the record (the swipes, the likes
+// marked, the quotas and the scores written, the pair rows read back);
+// two more on users' first limited likes of the day (their quota rows),
+// one more when likes match.
 func TestCommitStatements(t *testing.T) {
 	r := newRig(t)
 	ctx := context.Background()
@@ -325,10 +327,17 @@ func TestCommitStatements(t *testing.T) {
 		}
 		t.Logf("%s: %+v", name, got)
 	}
-	batch("first likes of the day", 1+2+1+2+2, func(i int) SwipeRequest { return r.req(xs[i], ys[i], model.ActionLike) })
-	batch("likes", 1+1+2+2, func(i int) SwipeRequest { return r.req(xs[i], zs[i], model.ActionLike) })
-	batch("likes back: matches", 1+2+1+2+2+1, func(i int) SwipeRequest { return r.req(ys[i], xs[i], model.ActionLike) })
-	batch("dislikes", 1+1+1, func(i int) SwipeRequest { return r.req(zs[i], ys[i], model.ActionDislike) })
+	// On MySQL the record is one multi-statement round trip; SQLite runs
+	// its statements (swipes, pair rows, quotas, scores, pair rows read
+	// back; only swipes and scores for dislikes) one by one.
+	record, recordDislikes := int64(1), int64(1)
+	if r.st.Dialect() == config.SQLite {
+		record, recordDislikes = 5, 2
+	}
+	batch("first likes of the day", 1+2+record, func(i int) SwipeRequest { return r.req(xs[i], ys[i], model.ActionLike) })
+	batch("likes", 1+record, func(i int) SwipeRequest { return r.req(xs[i], zs[i], model.ActionLike) })
+	batch("likes back: matches", 1+2+record+1, func(i int) SwipeRequest { return r.req(ys[i], xs[i], model.ActionLike) })
+	batch("dislikes", 1+recordDislikes, func(i int) SwipeRequest { return r.req(zs[i], ys[i], model.ActionDislike) })
 }
 
 // TestRewindsInParallel: rewinds racing each other undo distinct swipes,

@@ -62,10 +62,10 @@ func (s *Service) recordSwipe(ctx context.Context, req SwipeRequest) (SwipeOutco
 // already leaves out what they swiped; a failure of either is logged (the
 // scores table is the truth of the rank; the deck state retries).
 //
-// The statements of one batch, whatever its size: the facts; on a user's
-// first limited like of a day, two for its quota row; the swipes; when it
-// has likes, the pair rows marked and read back; the quotas, the scores,
-// and the matches when there are some.
+// The round trips of one batch on MySQL, whatever its size: the facts; on
+// a user's first limited like of a day, two for its quota row; the record
+// (swipes, pair rows, quotas and scores written, pair rows read back); and
+// the matches when there are some.
 func (s *Service) CommitSwipes(ctx context.Context, reqs []SwipeRequest) ([]SwipeOutcome, error) {
 	p := swipePolicy{FreeDailyLikes: s.d.FreeDailyLikes, TZ: s.d.TZ}
 	var out []SwipeOutcome
@@ -121,15 +121,11 @@ func commitIn(ctx context.Context, tx model.SwipeTx, reqs []SwipeRequest, p swip
 	if len(d.Swipes) == 0 {
 		return d.Outcomes, nil
 	}
-	if err := tx.InsertSwipes(ctx, d.Swipes); err != nil {
-		return nil, err
-	}
-	pairs, err := tx.MarkLikes(ctx, d.Likes)
+	pairs, err := tx.Record(ctx, model.SwipeRecord{Swipes: d.Swipes, Likes: d.Likes, Quota: d.Quota, Scores: d.Scores})
 	if err != nil {
 		return nil, err
 	}
-	matches := decideMatches(&d, pairs)
-	if err := tx.Write(ctx, model.SwipeWrites{Likes: d.Quota, Scores: d.Scores, Matches: matches}); err != nil {
+	if err := tx.InsertMatches(ctx, decideMatches(&d, pairs)); err != nil {
 		return nil, err
 	}
 	return d.Outcomes, nil

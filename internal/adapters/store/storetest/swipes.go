@@ -24,10 +24,7 @@ func Like(t testing.TB, st *store.Store, at time.Time, pairs ...[2]int64) {
 			sws[i] = model.Swipe{SwiperID: p[0], SwipedID: p[1], Action: model.ActionLike, CreatedAt: at}
 			likes[i] = model.Pair{From: p[0], To: p[1]}
 		}
-		if err := tx.InsertSwipes(ctx, sws); err != nil {
-			return err
-		}
-		states, err := tx.MarkLikes(ctx, likes)
+		states, err := tx.Record(ctx, model.SwipeRecord{Swipes: sws, Likes: likes})
 		if err != nil {
 			return err
 		}
@@ -37,7 +34,7 @@ func Like(t testing.TB, st *store.Store, at time.Time, pairs ...[2]int64) {
 				ms = append(ms, model.NewMatch{A: k.From, B: k.To, At: at})
 			}
 		}
-		return tx.Write(ctx, model.SwipeWrites{Matches: ms})
+		return tx.InsertMatches(ctx, ms)
 	})
 	if err != nil {
 		t.Fatalf("storetest.Like %v: %v", pairs, err)
