@@ -3,6 +3,7 @@ package social
 import (
 	"context"
 	"errors"
+	"slices"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -15,15 +16,23 @@ import (
 // Deps.SwipeBatchSize is not set.
 const SwipeBatchSize = 256
 
-// newCommitter starts the group committer of swipes: concurrent swipes
-// share one transaction (CommitSwipes), one goroutine committing whatever
-// queued while the previous batch committed. Its counters go to reg when
-// set.
-func (s *Service) newCommitter(size int, reg prometheus.Registerer) *batch.Committer[SwipeRequest, SwipeOutcome] {
+// newCommitters starts the two group committers of swipes. The first
+// records them: concurrent swipes share one transaction (recordSwipes),
+// one goroutine committing whatever queued while the previous batch
+// committed. The second tells the hot rank and the deck state about the
+// recorded ones (tellSwiped). A swipe's caller is answered after both; but
+// the first commits the next batch while the rank and the deck state hear
+// of the previous one, and under load they hear of several batches at
+// once, in two calls. The counters go to reg when set.
+func (s *Service) newCommitters(size int, reg prometheus.Registerer) (*batch.Committer[SwipeRequest, recorded], *batch.Committer[[]model.Swipe, struct{}]) {
 	if size <= 0 {
 		size = SwipeBatchSize
 	}
-	c := batch.New(s.CommitSwipes, size)
+	c := batch.New(s.commitBatch, size)
+	told := batch.New(func(ctx context.Context, batches [][]model.Swipe) ([]struct{}, error) {
+		s.tellSwiped(ctx, slices.Concat(batches...))
+		return make([]struct{}, len(batches)), nil
+	}, 16)
 	if reg != nil {
 		reg.MustRegister(
 			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "swiper_swipe_batches_total",
@@ -31,42 +40,115 @@ func (s *Service) newCommitter(size int, reg prometheus.Registerer) *batch.Commi
 				func() float64 { return float64(c.Stats().Batches) }),
 			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "swiper_swipe_batched_total",
 				Help: "Swipes decided in those transactions."},
-				func() float64 { return float64(c.Stats().Requests) }))
+				func() float64 { return float64(c.Stats().Requests) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "swiper_swipe_told_total",
+				Help: "Times the hot rank and the deck state were told about recorded swipes."},
+				func() float64 { return float64(told.Stats().Batches) }))
 	}
-	return c
+	return c, told
 }
 
-// Close stops the swipe committer once the swipes queued are answered
+// recorded is a swipe's outcome and, when it was recorded, a channel
+// closed once the rank and the deck state were told about its batch.
+type recorded struct {
+	SwipeOutcome
+	told <-chan struct{}
+}
+
+// Close stops the swipe committers once the swipes queued are answered
 // (later ones get 503): called after the HTTP server drained, before the
 // database closes.
-func (s *Service) Close() { s.swipes.Close() }
+func (s *Service) Close() {
+	s.swipes.Close()
+	s.told.Close()
+}
 
 // SwipeBatches counts the transactions that recorded swipes and the swipes
 // they carried.
 func (s *Service) SwipeBatches() batch.Stats { return s.swipes.Stats() }
 
-// recordSwipe records one swipe through the committer.
+// recordSwipe records one swipe through the committers: answered once the
+// transaction holding it committed and the rank and the deck state were
+// told, so that the swiper's next deck already leaves out what they
+// swiped.
 func (s *Service) recordSwipe(ctx context.Context, req SwipeRequest) (SwipeOutcome, error) {
-	out, err := s.swipes.Do(ctx, req)
+	r, err := s.swipes.Do(ctx, req)
 	if errors.Is(err, batch.ErrClosed) { // shutting down
 		return SwipeOutcome{}, backend.Unavailable(err)
 	}
-	return out, err
+	if err != nil {
+		return SwipeOutcome{}, err
+	}
+	if r.told != nil {
+		<-r.told
+	}
+	return r.SwipeOutcome, nil
 }
 
-// CommitSwipes records reqs in one transaction: the facts read, the
-// decisions (decideSwipes, decideMatches), the outcomes written. Then it
-// tells the hot rank and the deck state about the recorded swipes, once
-// for the whole batch (two concurrent calls however many swipes). Both
-// happen before any caller is answered, so that a swiper's next deck
-// already leaves out what they swiped; a failure of either is logged (the
-// scores table is the truth of the rank; the deck state retries).
+// commitBatch is a run of the swipe committer: it records reqs
+// (recordSwipes), hands the recorded swipes to the second committer and
+// answers without waiting for it.
+func (s *Service) commitBatch(ctx context.Context, reqs []SwipeRequest) ([]recorded, error) {
+	out, err := s.recordSwipes(ctx, reqs)
+	if err != nil {
+		return nil, err
+	}
+	var sws []model.Swipe
+	for _, o := range out {
+		if o.Err == nil {
+			sws = append(sws, o.Swipe)
+		}
+	}
+	told := make(chan struct{})
+	if len(sws) == 0 {
+		close(told)
+	} else {
+		go func() {
+			defer close(told)
+			// Committed: told whatever the callers do now. Only a batch
+			// committed while Close ran finds the committer closed; it
+			// tells them itself.
+			if _, err := s.told.Do(context.WithoutCancel(ctx), sws); err != nil {
+				s.tellSwiped(ctx, sws)
+			}
+		}()
+	}
+	res := make([]recorded, len(out))
+	for i, o := range out {
+		res[i] = recorded{SwipeOutcome: o}
+		if o.Err == nil {
+			res[i].told = told
+		}
+	}
+	return res, nil
+}
+
+// CommitSwipes records reqs in one transaction (recordSwipes), then tells
+// the hot rank and the deck state about the recorded swipes (tellSwiped):
+// a batch of the committers, run directly.
+func (s *Service) CommitSwipes(ctx context.Context, reqs []SwipeRequest) ([]SwipeOutcome, error) {
+	out, err := s.recordSwipes(ctx, reqs)
+	if err != nil {
+		return nil, err
+	}
+	var sws []model.Swipe
+	for _, o := range out {
+		if o.Err == nil {
+			sws = append(sws, o.Swipe)
+		}
+	}
+	s.tellSwiped(ctx, sws)
+	return out, nil
+}
+
+// recordSwipes records reqs in one transaction: the facts read, the
+// decisions (decideSwipes, decideMatches), the outcomes written.
 //
 // The round trips of one batch on MySQL, whatever its size: the facts; on
 // a user's first limited like of a day, two for its quota row; the record
 // (swipes, pair rows, quotas and scores written, pair rows read back); and
 // the matches when there are some.
-func (s *Service) CommitSwipes(ctx context.Context, reqs []SwipeRequest) ([]SwipeOutcome, error) {
+func (s *Service) recordSwipes(ctx context.Context, reqs []SwipeRequest) ([]SwipeOutcome, error) {
 	p := swipePolicy{FreeDailyLikes: s.d.FreeDailyLikes, TZ: s.d.TZ}
 	var out []SwipeOutcome
 	err := s.d.Store.InSwipeTx(ctx, func(ctx context.Context, tx model.SwipeTx) error {
@@ -77,16 +159,20 @@ func (s *Service) CommitSwipes(ctx context.Context, reqs []SwipeRequest) ([]Swip
 	if err != nil {
 		return nil, err
 	}
-	var sws []model.Swipe
-	var swiped []int64 // the users whose score changed (the board dedupes)
-	for _, o := range out {
-		if o.Err == nil {
-			sws = append(sws, o.Swipe)
-			swiped = append(swiped, o.Swipe.SwipedID)
-		}
-	}
+	return out, nil
+}
+
+// tellSwiped tells the hot rank and the deck state about recorded swipes,
+// once for all of them (two concurrent calls however many swipes). A
+// failure of either is logged: the scores table is the truth of the rank,
+// and the deck state retries.
+func (s *Service) tellSwiped(ctx context.Context, sws []model.Swipe) {
 	if len(sws) == 0 {
-		return out, nil
+		return
+	}
+	swiped := make([]int64, len(sws)) // the users whose score changed (the board dedupes)
+	for i, sw := range sws {
+		swiped[i] = sw.SwipedID
 	}
 	// The rank and the deck state are told together: the batch waits for
 	// the slower.
@@ -99,7 +185,6 @@ func (s *Service) CommitSwipes(ctx context.Context, reqs []SwipeRequest) ([]Swip
 	}()
 	s.deckSwiped(ctx, sws)
 	<-ranked
-	return out, nil
 }
 
 // commitIn reads, decides and writes one batch in tx.

@@ -129,13 +129,15 @@ type Deps struct {
 // Service is the social module.
 type Service struct {
 	d      Deps
-	swipes *batch.Committer[SwipeRequest, SwipeOutcome] // group commit of swipes (committer.go)
+	swipes *batch.Committer[SwipeRequest, recorded]  // group commit of swipes (committer.go)
+	told   *batch.Committer[[]model.Swipe, struct{}] // the rank and deck state told of them
 }
 
-// New returns a Service and starts its swipe committer (Close stops it).
+// New returns a Service and starts its swipe committers (Close stops
+// them).
 func New(d Deps) *Service {
 	s := &Service{d: d}
-	s.swipes = s.newCommitter(d.SwipeBatchSize, d.Metrics)
+	s.swipes, s.told = s.newCommitters(d.SwipeBatchSize, d.Metrics)
 	return s
 }
 
@@ -209,7 +211,7 @@ func (s *Service) Swipe(ctx context.Context, me, target int64, action string) (S
 	now := s.now()
 	// Answered once the transaction holding the swipe committed and the
 	// rank and deck state were told; the swiper's VIP level and whether
-	// target exists are read in that transaction (CommitSwipes).
+	// target exists are read in that transaction (recordSwipes).
 	out, err := s.recordSwipe(ctx, SwipeRequest{Swiper: me, Swiped: target, Action: act, At: now})
 	if err != nil {
 		return SwipeResult{}, err
