@@ -112,6 +112,71 @@ type App struct {
 // New builds the application: it opens the database (and migrates it),
 // Redis when configured, and every adapter.
 func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options) (_ *App, err error) {
+	opts = opts.withDefaults(cfg)
+	a := &App{Cfg: cfg, Log: log, opts: opts, Registry: prometheus.NewRegistry()}
+	defer func() {
+		if err != nil {
+			a.Close()
+		}
+	}()
+	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	dialect, dsn, err := cfg.Database()
+	if err != nil {
+		return nil, err
+	}
+	if err := a.openDatabase(ctx, dialect, dsn); err != nil {
+		return nil, err
+	}
+	policy := otp.DefaultPolicy()
+	policy.IPLimit = cfg.OTPIPLimit
+	if opts.OTPPolicy != nil {
+		policy = opts.OTPPolicy(policy)
+	}
+	codes, err := a.openState(ctx, dialect, dsn, policy)
+	if err != nil {
+		return nil, err
+	}
+	key, err := a.Store.Secret(ctx, "otp_hmac", func() []byte {
+		b := make([]byte, 32)
+		_, _ = rand.Read(b)
+		return b
+	})
+	if err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
+	local, remote, err := a.openMedia()
+	if err != nil {
+		return nil, err
+	}
+	if err := a.openShared(ctx); err != nil {
+		return nil, err
+	}
+	if err := a.newProfile(ctx, local, remote); err != nil {
+		return nil, err
+	}
+	board := a.newBoard(ctx)
+	a.newSocial(board)
+	if err := a.newChat(dialect, dsn); err != nil {
+		return nil, err
+	}
+	a.Auth = auth.New(auth.Deps{
+		Codes: codes, Policy: policy, Sessions: a.kv, Queue: a.queue, Users: a.Profile,
+		Clock: opts.Clock, TZ: cfg.Timezone, Key: key, Log: log,
+	})
+	a.Safety = a.newSafety(board) // safety.go
+	a.mux.Handle(auth.TaskSendSMS, a.Auth.SMSHandler(a.smsSender()))
+	a.mux.Handle(profile.TaskUploadMedia, a.Profile.UploadHandler())
+	a.mux.Handle(profile.TaskDeleteMedia, a.Profile.DeleteHandler())
+	a.registerSweeps(remote != nil) // periodic tasks: sweeps.go
+	a.Activity = activity.New(a.Store, opts.Clock, 10*time.Second, log)
+	if err := a.newHandler(local); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// withDefaults fills the options left unset.
+func (opts Options) withDefaults(cfg config.Config) Options {
 	if opts.Clock == nil {
 		opts.Clock = clock.Real{}
 	}
@@ -127,21 +192,15 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	if opts.HTTPClient == nil {
 		opts.HTTPClient = &http.Client{Timeout: 30 * time.Second}
 	}
-	a := &App{Cfg: cfg, Log: log, opts: opts, Registry: prometheus.NewRegistry()}
-	defer func() {
-		if err != nil {
-			a.Close()
-		}
-	}()
-	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return opts
+}
 
-	dialect, dsn, err := cfg.Database()
-	if err != nil {
-		return nil, err
-	}
+// openDatabase opens the store, counts its statements (metric
+// swiper_db_statements_total) and migrates it.
+func (a *App) openDatabase(ctx context.Context, dialect, dsn string) (err error) {
 	a.Store, err = store.Open(ctx, dialect, dsn)
 	if err != nil {
-		return nil, fmt.Errorf("app: database: %w", err)
+		return fmt.Errorf("app: database: %w", err)
 	}
 	a.closers = append(a.closers, a.Store.Close)
 	for kind, n := range map[string]func(store.QueryCounts) int64{
@@ -153,16 +212,18 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 			Help: "Statements sent to the database, by kind (read, write, other: transaction control).", ConstLabels: prometheus.Labels{"kind": kind}},
 			func() float64 { return float64(n(a.Store.Queries())) }))
 	}
-	if err := a.Store.Migrate(ctx, log); err != nil {
-		return nil, fmt.Errorf("app: %w", err)
+	if err := a.Store.Migrate(ctx, a.Log); err != nil {
+		return fmt.Errorf("app: %w", err)
 	}
+	return nil
+}
 
-	policy := otp.DefaultPolicy()
-	policy.IPLimit = cfg.OTPIPLimit
-	if opts.OTPPolicy != nil {
-		policy = opts.OTPPolicy(policy)
-	}
-	var codes otp.Store
+// openState opens what the modules keep outside the database: Redis (the
+// key-value store, the codes, the task queue) when configured; otherwise
+// in process, and in the SQLite file what must survive a restart. It
+// returns the codes' store.
+func (a *App) openState(ctx context.Context, dialect, dsn string, policy otp.Policy) (codes otp.Store, err error) {
+	cfg, opts, log := a.Cfg, a.opts, a.Log
 	a.mux = tasks.NewMux()
 	if cfg.RedisURL != "" {
 		a.redis, err = kv.OpenRedis(ctx, cfg.RedisURL)
@@ -195,33 +256,33 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		a.inproc = tasks.NewInProcess(a.mux, tasks.InProcessOptions{Workers: 4, Log: log})
 		a.queue = a.inproc
 	}
+	return codes, nil
+}
 
-	key, err := a.Store.Secret(ctx, "otp_hmac", func() []byte {
-		b := make([]byte, 32)
-		_, _ = rand.Read(b)
-		return b
-	})
+// openMedia opens the local media dir and, when configured, the remote
+// storage (Qiniu).
+func (a *App) openMedia() (local *blob.Local, remote blob.Storage, err error) {
+	cfg, opts := a.Cfg, a.opts
+	local, err = blob.NewLocal(cfg.MediaDir, blob.DefaultLocalBaseURL)
 	if err != nil {
-		return nil, fmt.Errorf("app: %w", err)
-	}
-
-	// The media dir is reached only through local (os.Root): the store,
-	// the media sweep and the /media/ file server.
-	local, err := blob.NewLocal(cfg.MediaDir, blob.DefaultLocalBaseURL)
-	if err != nil {
-		return nil, fmt.Errorf("app: media dir: %w", err)
+		return nil, nil, fmt.Errorf("app: media dir: %w", err)
 	}
 	a.closers = append(a.closers, local.Close)
-	var remote blob.Storage
 	if cfg.Storage == "qiniu" {
 		q := cfg.Qiniu
 		remote, err = blob.NewQiniu(blob.QiniuConfig{AccessKey: q.AccessKey, SecretKey: q.SecretKey, Bucket: q.Bucket,
 			Domain: q.Domain, UpHost: q.UpHost}, opts.HTTPClient)
 		if err != nil {
-			return nil, fmt.Errorf("app: qiniu: %w", err)
+			return nil, nil, fmt.Errorf("app: qiniu: %w", err)
 		}
 	}
+	return local, remote, nil
+}
 
+// openShared builds what every module shares: the deck state, the rate
+// limiter and the event streams.
+func (a *App) openShared(ctx context.Context) (err error) {
+	opts, log := a.opts, a.Log
 	// The deck state: per-viewer exclusions and superlikers, shared by the
 	// replicas through Redis on the production path.
 	var ds deckstate.Store = deckstate.NewMemory(opts.Clock, deckstate.DefaultTTL)
@@ -237,10 +298,15 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	// The per-user event streams (events.go in this package): every module
 	// publishes through a.Events; the events socket streams from a.events.
 	if a.events, err = a.openEvents(ctx); err != nil {
-		return nil, err
+		return err
 	}
 	a.Events = a.events
+	return nil
+}
 
+// newProfile builds the user caches and the profile module.
+func (a *App) newProfile(ctx context.Context, local *blob.Local, remote blob.Storage) error {
+	cfg, opts, log := a.Cfg, a.opts, a.Log
 	cm := cache.NewMetrics(a.Registry)
 	users, profiles := cache.ForProfiles(a.caches, cm, CacheTTL(cfg), log)
 	a.users, a.profiles = users, profiles
@@ -249,7 +315,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		// another process: the caches drop the users they changed on the
 		// next read (store.UsersChanged).
 		if _, err := a.Store.UsersChanged(ctx); err != nil { // starts following
-			return nil, fmt.Errorf("app: %w", err)
+			return fmt.Errorf("app: %w", err)
 		}
 		w := cache.NewWatch(a.usersChanged, log)
 		a.watch = w
@@ -268,9 +334,14 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		LocationLimit: ratelimit.Rule{Name: "location", Max: int64(cfg.LocationsPerHour), Per: time.Hour},
 		ViewLimit:     ratelimit.Rule{Name: "profile_views", Max: int64(cfg.ViewsPer10Min), Per: 10 * time.Minute},
 	})
-	// Social: the hot rank is a bounded Redis list of the top on the
-	// production path (refilled from the scores table), the table itself
-	// embedded.
+	return nil
+}
+
+// newBoard builds the hot rank's board: a bounded Redis list of the top on
+// the production path (refilled from the scores table), the table itself
+// embedded.
+func (a *App) newBoard(ctx context.Context) rank.Board {
+	opts, log := a.opts, a.Log
 	var board rank.Board = rank.NewTable(social.RankTop(a.Store))
 	if a.redis != nil {
 		a.rankRedis = rank.NewRedis(a.redis, opts.RedisPrefix, social.RankTop(a.Store), social.RankScores(a.Store), opts.Rank)
@@ -279,6 +350,12 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		}
 		board = a.rankRedis
 	}
+	return board
+}
+
+// newSocial builds the deck index and the social module.
+func (a *App) newSocial(board rank.Board) {
+	cfg, opts, log := a.Cfg, a.opts, a.Log
 	// Recommendations: the in-memory deck index (loaded by Serve, or on the
 	// first deck or readiness check; decks answer 503 until it is loaded).
 	var src deck.Source = a.Store
@@ -295,6 +372,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		SwipeBatchSize: social.SwipeBatchSize, Metrics: a.Registry, CachedUser: a.cachedUser, Events: a.Events,
 	})
 	a.closers = append(a.closers, func() error { a.Social.Close(); return nil })
+}
+
+// newChat builds the conversations module and its send committer.
+func (a *App) newChat(dialect, dsn string) error {
+	opts, log := a.opts, a.Log
 	// Conversations: the send limit is a rolling window, shared by the
 	// replicas in Redis, embedded in the SQLite file (its own pool).
 	var window ratelimit.Window = ratelimit.NewMemoryWindow()
@@ -304,7 +386,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	case dialect == config.SQLite:
 		wdb, err := kv.OpenSQLiteDB(dsn)
 		if err != nil {
-			return nil, fmt.Errorf("app: %w", err)
+			return fmt.Errorf("app: %w", err)
 		}
 		a.closers = append(a.closers, wdb.Close)
 		window = ratelimit.NewSQLiteWindow(wdb)
@@ -321,12 +403,13 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		Store: a.Store, Sends: a.sends, Cards: a.Profile, User: a.cachedUser, Events: a.Events,
 		Limiter: ratelimit.NewRolling(window, opts.Clock, ""), Limit: chat.DefaultLimit(), Clock: opts.Clock, Log: log,
 	})
-	a.Auth = auth.New(auth.Deps{
-		Codes: codes, Policy: policy, Sessions: a.kv, Queue: a.queue, Users: a.Profile,
-		Clock: opts.Clock, TZ: cfg.Timezone, Key: key, Log: log,
-	})
-	a.Safety = a.newSafety(board) // safety.go
+	return nil
+}
 
+// smsSender is the sender of the login codes: the one of the options, the
+// configured provider, or the console.
+func (a *App) smsSender() sms.Sender {
+	cfg, opts, log := a.Cfg, a.opts, a.Log
 	sender := opts.SMSSender
 	if sender == nil {
 		switch cfg.SMSProvider {
@@ -337,15 +420,15 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 			sender = sms.NewConsole(log, opts.SMSSink)
 		}
 	}
-	a.mux.Handle(auth.TaskSendSMS, a.Auth.SMSHandler(sender))
-	a.mux.Handle(profile.TaskUploadMedia, a.Profile.UploadHandler())
-	a.mux.Handle(profile.TaskDeleteMedia, a.Profile.DeleteHandler())
-	a.registerSweeps(remote != nil) // periodic tasks: sweeps.go
+	return sender
+}
 
-	a.Activity = activity.New(a.Store, opts.Clock, 10*time.Second, log)
+// newHandler builds the HTTP handler.
+func (a *App) newHandler(local *blob.Local) error {
+	cfg, opts, log := a.Cfg, a.opts, a.Log
 	openapiJSON, err := api.JSON()
 	if err != nil {
-		return nil, fmt.Errorf("app: openapi: %w", err)
+		return fmt.Errorf("app: openapi: %w", err)
 	}
 	// The deck index: 503 until loaded, a new replica gets no traffic before.
 	ready := map[string]httpapi.Pinger{"database": a.Store, "deck index": a.Deck}
@@ -359,7 +442,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		Events: a.events, Sockets: a.sockets, PingInterval: opts.EventsPing,
 		MeWithSession: a.redis != nil, // the caches are a.kv, the sessions' store
 	})
-	return a, nil
+	return nil
 }
 
 // Close releases every connection.
@@ -426,16 +509,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener, workers int) error {
 			workErr <- a.RunWorkers(workCtx, max(workers, 1))
 		}()
 	}
-	actCtx, stopAct := context.WithCancel(context.WithoutCancel(ctx))
-	actDone := make(chan struct{})
-	go func() { a.Activity.Run(actCtx); close(actDone) }()
-	defer func() { stopAct(); <-actDone }()
-	deckDone := make(chan struct{})
-	go func() { a.Deck.Run(actCtx, time.Second, a.Log); close(deckDone) }()
-	defer func() { stopAct(); <-deckDone }()
-	retryDone := make(chan struct{})
-	go func() { a.deckState.Run(actCtx, time.Second); close(retryDone) }()
-	defer func() { stopAct(); <-retryDone }()
+	defer a.runBackground(ctx)()
 	if a.Cfg.PprofAddr != "" {
 		stop, err := servePprof(a.Cfg.PprofAddr, a.Log)
 		if err != nil {
@@ -478,6 +552,18 @@ func (a *App) Serve(ctx context.Context, ln net.Listener, workers int) error {
 	wg.Wait()
 	a.Log.Info("stopped")
 	return nil
+}
+
+// runBackground runs the loops of a serving replica: the activity stamps,
+// the deck index refresh and the deck state's retries. The function it
+// returns stops them and waits for them.
+func (a *App) runBackground(ctx context.Context) (stop func()) {
+	bgCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	wg.Go(func() { a.Activity.Run(bgCtx) })
+	wg.Go(func() { a.Deck.Run(bgCtx, time.Second, a.Log) })
+	wg.Go(func() { a.deckState.Run(bgCtx, time.Second) })
+	return func() { cancel(); wg.Wait() }
 }
 
 func (a *App) banner(addr string, workers int) {
