@@ -103,108 +103,13 @@ var errTooLarge = errors.New("httpapi: request body too large")
 // status, API code and a safe message. Causes of 5xx answers are logged
 // with the request id, never sent.
 func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
-	var inErr *input.Error
-	var limit *auth.LimitError
-	var perm *profile.PermissionError
-	var quota *social.QuotaError
-	var rate *ratelimit.Error
-	var imgLimit *media.LimitError
-	var albumFull *profile.AlbumFullError
-	var reports *safety.QuotaError
+	for _, rule := range errorRules {
+		if rep, ok := rule(err); ok {
+			rep.write(w)
+			return
+		}
+	}
 	switch {
-	case errors.As(err, &inErr):
-		code := codeInvalid
-		if inErr.Missing {
-			code = codeMissing
-		}
-		if inErr.Code != 0 {
-			code = inErr.Code
-		}
-		writeJSON(w, http.StatusBadRequest, envelope{Code: code, Data: inErr.Message, Errors: inErr.Fields})
-	case errors.Is(err, errCrossOrigin):
-		fail(w, http.StatusForbidden, codeCrossOrigin, "cross-origin request refused")
-	case errors.Is(err, errTooLarge):
-		fail(w, http.StatusRequestEntityTooLarge, codeTooLarge, "request body too large")
-	case errors.Is(err, auth.ErrUnauthenticated):
-		fail(w, http.StatusUnauthorized, codeUnauthorized, "not logged in, or the session is invalid, expired or revoked")
-	case errors.Is(err, auth.ErrCodeWrong):
-		fail(w, http.StatusBadRequest, codeWrongCode, "verification code wrong")
-	case errors.Is(err, auth.ErrCodeInvalid):
-		fail(w, http.StatusBadRequest, codeCodeInvalid, "verification code expired, already used or never sent; request a new one")
-	case errors.As(err, &limit):
-		retryAfter(w, limit.RetryAfter)
-		if limit.Locked {
-			fail(w, http.StatusTooManyRequests, codeLocked, "too many wrong codes: this phone is locked for a while")
-		} else {
-			fail(w, http.StatusTooManyRequests, codeTooOften, "verification codes requested too often: "+limit.Reason)
-		}
-	case errors.As(err, &imgLimit):
-		switch {
-		case errors.Is(imgLimit.Err, media.ErrTooLarge):
-			fail(w, http.StatusRequestEntityTooLarge, codeBadImage, "image rejected: file over "+byteSize(imgLimit.Limit))
-		case errors.Is(imgLimit.Err, media.ErrTooManyPixels) && imgLimit.Value == 0:
-			fail(w, http.StatusBadRequest, codeBadImage, "image rejected: it has no pixels")
-		case errors.Is(imgLimit.Err, media.ErrTooManyPixels):
-			fail(w, http.StatusBadRequest, codeBadImage, "image rejected: over "+
-				strconv.FormatFloat(float64(imgLimit.Limit)/1e6, 'f', -1, 64)+" megapixels")
-		default: // media.ErrTooCostly
-			fail(w, http.StatusBadRequest, codeBadImage, "image rejected: decoding it would need over "+
-				byteSize(imgLimit.Limit)+" of memory (16-bit and progressive images need more per pixel)")
-		}
-	case errors.Is(err, media.ErrUnsupported):
-		fail(w, http.StatusUnsupportedMediaType, codeBadImage, "image rejected: not a JPEG, PNG, WebP or GIF")
-	case errors.Is(err, media.ErrUndecodable):
-		fail(w, http.StatusBadRequest, codeBadImage, "image rejected: cannot be decoded")
-	case errors.Is(err, media.ErrBusy):
-		retryAfter(w, retryUnavailable*time.Second)
-		fail(w, http.StatusServiceUnavailable, codeUnavailable, "too many images are being processed; try again")
-	case errors.Is(err, profile.ErrUserNotFound):
-		fail(w, http.StatusNotFound, codeUserNotFound, "user not found")
-	case errors.Is(err, profile.ErrPhotoNotFound):
-		fail(w, http.StatusNotFound, codeNoRoute, "photo not found")
-	case errors.As(err, &albumFull):
-		fail(w, http.StatusConflict, codeAlbumFull, "photo album is full ("+strconv.Itoa(albumFull.Max)+" photos)")
-	case errors.As(err, &perm):
-		fail(w, http.StatusForbidden, codeNeedsVIP, "your VIP level lacks the permission "+perm.Permission)
-	// Social (codes in social.go)
-	case errors.Is(err, social.ErrSelfSwipe):
-		fail(w, http.StatusBadRequest, codeSelfSwipe, "you cannot swipe yourself")
-	case errors.Is(err, social.ErrAlreadySwiped):
-		fail(w, http.StatusConflict, codeAlreadySwiped, "you already swiped this user")
-	case errors.As(err, &quota):
-		retryAfter(w, quota.RetryAfter)
-		if quota.Rewind {
-			fail(w, http.StatusTooManyRequests, codeRewindQuota, "daily rewind quota used up")
-		} else {
-			fail(w, http.StatusTooManyRequests, codeLikeQuota, "daily like quota used up")
-		}
-	case errors.As(err, &rate):
-		retryAfter(w, rate.RetryAfter)
-		fail(w, http.StatusTooManyRequests, codeTooFrequent, "too many requests of this kind ("+rate.Rule.Name+"); slow down")
-	case errors.Is(err, social.ErrNothingToRewind):
-		fail(w, http.StatusNotFound, codeNothingToUndo, "nothing to rewind")
-	case errors.Is(err, social.ErrRewindTooOld):
-		fail(w, http.StatusConflict, codeRewindTooOld, fmt.Sprintf("the latest swipe is older than the rewind window (%d s)", int(social.RewindWindow/time.Second)))
-	case errors.Is(err, social.ErrRewindMatched):
-		fail(w, http.StatusConflict, codeRewindMatched, "the latest swipe made a match: it cannot be rewound (unmatch instead)")
-	case errors.Is(err, social.ErrNotMatched):
-		fail(w, http.StatusNotFound, codeNotMatched, "you are not matched with this user")
-	// end of social
-	// Safety (codes in safety.go)
-	case errors.Is(err, safety.ErrSelf):
-		fail(w, http.StatusBadRequest, codeSelfSwipe, "you cannot block or report yourself")
-	case errors.As(err, &reports):
-		retryAfter(w, reports.RetryAfter)
-		fail(w, http.StatusTooManyRequests, codeReportQuota, "too many reports today")
-	case errors.Is(err, auth.ErrSuspended):
-		fail(w, http.StatusForbidden, codeSuspended, "this account is suspended")
-	// end of safety
-	// Conversations (chat)
-	case errors.Is(err, chat.ErrSelf):
-		fail(w, http.StatusBadRequest, codeSelfSwipe, "you cannot message yourself")
-	case errors.Is(err, chat.ErrNotMatched):
-		fail(w, http.StatusNotFound, codeNotMatched, "you are not matched with this user")
-	// end of chat
 	case errors.Is(err, backend.ErrUnavailable):
 		log.WarnContext(r.Context(), "backing service unavailable", "err", err)
 		retryAfter(w, retryUnavailable*time.Second)
@@ -217,4 +122,187 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		log.ErrorContext(r.Context(), "internal error", "err", err)
 		fail(w, http.StatusInternalServerError, codeInternal, "internal error")
 	}
+}
+
+// errorReply is the answer to a client-facing error.
+type errorReply struct {
+	status int
+	code   int
+	msg    string
+	fields map[string]string // per-field reasons; only input errors have them
+	retry  bool              // send Retry-After: after
+	after  time.Duration
+}
+
+func (rep errorReply) write(w http.ResponseWriter) {
+	if rep.retry {
+		retryAfter(w, rep.after)
+	}
+	writeJSON(w, rep.status, envelope{Code: rep.code, Data: rep.msg, Errors: rep.fields})
+}
+
+// errorRule answers the errors it recognises; ok is false for the others.
+type errorRule func(err error) (rep errorReply, ok bool)
+
+// errorRules maps client-facing errors to their answers. The first rule that
+// matches wins, so an error wrapping several of these gets the earliest; errors
+// no rule matches are writeError's 503s and 500s.
+var errorRules = []errorRule{
+	inputRule,
+	is(errCrossOrigin, http.StatusForbidden, codeCrossOrigin, "cross-origin request refused"),
+	is(errTooLarge, http.StatusRequestEntityTooLarge, codeTooLarge, "request body too large"),
+	is(auth.ErrUnauthenticated, http.StatusUnauthorized, codeUnauthorized, "not logged in, or the session is invalid, expired or revoked"),
+	is(auth.ErrCodeWrong, http.StatusBadRequest, codeWrongCode, "verification code wrong"),
+	is(auth.ErrCodeInvalid, http.StatusBadRequest, codeCodeInvalid, "verification code expired, already used or never sent; request a new one"),
+	codeLimitRule,
+	imageLimitRule,
+	is(media.ErrUnsupported, http.StatusUnsupportedMediaType, codeBadImage, "image rejected: not a JPEG, PNG, WebP or GIF"),
+	is(media.ErrUndecodable, http.StatusBadRequest, codeBadImage, "image rejected: cannot be decoded"),
+	retryIs(media.ErrBusy, http.StatusServiceUnavailable, codeUnavailable, "too many images are being processed; try again"),
+	is(profile.ErrUserNotFound, http.StatusNotFound, codeUserNotFound, "user not found"),
+	is(profile.ErrPhotoNotFound, http.StatusNotFound, codeNoRoute, "photo not found"),
+	albumFullRule,
+	permissionRule,
+	// Social (codes in social.go)
+	is(social.ErrSelfSwipe, http.StatusBadRequest, codeSelfSwipe, "you cannot swipe yourself"),
+	is(social.ErrAlreadySwiped, http.StatusConflict, codeAlreadySwiped, "you already swiped this user"),
+	swipeQuotaRule,
+	rateLimitRule,
+	is(social.ErrNothingToRewind, http.StatusNotFound, codeNothingToUndo, "nothing to rewind"),
+	is(social.ErrRewindTooOld, http.StatusConflict, codeRewindTooOld, fmt.Sprintf("the latest swipe is older than the rewind window (%d s)", int(social.RewindWindow/time.Second))),
+	is(social.ErrRewindMatched, http.StatusConflict, codeRewindMatched, "the latest swipe made a match: it cannot be rewound (unmatch instead)"),
+	is(social.ErrNotMatched, http.StatusNotFound, codeNotMatched, "you are not matched with this user"),
+	// end of social
+	// Safety (codes in safety.go)
+	is(safety.ErrSelf, http.StatusBadRequest, codeSelfSwipe, "you cannot block or report yourself"),
+	reportQuotaRule,
+	is(auth.ErrSuspended, http.StatusForbidden, codeSuspended, "this account is suspended"),
+	// end of safety
+	// Conversations (chat)
+	is(chat.ErrSelf, http.StatusBadRequest, codeSelfSwipe, "you cannot message yourself"),
+	is(chat.ErrNotMatched, http.StatusNotFound, codeNotMatched, "you are not matched with this user"),
+	// end of chat
+}
+
+// is answers errors that are, or wrap, target with a fixed reply.
+func is(target error, status, code int, msg string) errorRule {
+	return func(err error) (errorReply, bool) {
+		return errorReply{status: status, code: code, msg: msg}, errors.Is(err, target)
+	}
+}
+
+// retryIs is is for a temporary refusal: it also sends Retry-After.
+func retryIs(target error, status, code int, msg string) errorRule {
+	return func(err error) (errorReply, bool) {
+		return errorReply{status: status, code: code, msg: msg, retry: true, after: retryUnavailable * time.Second}, errors.Is(err, target)
+	}
+}
+
+// inputRule answers invalid input with 400, the input's own API code if it
+// has one, and its per-field reasons.
+func inputRule(err error) (errorReply, bool) {
+	var inErr *input.Error
+	if !errors.As(err, &inErr) {
+		return errorReply{}, false
+	}
+	code := codeInvalid
+	if inErr.Missing {
+		code = codeMissing
+	}
+	if inErr.Code != 0 {
+		code = inErr.Code
+	}
+	return errorReply{status: http.StatusBadRequest, code: code, msg: inErr.Message, fields: inErr.Fields}, true
+}
+
+// codeLimitRule answers the verification-code limits: a locked phone, or codes
+// requested too often.
+func codeLimitRule(err error) (errorReply, bool) {
+	var limit *auth.LimitError
+	if !errors.As(err, &limit) {
+		return errorReply{}, false
+	}
+	rep := errorReply{status: http.StatusTooManyRequests, code: codeTooOften, retry: true, after: limit.RetryAfter,
+		msg: "verification codes requested too often: " + limit.Reason}
+	if limit.Locked {
+		rep.code, rep.msg = codeLocked, "too many wrong codes: this phone is locked for a while"
+	}
+	return rep, true
+}
+
+// imageLimitRule answers an image over one of the upload limits, naming the
+// limit it broke.
+func imageLimitRule(err error) (errorReply, bool) {
+	var imgLimit *media.LimitError
+	if !errors.As(err, &imgLimit) {
+		return errorReply{}, false
+	}
+	rep := errorReply{status: http.StatusBadRequest, code: codeBadImage}
+	switch {
+	case errors.Is(imgLimit.Err, media.ErrTooLarge):
+		rep.status, rep.msg = http.StatusRequestEntityTooLarge, "image rejected: file over "+byteSize(imgLimit.Limit)
+	case errors.Is(imgLimit.Err, media.ErrTooManyPixels) && imgLimit.Value == 0:
+		rep.msg = "image rejected: it has no pixels"
+	case errors.Is(imgLimit.Err, media.ErrTooManyPixels):
+		rep.msg = "image rejected: over " +
+			strconv.FormatFloat(float64(imgLimit.Limit)/1e6, 'f', -1, 64) + " megapixels"
+	default: // media.ErrTooCostly
+		rep.msg = "image rejected: decoding it would need over " +
+			byteSize(imgLimit.Limit) + " of memory (16-bit and progressive images need more per pixel)"
+	}
+	return rep, true
+}
+
+// albumFullRule answers an upload to a full photo album.
+func albumFullRule(err error) (errorReply, bool) {
+	var albumFull *profile.AlbumFullError
+	if !errors.As(err, &albumFull) {
+		return errorReply{}, false
+	}
+	return errorReply{status: http.StatusConflict, code: codeAlbumFull,
+		msg: "photo album is full (" + strconv.Itoa(albumFull.Max) + " photos)"}, true
+}
+
+// permissionRule answers an action the user's VIP level does not allow.
+func permissionRule(err error) (errorReply, bool) {
+	var perm *profile.PermissionError
+	if !errors.As(err, &perm) {
+		return errorReply{}, false
+	}
+	return errorReply{status: http.StatusForbidden, code: codeNeedsVIP,
+		msg: "your VIP level lacks the permission " + perm.Permission}, true
+}
+
+// swipeQuotaRule answers a used-up daily like or rewind quota.
+func swipeQuotaRule(err error) (errorReply, bool) {
+	var quota *social.QuotaError
+	if !errors.As(err, &quota) {
+		return errorReply{}, false
+	}
+	rep := errorReply{status: http.StatusTooManyRequests, code: codeLikeQuota, msg: "daily like quota used up",
+		retry: true, after: quota.RetryAfter}
+	if quota.Rewind {
+		rep.code, rep.msg = codeRewindQuota, "daily rewind quota used up"
+	}
+	return rep, true
+}
+
+// rateLimitRule answers a request refused by a rate-limit rule, naming it.
+func rateLimitRule(err error) (errorReply, bool) {
+	var rate *ratelimit.Error
+	if !errors.As(err, &rate) {
+		return errorReply{}, false
+	}
+	return errorReply{status: http.StatusTooManyRequests, code: codeTooFrequent, retry: true, after: rate.RetryAfter,
+		msg: "too many requests of this kind (" + rate.Rule.Name + "); slow down"}, true
+}
+
+// reportQuotaRule answers a used-up daily report quota.
+func reportQuotaRule(err error) (errorReply, bool) {
+	var reports *safety.QuotaError
+	if !errors.As(err, &reports) {
+		return errorReply{}, false
+	}
+	return errorReply{status: http.StatusTooManyRequests, code: codeReportQuota, msg: "too many reports today",
+		retry: true, after: reports.RetryAfter}, true
 }
