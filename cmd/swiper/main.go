@@ -108,83 +108,18 @@ func runCommand(ctx context.Context, args []string, getenv func(string) string, 
 		fmt.Fprintln(stdout, usage)
 		return nil
 	}
-	// Flags are parsed before the configuration is read, so that --help
-	// works whatever the environment holds.
-	load := func() (config.Config, *slog.Logger, error) {
-		cfg, err := config.Load(getenv)
-		if err != nil {
-			return cfg, nil, fmt.Errorf("configuration: %w", err)
-		}
-		dialect, _, _ := cfg.Database()
-		return cfg, logging.New(stderr, dialect == config.MySQL, slog.LevelInfo), nil
-	}
-
+	load := newLoader(getenv, stderr)
 	switch cmd {
 	case "serve":
-		fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-		workers := fs.Int("workers", 4, "task workers in this process (0 = none; needs SWIPER_REDIS_URL)")
-		if err := parseFlags(fs, "serve [--workers=N]", rest, stdout); err != nil {
-			return err
-		}
-		cfg, log, err := load()
-		if err != nil {
-			return err
-		}
-		a, err := app.New(ctx, cfg, log, app.Options{Web: web.Dist()})
-		if err != nil {
-			return err
-		}
-		defer a.Close()
-		return a.Serve(ctx, nil, *workers)
+		return runServe(ctx, load, rest, stdout)
 	case "worker":
-		fs := flag.NewFlagSet("worker", flag.ContinueOnError)
-		conc := fs.Int("concurrency", 10, "tasks processed at once")
-		if err := parseFlags(fs, "worker [--concurrency=N]", rest, stdout); err != nil {
-			return err
-		}
-		cfg, log, err := load()
-		if err != nil {
-			return err
-		}
-		if cfg.RedisURL == "" {
-			return usageError{"worker needs SWIPER_REDIS_URL: without Redis, `swiper serve` runs the tasks itself"}
-		}
-		a, err := app.New(ctx, cfg, log, app.Options{})
-		if err != nil {
-			return err
-		}
-		defer a.Close()
-		log.Info("worker started", "concurrency", *conc)
-		return a.RunWorkers(ctx, *conc)
+		return runWorker(ctx, load, rest, stdout)
 	case "migrate":
-		if err := parseFlags(flag.NewFlagSet("migrate", flag.ContinueOnError), "migrate", rest, stdout); err != nil {
-			return err
-		}
-		cfg, log, err := load()
-		if err != nil {
-			return err
-		}
-		st, err := openStore(ctx, cfg)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
-		if err := st.Migrate(ctx, log); err != nil {
-			return err
-		}
-		fmt.Fprintln(stdout, "migrations applied")
-		return nil
+		return runMigrate(ctx, load, rest, stdout)
 	case "seed":
 		return runSeed(ctx, load, rest, stdout, stderr)
 	case "vip":
-		if len(rest) == 0 || rest[0] != "grant" {
-			if len(rest) > 0 && (rest[0] == "-h" || rest[0] == "--help") {
-				fmt.Fprintln(stdout, "usage: swiper vip grant --phone P --level L [--days D]\n\nrun `swiper vip grant --help` for its flags")
-				return nil
-			}
-			return usageError{"usage: swiper vip grant --phone P --level L [--days D]"}
-		}
-		return runVIPGrant(ctx, load, rest[1:], stdout)
+		return runVIP(ctx, load, rest, stdout)
 	case "reports":
 		return runReports(ctx, load, rest, stdout)
 	case "ban", "unban":
@@ -197,6 +132,96 @@ func runCommand(ctx context.Context, args []string, getenv func(string) string, 
 // loader reads the configuration and makes the logger, once a command's
 // flags are known to be good.
 type loader func() (config.Config, *slog.Logger, error)
+
+// newLoader returns the loader of the commands: the configuration from
+// getenv and a logger on stderr (JSON with MySQL, text with SQLite).
+// Flags are parsed before the configuration is read, so that --help
+// works whatever the environment holds.
+func newLoader(getenv func(string) string, stderr io.Writer) loader {
+	return func() (config.Config, *slog.Logger, error) {
+		cfg, err := config.Load(getenv)
+		if err != nil {
+			return cfg, nil, fmt.Errorf("configuration: %w", err)
+		}
+		dialect, _, _ := cfg.Database()
+		return cfg, logging.New(stderr, dialect == config.MySQL, slog.LevelInfo), nil
+	}
+}
+
+// runServe is `swiper serve`: the HTTP server, with task workers in-process.
+func runServe(ctx context.Context, load loader, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	workers := fs.Int("workers", 4, "task workers in this process (0 = none; needs SWIPER_REDIS_URL)")
+	if err := parseFlags(fs, "serve [--workers=N]", args, stdout); err != nil {
+		return err
+	}
+	cfg, log, err := load()
+	if err != nil {
+		return err
+	}
+	a, err := app.New(ctx, cfg, log, app.Options{Web: web.Dist()})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	return a.Serve(ctx, nil, *workers)
+}
+
+// runWorker is `swiper worker`: task workers only, on the Redis queue.
+func runWorker(ctx context.Context, load loader, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("worker", flag.ContinueOnError)
+	conc := fs.Int("concurrency", 10, "tasks processed at once")
+	if err := parseFlags(fs, "worker [--concurrency=N]", args, stdout); err != nil {
+		return err
+	}
+	cfg, log, err := load()
+	if err != nil {
+		return err
+	}
+	if cfg.RedisURL == "" {
+		return usageError{"worker needs SWIPER_REDIS_URL: without Redis, `swiper serve` runs the tasks itself"}
+	}
+	a, err := app.New(ctx, cfg, log, app.Options{})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	log.Info("worker started", "concurrency", *conc)
+	return a.RunWorkers(ctx, *conc)
+}
+
+// runMigrate is `swiper migrate`: apply the database migrations.
+func runMigrate(ctx context.Context, load loader, args []string, stdout io.Writer) error {
+	if err := parseFlags(flag.NewFlagSet("migrate", flag.ContinueOnError), "migrate", args, stdout); err != nil {
+		return err
+	}
+	cfg, log, err := load()
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.Migrate(ctx, log); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "migrations applied")
+	return nil
+}
+
+// runVIP is `swiper vip`, whose one subcommand is grant.
+func runVIP(ctx context.Context, load loader, args []string, stdout io.Writer) error {
+	if len(args) == 0 || args[0] != "grant" {
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+			fmt.Fprintln(stdout, "usage: swiper vip grant --phone P --level L [--days D]\n\nrun `swiper vip grant --help` for its flags")
+			return nil
+		}
+		return usageError{"usage: swiper vip grant --phone P --level L [--days D]"}
+	}
+	return runVIPGrant(ctx, load, args[1:], stdout)
+}
 
 func openStore(ctx context.Context, cfg config.Config) (*store.Store, error) {
 	dialect, dsn, err := cfg.Database()

@@ -58,82 +58,111 @@ const (
 
 // Load reads the configuration through getenv and validates it.
 func Load(getenv func(string) string) (Config, error) {
-	get := func(name, def string) string {
-		if v := strings.TrimSpace(getenv(name)); v != "" {
-			return v
-		}
-		return def
-	}
-	var errs []error
-	atoi := func(name string, def int) int {
-		s := get(name, strconv.Itoa(def))
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 0 {
-			errs = append(errs, fmt.Errorf("%s: %q is not a non-negative integer", name, s))
-			return def
-		}
-		return n
-	}
+	e := &envReader{getenv: getenv}
 	c := Config{
-		Addr:        get("SWIPER_ADDR", "localhost:8080"),
-		DatabaseURL: get("SWIPER_DATABASE_URL", "sqlite://data/swiper.db"),
-		RedisURL:    get("SWIPER_REDIS_URL", ""),
-		SMSProvider: get("SWIPER_SMS_PROVIDER", "console"),
+		Addr:        e.str("SWIPER_ADDR", "localhost:8080"),
+		DatabaseURL: e.str("SWIPER_DATABASE_URL", "sqlite://data/swiper.db"),
+		RedisURL:    e.str("SWIPER_REDIS_URL", ""),
+		SMSProvider: e.str("SWIPER_SMS_PROVIDER", "console"),
 		Yunzhixun: Yunzhixun{
-			URL:        get("SWIPER_YUNZHIXUN_URL", "https://open.ucpaas.com/ol/sms/sendsms"),
-			SID:        get("SWIPER_YUNZHIXUN_SID", ""),
-			Token:      get("SWIPER_YUNZHIXUN_TOKEN", ""),
-			AppID:      get("SWIPER_YUNZHIXUN_APPID", ""),
-			TemplateID: get("SWIPER_YUNZHIXUN_TEMPLATE_ID", ""),
+			URL:        e.str("SWIPER_YUNZHIXUN_URL", "https://open.ucpaas.com/ol/sms/sendsms"),
+			SID:        e.str("SWIPER_YUNZHIXUN_SID", ""),
+			Token:      e.str("SWIPER_YUNZHIXUN_TOKEN", ""),
+			AppID:      e.str("SWIPER_YUNZHIXUN_APPID", ""),
+			TemplateID: e.str("SWIPER_YUNZHIXUN_TEMPLATE_ID", ""),
 		},
-		Storage:  get("SWIPER_STORAGE", "local"),
-		MediaDir: get("SWIPER_MEDIA_DIR", "data/media"),
+		Storage:  e.str("SWIPER_STORAGE", "local"),
+		MediaDir: e.str("SWIPER_MEDIA_DIR", "data/media"),
 		Qiniu: Qiniu{
-			AccessKey: get("SWIPER_QINIU_ACCESS_KEY", ""),
-			SecretKey: get("SWIPER_QINIU_SECRET_KEY", ""),
-			Bucket:    get("SWIPER_QINIU_BUCKET", ""),
-			Domain:    get("SWIPER_QINIU_DOMAIN", ""),
-			UpHost:    get("SWIPER_QINIU_UP_HOST", ""),
+			AccessKey: e.str("SWIPER_QINIU_ACCESS_KEY", ""),
+			SecretKey: e.str("SWIPER_QINIU_SECRET_KEY", ""),
+			Bucket:    e.str("SWIPER_QINIU_BUCKET", ""),
+			Domain:    e.str("SWIPER_QINIU_DOMAIN", ""),
+			UpHost:    e.str("SWIPER_QINIU_UP_HOST", ""),
 		},
-		OTPIPLimit:     atoi("SWIPER_OTP_IP_LIMIT", 30),
-		FreeDailyLikes: atoi("SWIPER_FREE_DAILY_LIKES", 100),
+		OTPIPLimit:     e.count("SWIPER_OTP_IP_LIMIT", 30),
+		FreeDailyLikes: e.count("SWIPER_FREE_DAILY_LIKES", 100),
 	}
-	dur := func(name string, def time.Duration) time.Duration {
-		s := get(name, def.String())
-		d, err := time.ParseDuration(s)
-		if err != nil || d < 0 {
-			errs = append(errs, fmt.Errorf("%s: %q is not a duration such as 30s or 5m", name, s))
-			return def
-		}
-		return d
-	}
-	c.SweepInterval = dur("SWIPER_SWEEP_INTERVAL", time.Minute)
-	c.MediaRetryAfter = dur("SWIPER_MEDIA_RETRY_AFTER", 10*time.Minute)
-	c.SchedulerLockTTL = dur("SWIPER_SCHEDULER_LOCK_TTL", 15*time.Second)
-	c.DrainDelay = dur("SWIPER_DRAIN_DELAY", 2*time.Second)
-	c.PprofAddr = get("SWIPER_PPROF_ADDR", "")
-	c.UploadsPerHour = atoi("SWIPER_UPLOADS_PER_HOUR", 20)
-	c.LocationsPerHour = atoi("SWIPER_LOCATIONS_PER_HOUR", 10)
-	c.ViewsPer10Min = atoi("SWIPER_VIEWS_PER_10MIN", 300)
-	c.ReportHideThreshold = atoi("SWIPER_REPORT_HIDE_THRESHOLD", 3)
+	c.SweepInterval = e.duration("SWIPER_SWEEP_INTERVAL", time.Minute)
+	c.MediaRetryAfter = e.duration("SWIPER_MEDIA_RETRY_AFTER", 10*time.Minute)
+	c.SchedulerLockTTL = e.duration("SWIPER_SCHEDULER_LOCK_TTL", 15*time.Second)
+	c.DrainDelay = e.duration("SWIPER_DRAIN_DELAY", 2*time.Second)
+	c.PprofAddr = e.str("SWIPER_PPROF_ADDR", "")
+	c.UploadsPerHour = e.count("SWIPER_UPLOADS_PER_HOUR", 20)
+	c.LocationsPerHour = e.count("SWIPER_LOCATIONS_PER_HOUR", 10)
+	c.ViewsPer10Min = e.count("SWIPER_VIEWS_PER_10MIN", 300)
+	c.ReportHideThreshold = e.count("SWIPER_REPORT_HIDE_THRESHOLD", 3)
 	if c.ReportHideThreshold < 1 {
-		errs = append(errs, errors.New("SWIPER_REPORT_HIDE_THRESHOLD must be at least 1"))
+		e.errs = append(e.errs, errors.New("SWIPER_REPORT_HIDE_THRESHOLD must be at least 1"))
 	}
-	c.RedisNamespace = get("SWIPER_REDIS_NAMESPACE", "")
+	c.RedisNamespace = e.str("SWIPER_REDIS_NAMESPACE", "")
 	if !validNamespace(c.RedisNamespace) {
-		errs = append(errs, fmt.Errorf("SWIPER_REDIS_NAMESPACE: %q must be at most 32 of A-Z a-z 0-9 _ -", c.RedisNamespace))
+		e.errs = append(e.errs, fmt.Errorf("SWIPER_REDIS_NAMESPACE: %q must be at most 32 of A-Z a-z 0-9 _ -", c.RedisNamespace))
 	}
 	if c.SweepInterval <= 0 || c.SchedulerLockTTL <= 0 {
-		errs = append(errs, errors.New("SWIPER_SWEEP_INTERVAL and SWIPER_SCHEDULER_LOCK_TTL must be positive"))
+		e.errs = append(e.errs, errors.New("SWIPER_SWEEP_INTERVAL and SWIPER_SCHEDULER_LOCK_TTL must be positive"))
 	}
-	tz := get("SWIPER_TIMEZONE", "Asia/Shanghai")
-	loc, err := time.LoadLocation(tz)
+	c.Timezone = e.location("SWIPER_TIMEZONE", "Asia/Shanghai")
+	c.TrustedProxies = e.prefixes("SWIPER_TRUSTED_PROXIES")
+	if err := errors.Join(e.errs...); err != nil {
+		return Config{}, err
+	}
+	return c, c.Validate()
+}
+
+// envReader reads variables through getenv for Load. A malformed value is
+// recorded in errs and replaced by its default, so Load reports every bad
+// variable at once rather than the first.
+type envReader struct {
+	getenv func(string) string
+	errs   []error
+}
+
+// str is the trimmed variable name, or def when it is unset or blank.
+func (e *envReader) str(name, def string) string {
+	if v := strings.TrimSpace(e.getenv(name)); v != "" {
+		return v
+	}
+	return def
+}
+
+// count is the variable name as a non-negative integer.
+func (e *envReader) count(name string, def int) int {
+	s := e.str(name, strconv.Itoa(def))
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		e.errs = append(e.errs, fmt.Errorf("%s: %q is not a non-negative integer", name, s))
+		return def
+	}
+	return n
+}
+
+// duration is the variable name as a non-negative time.ParseDuration value.
+func (e *envReader) duration(name string, def time.Duration) time.Duration {
+	s := e.str(name, def.String())
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		e.errs = append(e.errs, fmt.Errorf("%s: %q is not a duration such as 30s or 5m", name, s))
+		return def
+	}
+	return d
+}
+
+// location is the time zone the variable name names; UTC when it names none.
+func (e *envReader) location(name, def string) *time.Location {
+	loc, err := time.LoadLocation(e.str(name, def))
 	if err != nil {
-		errs = append(errs, fmt.Errorf("SWIPER_TIMEZONE: %w", err))
-		loc = time.UTC
+		e.errs = append(e.errs, fmt.Errorf("%s: %w", name, err))
+		return time.UTC
 	}
-	c.Timezone = loc
-	for _, s := range strings.Split(get("SWIPER_TRUSTED_PROXIES", ""), ",") {
+	return loc
+}
+
+// prefixes is the comma-separated list of CIDRs and single addresses in the
+// variable name, each as a masked prefix; nil when it is empty.
+func (e *envReader) prefixes(name string) []netip.Prefix {
+	var ps []netip.Prefix
+	for _, s := range strings.Split(e.str(name, ""), ",") {
 		s = strings.TrimSpace(s)
 		if s == "" {
 			continue
@@ -142,17 +171,14 @@ func Load(getenv func(string) string) (Config, error) {
 		if err != nil {
 			a, aerr := netip.ParseAddr(s)
 			if aerr != nil {
-				errs = append(errs, fmt.Errorf("SWIPER_TRUSTED_PROXIES: %q is not a CIDR or address", s))
+				e.errs = append(e.errs, fmt.Errorf("%s: %q is not a CIDR or address", name, s))
 				continue
 			}
 			p = netip.PrefixFrom(a, a.BitLen())
 		}
-		c.TrustedProxies = append(c.TrustedProxies, p.Masked())
+		ps = append(ps, p.Masked())
 	}
-	if err := errors.Join(errs...); err != nil {
-		return Config{}, err
-	}
-	return c, c.Validate()
+	return ps
 }
 
 // Validate checks the cross-field rules.

@@ -72,19 +72,7 @@ func ParseRedisURL(raw string) (RedisTarget, error) {
 		return fail("%q is not a URL: want redis://, redis+cluster:// or redis+sentinel://", redact(raw))
 	}
 	var t RedisTarget
-	switch strings.ToLower(scheme) {
-	case "redis":
-	case "rediss":
-		t.TLS = true
-	case "redis+cluster":
-		t.Mode = RedisCluster
-	case "rediss+cluster":
-		t.Mode, t.TLS = RedisCluster, true
-	case "redis+sentinel":
-		t.Mode = RedisSentinel
-	case "rediss+sentinel":
-		t.Mode, t.TLS = RedisSentinel, true
-	default:
+	if t.Mode, t.TLS, ok = redisScheme(scheme); !ok {
 		return fail("scheme %q is not redis, rediss, redis+cluster, rediss+cluster, redis+sentinel or rediss+sentinel", scheme)
 	}
 	if i := strings.IndexByte(rest, '#'); i >= 0 {
@@ -98,22 +86,65 @@ func ParseRedisURL(raw string) (RedisTarget, error) {
 	if i := strings.IndexByte(rest, '/'); i >= 0 {
 		rest, path = rest[:i], rest[i:]
 	}
-	hosts := rest
-	if at := strings.LastIndexByte(rest, '@'); at >= 0 {
-		userinfo := rest[:at]
-		hosts = rest[at+1:]
-		user, pass, _ := strings.Cut(userinfo, ":")
-		var err error
-		if t.Username, err = url.PathUnescape(user); err != nil {
-			return fail("bad user name escape")
-		}
-		if t.Password, err = url.PathUnescape(pass); err != nil {
-			return fail("bad password escape")
-		}
+	hosts, err := t.setUserinfo(rest)
+	if err != nil {
+		return fail("%w", err)
 	}
 	if hosts == "" {
 		return fail("no host in %q", redact(raw))
 	}
+	if err := t.setAddrs(hosts); err != nil {
+		return fail("%w", err)
+	}
+	if err := t.setDB(path); err != nil {
+		return fail("%w", err)
+	}
+	if err := t.setQuery(rawQuery); err != nil {
+		return fail("%w", err)
+	}
+	return t, nil
+}
+
+// redisScheme reads the scheme of SWIPER_REDIS_URL (any case); ok is false
+// for an unknown one.
+func redisScheme(scheme string) (mode RedisMode, tls, ok bool) {
+	switch strings.ToLower(scheme) {
+	case "redis":
+		return RedisSingle, false, true
+	case "rediss":
+		return RedisSingle, true, true
+	case "redis+cluster":
+		return RedisCluster, false, true
+	case "rediss+cluster":
+		return RedisCluster, true, true
+	case "redis+sentinel":
+		return RedisSentinel, false, true
+	case "rediss+sentinel":
+		return RedisSentinel, true, true
+	}
+	return RedisSingle, false, false
+}
+
+// setUserinfo sets Username and Password from the [user:password@] that may
+// start authority (host list, no path or query) and returns the host list.
+func (t *RedisTarget) setUserinfo(authority string) (hosts string, err error) {
+	at := strings.LastIndexByte(authority, '@')
+	if at < 0 {
+		return authority, nil
+	}
+	user, pass, _ := strings.Cut(authority[:at], ":")
+	if t.Username, err = url.PathUnescape(user); err != nil {
+		return "", errors.New("bad user name escape")
+	}
+	if t.Password, err = url.PathUnescape(pass); err != nil {
+		return "", errors.New("bad password escape")
+	}
+	return authority[at+1:], nil
+}
+
+// setAddrs sets Addrs from the comma-separated host list, adding the default
+// port of the mode to hosts without one.
+func (t *RedisTarget) setAddrs(hosts string) error {
 	def := redisPort
 	if t.Mode == RedisSentinel {
 		def = sentinelPort
@@ -121,43 +152,57 @@ func ParseRedisURL(raw string) (RedisTarget, error) {
 	for _, h := range strings.Split(hosts, ",") {
 		addr, err := hostPort(strings.TrimSpace(h), def)
 		if err != nil {
-			return fail("%v", err)
+			return err
 		}
 		t.Addrs = append(t.Addrs, addr)
 	}
 	if t.Mode == RedisSingle && len(t.Addrs) > 1 {
-		return fail("redis:// takes one host; for a Redis Cluster write redis+cluster://%s", hosts)
+		return fmt.Errorf("redis:// takes one host; for a Redis Cluster write redis+cluster://%s", hosts)
 	}
-	if db := strings.Trim(path, "/"); db != "" {
-		if t.Mode == RedisCluster {
-			return fail("a Redis Cluster has no database numbers: remove %q (use SWIPER_REDIS_NAMESPACE to share one)", path)
-		}
-		n, err := strconv.Atoi(db)
-		if err != nil || n < 0 {
-			return fail("database %q is not a non-negative number", db)
-		}
-		t.DB = n
+	return nil
+}
+
+// setDB sets DB from the URL path ("" or "/" leaves it 0).
+func (t *RedisTarget) setDB(path string) error {
+	db := strings.Trim(path, "/")
+	if db == "" {
+		return nil
 	}
+	if t.Mode == RedisCluster {
+		return fmt.Errorf("a Redis Cluster has no database numbers: remove %q (use SWIPER_REDIS_NAMESPACE to share one)", path)
+	}
+	n, err := strconv.Atoi(db)
+	if err != nil || n < 0 {
+		return fmt.Errorf("database %q is not a non-negative number", db)
+	}
+	t.DB = n
+	return nil
+}
+
+// setQuery sets Master (sentinel) and Query from the URL query. Options the
+// URL itself spells (addr, username, …) are refused rather than silently
+// overriding it; db= is allowed only for a single server.
+func (t *RedisTarget) setQuery(rawQuery string) error {
 	q, err := url.ParseQuery(rawQuery)
 	if err != nil {
-		return fail("bad query: %v", err)
+		return fmt.Errorf("bad query: %w", err)
 	}
 	for _, k := range []string{"addr", "db", "username", "password"} {
 		if q.Has(k) && !(k == "db" && t.Mode == RedisSingle) {
-			return fail("option %s= is not taken here: write it in the URL itself", k)
+			return fmt.Errorf("option %s= is not taken here: write it in the URL itself", k)
 		}
 	}
 	if t.Mode == RedisSentinel {
 		t.Master = q.Get("master_name")
 		q.Del("master_name")
 		if t.Master == "" {
-			return fail("redis+sentinel:// needs ?master_name=NAME")
+			return errors.New("redis+sentinel:// needs ?master_name=NAME")
 		}
 	} else if q.Has("master_name") {
-		return fail("master_name= is only for redis+sentinel://")
+		return errors.New("master_name= is only for redis+sentinel://")
 	}
 	t.Query = q
-	return t, nil
+	return nil
 }
 
 // hostPort checks one host[:port] of the URL and adds the default port.
