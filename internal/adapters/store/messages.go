@@ -154,10 +154,33 @@ func (s *Store) sendIn(ctx context.Context, tx bun.Tx, ms []NewMessage) ([]model
 	if err != nil {
 		return nil, err
 	}
-	// What is refused; what is new (the first of each key).
-	first := map[msgKey]int{} // key → index in ms of the message that stores it
-	var rows []int            // indexes of ms to insert
-	var unmatched []int
+	first, rows, unmatched := triageSends(ms, convs, out)
+	if err := s.markUnmatched(ctx, tx, ms, unmatched, out); err != nil {
+		return nil, err
+	}
+	stored, err := s.insertMessages(ctx, tx, ms, rows, convs)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.readStoredBefore(ctx, tx, ms, rows, stored); err != nil {
+		return nil, err
+	}
+	if err := s.updateConvs(ctx, tx, convs); err != nil {
+		return nil, err
+	}
+	if err := fillSent(ms, convs, first, stored, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// triageSends decides what is refused and what is new. The indexes of ms
+// whose pairs have no match row go to unmatched (for markUnmatched); a
+// message whose recipient is not shown or whose pair has a block (sendConvs'
+// read) is marked Hidden in out. Of the others, rows are the indexes of ms
+// to insert, the first of each key, and first maps each key to that index.
+func triageSends(ms []NewMessage, convs map[[2]int64]*sendConv, out []model.SendOutcome) (first map[msgKey]int, rows, unmatched []int) {
+	first = map[msgKey]int{}
 	for i, m := range ms {
 		x, y := pair(m.From, m.To)
 		c, ok := convs[[2]int64{x, y}]
@@ -181,19 +204,27 @@ func (s *Store) sendIn(ctx context.Context, tx bun.Tx, ms []NewMessage) ([]model
 		first[k] = i
 		rows = append(rows, i)
 	}
-	// Not matched: unknown to the sender first (1003 before 2007).
+	return first, rows, unmatched
+}
+
+// markUnmatched marks the messages of ms at the indexes unmatched, whose
+// pairs are not matched, Hidden or Unmatched in out: unknown to the sender
+// first (1003 before 2007).
+func (s *Store) markUnmatched(ctx context.Context, tx bun.Tx, ms []NewMessage, unmatched []int, out []model.SendOutcome) error {
 	for _, i := range unmatched {
 		ok, err := s.visibleIn(ctx, tx, ms[i].From, ms[i].To)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		out[i].Hidden, out[i].Unmatched = !ok, ok
 	}
-	stored, err := s.insertMessages(ctx, tx, ms, rows, convs)
-	if err != nil {
-		return nil, err
-	}
-	// Keys not stored now were stored before: read their first messages.
+	return nil
+}
+
+// readStoredBefore adds to stored the messages of the keys of rows that
+// insertMessages did not store now: they were stored before, and a retry
+// answers their first message.
+func (s *Store) readStoredBefore(ctx context.Context, tx bun.Tx, ms []NewMessage, rows []int, stored map[msgKey]Sent) error {
 	var dups []msgKey
 	for _, i := range rows {
 		m := ms[i]
@@ -202,18 +233,24 @@ func (s *Store) sendIn(ctx context.Context, tx bun.Tx, ms []NewMessage) ([]model
 			dups = append(dups, k)
 		}
 	}
-	if len(dups) > 0 {
-		before, err := s.messagesByKey(ctx, tx, dups)
-		if err != nil {
-			return nil, err
-		}
-		for k, m := range before {
-			stored[k] = Sent{Message: m}
-		}
+	if len(dups) == 0 {
+		return nil
 	}
-	if err := s.updateConvs(ctx, tx, convs); err != nil {
-		return nil, err
+	before, err := s.messagesByKey(ctx, tx, dups)
+	if err != nil {
+		return err
 	}
+	for k, m := range before {
+		stored[k] = Sent{Message: m}
+	}
+	return nil
+}
+
+// fillSent sets the Sent of every accepted message of ms in out from stored.
+// Only the first message of a key created anything; the others, and those
+// stored before, are retries, which answer whether the recipient has read
+// the message.
+func fillSent(ms []NewMessage, convs map[[2]int64]*sendConv, first map[msgKey]int, stored map[msgKey]Sent, out []model.SendOutcome) error {
 	for i, m := range ms {
 		if out[i].Hidden || out[i].Unmatched {
 			continue
@@ -222,7 +259,7 @@ func (s *Store) sendIn(ctx context.Context, tx bun.Tx, ms []NewMessage) ([]model
 		k := msgKey{x, y, m.From, m.ClientID}
 		sent, ok := stored[k]
 		if !ok || sent.Message.ID == 0 {
-			return nil, fmt.Errorf("message %q of %d neither stored nor found", m.ClientID, m.From)
+			return fmt.Errorf("message %q of %d neither stored nor found", m.ClientID, m.From)
 		}
 		sent.Created = sent.Created && first[k] == i
 		if !sent.Created {
@@ -235,7 +272,7 @@ func (s *Store) sendIn(ctx context.Context, tx bun.Tx, ms []NewMessage) ([]model
 		}
 		out[i].Sent = sent
 	}
-	return out, nil
+	return nil
 }
 
 // sendConvs reads and locks the match rows of the pairs of ms, in key
