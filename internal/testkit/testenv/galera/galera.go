@@ -42,17 +42,7 @@ const Database = "swiper"
 // cluster is stopped when t ends.
 func Start(t testing.TB, n int) *Cluster {
 	t.Helper()
-	for _, need := range []string{"mariadbd", "mariadb-install-db", "rsync", "wsrep_sst_rsync", Provider} {
-		if _, err := exec.LookPath(need); err != nil {
-			if _, serr := os.Stat(need); serr == nil {
-				continue
-			}
-			if os.Getenv("CI") == "true" {
-				t.Fatalf("galera: %s not found (apt-get install mariadb-server galera-4 rsync)", need)
-			}
-			t.Skipf("galera: %s not found (apt-get install mariadb-server galera-4 rsync)", need)
-		}
-	}
+	requireTools(t)
 	dir, err := os.MkdirTemp("", "swiper-galera-")
 	if err != nil {
 		t.Fatal(err)
@@ -66,17 +56,59 @@ func Start(t testing.TB, n int) *Cluster {
 	} else if u, err := user.Current(); err == nil {
 		runAs = u.Username
 	}
+	// Each node has four ports: client, group communication, IST and SST.
 	ports, err := testenv.FreePorts(4 * n)
 	if err != nil {
 		t.Fatal(err)
 	}
+	cnfs := c.configure(t, n, ports, runAs)
+	if root {
+		if out, err := exec.Command("chown", "-R", "mysql:mysql", dir).CombinedOutput(); err != nil {
+			t.Fatalf("galera: chown: %v\n%s", err, out)
+		}
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	c.startNodes(ctx, t, cnfs)
+	c.createDatabase(ctx, t)
+	for i := range n {
+		c.URLs = append(c.URLs, fmt.Sprintf("mysql://swiper:swiper@127.0.0.1:%d/%s", ports[4*i], Database))
+	}
+	return c
+}
+
+// requireTools fails t (with CI=true) or skips it when a program or the
+// wsrep provider the cluster needs is missing.
+func requireTools(t testing.TB) {
+	t.Helper()
+	for _, need := range []string{"mariadbd", "mariadb-install-db", "rsync", "wsrep_sst_rsync", Provider} {
+		if _, err := exec.LookPath(need); err != nil {
+			if _, serr := os.Stat(need); serr == nil {
+				continue
+			}
+			if os.Getenv("CI") == "true" {
+				t.Fatalf("galera: %s not found (apt-get install mariadb-server galera-4 rsync)", need)
+			}
+			t.Skipf("galera: %s not found (apt-get install mariadb-server galera-4 rsync)", need)
+		}
+	}
+}
+
+// configure makes the directory of each of the n nodes, n1…nN in c.dir, with
+// an initialised data directory and a my.cnf running as runAs, and returns
+// the my.cnf paths. ports holds four ports per node (see Start).
+func (c *Cluster) configure(t testing.TB, n int, ports []int, runAs string) []string {
+	t.Helper()
 	var gcomm []string
 	for i := range n {
 		gcomm = append(gcomm, fmt.Sprintf("127.0.0.1:%d", ports[4*i+1]))
 	}
 	var cnfs []string
 	for i := range n {
-		nd := filepath.Join(dir, "n"+strconv.Itoa(i+1))
+		nd := filepath.Join(c.dir, "n"+strconv.Itoa(i+1))
 		if err := os.MkdirAll(nd, 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -86,7 +118,20 @@ func Start(t testing.TB, n int) *Cluster {
 			t.Fatalf("galera: mariadb-install-db: %v\n%s", err, out)
 		}
 		cnf := filepath.Join(nd, "my.cnf")
-		body := fmt.Sprintf(`[mariadbd]
+		body := nodeConfig(nd, i+1, ports[4*i:4*i+4], runAs, strings.Join(gcomm, ","))
+		if err := os.WriteFile(cnf, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cnfs = append(cnfs, cnf)
+	}
+	return cnfs
+}
+
+// nodeConfig is the my.cnf of node number node in directory nd: its four
+// ports (client, group communication, IST, SST), the user it runs as and
+// the group communication addresses of all the nodes.
+func nodeConfig(nd string, node int, ports []int, runAs, gcomm string) string {
+	return fmt.Sprintf(`[mariadbd]
 datadir=%[1]s/data
 socket=%[1]s/sock
 port=%[2]d
@@ -111,22 +156,13 @@ wsrep_node_name=n%[7]d
 wsrep_provider_options="gmcast.listen_addr=tcp://127.0.0.1:%[6]d;ist.recv_addr=127.0.0.1:%[8]d;gcache.size=32M"
 wsrep_sst_method=rsync
 wsrep_sst_receive_address=127.0.0.1:%[9]d
-`, nd, ports[4*i], runAs, Provider, strings.Join(gcomm, ","), ports[4*i+1], i+1, ports[4*i+2], ports[4*i+3])
-		if err := os.WriteFile(cnf, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		cnfs = append(cnfs, cnf)
-	}
-	if root {
-		if out, err := exec.Command("chown", "-R", "mysql:mysql", dir).CombinedOutput(); err != nil {
-			t.Fatalf("galera: chown: %v\n%s", err, out)
-		}
-	}
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
+`, nd, ports[0], runAs, Provider, gcomm, ports[1], node, ports[2], ports[3])
+}
+
+// startNodes starts a mariadbd per my.cnf of cnfs and waits for each to be
+// synced before starting the next.
+func (c *Cluster) startNodes(ctx context.Context, t testing.TB, cnfs []string) {
+	t.Helper()
 	// The first node bootstraps the cluster; the others join it one by one
 	// (each takes a full state transfer from a synced node).
 	for i, cnf := range cnfs {
@@ -135,17 +171,23 @@ wsrep_sst_receive_address=127.0.0.1:%[9]d
 			args = append(args, "--wsrep-new-cluster")
 		}
 		cmd := exec.Command("mariadbd", args...)
-		cmd.Dir = dir
+		cmd.Dir = c.dir
 		if err := cmd.Start(); err != nil {
 			t.Fatalf("galera: start node %d: %v", i+1, err)
 		}
 		c.nodes = append(c.nodes, cmd)
-		if err := waitSynced(ctx, filepath.Join(dir, "n"+strconv.Itoa(i+1), "sock"), i+1); err != nil {
+		if err := waitSynced(ctx, filepath.Join(c.dir, "n"+strconv.Itoa(i+1), "sock"), i+1); err != nil {
 			c.dumpLogs(t)
 			t.Fatalf("galera: node %d: %v", i+1, err)
 		}
 	}
-	admin, err := sql.Open("mysql", "root@unix("+filepath.Join(dir, "n1", "sock")+")/")
+}
+
+// createDatabase creates Database and the user swiper/swiper through the
+// first node; Galera replicates them to the others.
+func (c *Cluster) createDatabase(ctx context.Context, t testing.TB) {
+	t.Helper()
+	admin, err := sql.Open("mysql", "root@unix("+filepath.Join(c.dir, "n1", "sock")+")/")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,10 +201,6 @@ wsrep_sst_receive_address=127.0.0.1:%[9]d
 			t.Fatalf("galera: %s: %v", q, err)
 		}
 	}
-	for i := range n {
-		c.URLs = append(c.URLs, fmt.Sprintf("mysql://swiper:swiper@127.0.0.1:%d/%s", ports[4*i], Database))
-	}
-	return c
 }
 
 // waitSynced waits until the node on socket sock is synced with a cluster of
