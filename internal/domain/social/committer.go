@@ -93,12 +93,7 @@ func (s *Service) commitBatch(ctx context.Context, reqs []SwipeRequest) ([]recor
 	if err != nil {
 		return nil, err
 	}
-	var sws []model.Swipe
-	for _, o := range out {
-		if o.Err == nil {
-			sws = append(sws, o.Swipe)
-		}
-	}
+	sws := recordedSwipes(out)
 	told := make(chan struct{})
 	if len(sws) == 0 {
 		close(told)
@@ -131,12 +126,7 @@ func (s *Service) CommitSwipes(ctx context.Context, reqs []SwipeRequest) ([]Swip
 	if err != nil {
 		return nil, err
 	}
-	var sws []model.Swipe
-	for _, o := range out {
-		if o.Err == nil {
-			sws = append(sws, o.Swipe)
-		}
-	}
+	sws := recordedSwipes(out)
 	s.tellSwiped(ctx, sws)
 	return out, nil
 }
@@ -160,6 +150,17 @@ func (s *Service) recordSwipes(ctx context.Context, reqs []SwipeRequest) ([]Swip
 		return nil, err
 	}
 	return out, nil
+}
+
+// recordedSwipes returns the swipes of out that were recorded.
+func recordedSwipes(out []SwipeOutcome) []model.Swipe {
+	var sws []model.Swipe
+	for _, o := range out {
+		if o.Err == nil {
+			sws = append(sws, o.Swipe)
+		}
+	}
+	return sws
 }
 
 // tellSwiped tells the hot rank and the deck state about recorded swipes,
