@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/swiper-social/swiper/internal/domain/model"
@@ -76,4 +77,37 @@ func (s *Store) RewindLatest(ctx context.Context, userID int64, day string, maxR
 // RebuildSwipeIndexes is rebuildSwipeIndexes, for the tests.
 func (s *Store) RebuildSwipeIndexes(ctx context.Context, add string, poll time.Duration) error {
 	return s.rebuildSwipeIndexes(ctx, add, poll)
+}
+
+// Messages returns up to limit messages of the conversation of me and
+// other, newest first, only ids below before when before > 0 (one range
+// of the pair's key), whether older ones exist, and the conversation's
+// state. ErrNotFound when the two are not matched. It is the plain
+// reading (Conversation, then the page) that the tests hold MessagesPage,
+// the one statement the service uses, against.
+func (s *Store) Messages(ctx context.Context, me, other, before int64, limit int) ([]Message, bool, ConvState, error) {
+	st, err := s.Conversation(ctx, me, other)
+	if err != nil {
+		return nil, false, ConvState{}, err
+	}
+	var ms []Message
+	if err := s.messagesPage(&ms, me, other, before, limit).Scan(ctx); err != nil {
+		return nil, false, ConvState{}, fmt.Errorf("store: messages of %d/%d: %w", me, other, classify(err))
+	}
+	more := len(ms) > limit
+	if more {
+		ms = ms[:limit]
+	}
+	return ms, more, st, nil
+}
+
+// messagesPage reads limit+1 messages of the pair of me and other below
+// before (0: from the newest), newest first: one range of the pair's key.
+func (s *Store) messagesPage(ms *[]Message, me, other, before int64, limit int) *bun.SelectQuery {
+	x, y := pair(me, other)
+	q := s.db.NewSelect().Model(ms).Where("user_a = ? AND user_b = ?", x, y)
+	if before > 0 {
+		q = q.Where("id < ?", before)
+	}
+	return q.OrderExpr("id DESC").Limit(int64(limit + 1))
 }

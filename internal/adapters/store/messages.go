@@ -465,37 +465,6 @@ func (s *Store) updateConvs(ctx context.Context, tx bun.Tx, convs map[[2]int64]*
 	return err
 }
 
-// Messages returns up to limit messages of the conversation of me and
-// other, newest first, only ids below before when before > 0 (one range
-// of the pair's key), whether older ones exist, and the conversation's
-// state. ErrNotFound when the two are not matched.
-func (s *Store) Messages(ctx context.Context, me, other, before int64, limit int) ([]Message, bool, ConvState, error) {
-	st, err := s.Conversation(ctx, me, other)
-	if err != nil {
-		return nil, false, ConvState{}, err
-	}
-	var ms []Message
-	if err := s.messagesPage(&ms, me, other, before, limit).Scan(ctx); err != nil {
-		return nil, false, ConvState{}, fmt.Errorf("store: messages of %d/%d: %w", me, other, classify(err))
-	}
-	more := len(ms) > limit
-	if more {
-		ms = ms[:limit]
-	}
-	return ms, more, st, nil
-}
-
-// messagesPage reads limit+1 messages of the pair of me and other below
-// before (0: from the newest), newest first: one range of the pair's key.
-func (s *Store) messagesPage(ms *[]Message, me, other, before int64, limit int) *bun.SelectQuery {
-	x, y := pair(me, other)
-	q := s.db.NewSelect().Model(ms).Where("user_a = ? AND user_b = ?", x, y)
-	if before > 0 {
-		q = q.Where("id < ?", before)
-	}
-	return q.OrderExpr("id DESC").Limit(int64(limit + 1))
-}
-
 // MessagesByID returns the messages of ids, by id.
 func (s *Store) MessagesByID(ctx context.Context, ids []int64) (map[int64]Message, error) {
 	out := make(map[int64]Message, len(ids))
