@@ -5,15 +5,17 @@ import (
 	"sync"
 )
 
-// Attach is Stream for many idle subscribers (API.md §3: a socket per
-// open client): the same events, in the same order, each once, but no
-// goroutine waits while there is nothing to send. It subscribes, replays
-// the log after since in the caller's goroutine and returns; afterwards a
-// goroutine runs only while live events or a catch-up are pending (started
-// by the hub, it exits when they are sent). The stream ends, as Stream's
-// does, when ctx is done, send fails or the subscriber falls behind
-// (ErrSlowConsumer): end is then called once, with that error, from the
-// stream's goroutine.
+// Attach streams user's events after since to send (API.md §3: a socket
+// per open client), in order, each once: first those held in the log (or a
+// resync frame when some were dropped), then live ones. It subscribes
+// before it reads the log, so that nothing published meanwhile is lost,
+// and drops what it already sent. No goroutine waits while there is
+// nothing to send (many sockets are idle): Attach replays the log in the
+// caller's goroutine and returns; afterwards a goroutine runs only while
+// live events or a catch-up are pending (started by the hub, it exits when
+// they are sent). The stream ends when ctx is done, send fails or the
+// subscriber falls behind (ErrSlowConsumer): end is then called once, with
+// that error, from the stream's goroutine.
 func (s *Service) Attach(ctx context.Context, user, since int64, send func(context.Context, Event) error, end func(error)) {
 	ctx, cancel := context.WithCancel(ctx)
 	a := &attachment{ctx: ctx, cancel: cancel, end: end, running: true,

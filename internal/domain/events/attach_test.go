@@ -32,8 +32,10 @@ func attach(t *testing.T, s *events.Service, user, since int64, c *collector) (e
 	}
 }
 
-// Attach sends the replay then live events, none lost or repeated, also
-// when they are published during the replay and from many goroutines.
+// Attach sends the replay then live events, none lost or repeated, in
+// order: also those published during the replay (it subscribes before it
+// reads the log and drops what it sent already), and those published in
+// parallel, from many goroutines, to an idle attached stream.
 func TestAttachReplayThenLiveNoLossNoRepeat(t *testing.T) {
 	for name, svc := range services(t) {
 		t.Run(name, func(t *testing.T) {
@@ -45,6 +47,7 @@ func TestAttachReplayThenLiveNoLossNoRepeat(t *testing.T) {
 			c := newCollector()
 			_, stop := attach(t, s, 1, 10, c)
 			wg.Wait()
+			c.waitN(t, 190) // idle again: the parallel publishes wake it
 			for range 10 {
 				wg.Add(1)
 				go func() { defer wg.Done(); publish(t, p, 1, 10) }()
@@ -59,6 +62,42 @@ func TestAttachReplayThenLiveNoLossNoRepeat(t *testing.T) {
 				t.Fatalf("frames = %v; want 11..300 once each, in order", got)
 			}
 		})
+	}
+}
+
+// When events after since were dropped, the first frame is resync with
+// the latest seq; live events follow it.
+func TestAttachResync(t *testing.T) {
+	s := events.New(events.Deps{Log: events.NewMemory(clock.Real{}, events.Limits{Cap: 3})})
+	publish(t, s, 3, 6)
+	c := newCollector()
+	_, stop := attach(t, s, 3, 2, c)
+	defer stop()
+	c.waitN(t, 1)
+	publish(t, s, 3, 1)
+	c.waitN(t, 2)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.evs[0].Type != events.TypeResync || c.evs[0].Seq != 6 || c.evs[1].Seq != 7 {
+		t.Fatalf("frames = %+v; want resync (seq 6) then 7", c.evs)
+	}
+}
+
+// A since above the latest seq replays nothing, and what comes next is
+// sent (the log may have lost its state: seqs restart).
+func TestAttachSinceAboveLatest(t *testing.T) {
+	s := events.New(events.Deps{Log: events.NewMemory(clock.Real{}, events.Limits{})})
+	publish(t, s, 4, 2)
+	c := newCollector()
+	_, stop := attach(t, s, 4, 99, c)
+	defer stop()
+	if got := c.seqs(); len(got) != 0 { // Attach replays before it returns
+		t.Fatalf("replayed %v", got)
+	}
+	publish(t, s, 4, 1)
+	c.waitN(t, 1)
+	if got := c.seqs(); !slices.Equal(got, []int64{3}) {
+		t.Fatalf("frames = %v", got)
 	}
 }
 
@@ -85,6 +124,38 @@ func TestAttachCatchUpOnPoke(t *testing.T) {
 	c.waitN(t, 3)
 	if got := c.seqs(); !slices.Equal(got, []int64{1, 2, 3}) {
 		t.Fatalf("frames = %v; want 1 2 3", got)
+	}
+}
+
+// When the log lost its state under an attached stream (a Redis restart
+// without its last writes), new events reuse seqs the client has seen:
+// the catch-up after the fan-out reconnects tells the client to reload
+// (resync at the latest seq) instead of silently dropping them.
+func TestAttachResyncWhenTheLogLostItsState(t *testing.T) {
+	log := events.NewMemory(clock.Real{}, events.Limits{})
+	hub := events.NewHub(nil)
+	s := events.New(events.Deps{Log: log, Hub: hub})
+	c := newCollector()
+	_, stop := attach(t, s, 7, 0, c)
+	defer stop()
+	publish(t, s, 7, 5)
+	c.waitN(t, 5)
+	if err := log.Forget(context.Background(), 7); err != nil {
+		t.Fatal(err)
+	}
+	publish(t, s, 7, 2) // seqs 1 and 2 again: dropped as seen by the live path
+	hub.PokeAll()       // what the fan-out does when it reconnects
+	c.waitN(t, 6)
+	c.mu.Lock()
+	last := c.evs[len(c.evs)-1]
+	c.mu.Unlock()
+	if last.Type != events.TypeResync || last.Seq != 2 {
+		t.Fatalf("last frame = %+v; want a resync at seq 2", last)
+	}
+	publish(t, s, 7, 1)
+	c.waitN(t, 7)
+	if got := c.seqs(); !slices.Equal(got, []int64{1, 2, 3, 4, 5, 2, 3}) {
+		t.Fatalf("frames = %v; want 1..5, resync at 2, then 3", got)
 	}
 }
 

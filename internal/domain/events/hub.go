@@ -29,7 +29,6 @@ type Subscription struct {
 	mu     sync.Mutex
 	queue  []Event       // live events not taken yet, at most max
 	max    int           // the bound of queue
-	ready  chan struct{} // 1-buffered: queue is not empty
 	poke   chan struct{} // 1-buffered: catch up from the log (the fan-out may have lost events)
 	over   chan struct{} // closed when the queue overflowed
 	once   sync.Once
@@ -37,23 +36,14 @@ type Subscription struct {
 	wake   func() // called, without blocking, after each push and poke (may be nil)
 }
 
-// Subscribe registers a subscriber of user's live events that queues at
-// most buf of them; onOverflow (may be nil) is called, once and without
-// blocking, when it falls behind by more.
-func (h *Hub) Subscribe(user int64, buf int, onOverflow func()) *Subscription {
-	return h.subscribe(user, buf, nil, onOverflow)
-}
-
-// Watch is Subscribe for a subscriber that holds no goroutine while idle:
-// onReady is called, without blocking and from any goroutine, after each
-// event queued and each poke (the subscriber then drains Take and Pokes
-// until Idle).
+// Watch registers a subscriber of user's live events that queues at most
+// buf of them and holds no goroutine while idle: onReady (may be nil) is
+// called, without blocking and from any goroutine, after each event queued
+// and each poke (the subscriber then drains Take and Pokes until Idle);
+// onOverflow (may be nil) is called, once and without blocking, when it
+// falls behind by more than buf.
 func (h *Hub) Watch(user int64, buf int, onReady, onOverflow func()) *Subscription {
-	return h.subscribe(user, buf, onReady, onOverflow)
-}
-
-func (h *Hub) subscribe(user int64, buf int, onReady, onOverflow func()) *Subscription {
-	s := &Subscription{User: user, hub: h, max: max(buf, 1), ready: make(chan struct{}, 1),
+	s := &Subscription{User: user, hub: h, max: max(buf, 1),
 		poke: make(chan struct{}, 1), over: make(chan struct{}), onOver: onOverflow, wake: onReady}
 	h.mu.Lock()
 	m := h.subs[user]
@@ -79,9 +69,6 @@ func (s *Subscription) Close() {
 	}
 }
 
-// Ready signals that live events are queued: Take them.
-func (s *Subscription) Ready() <-chan struct{} { return s.ready }
-
 // Take returns the queued live events, oldest first, and empties the
 // queue (they may be out of order or have gaps: the reader catches up
 // from the log).
@@ -101,14 +88,8 @@ func (s *Subscription) push(ev Event) bool {
 		s.queue = append(s.queue, ev)
 	}
 	s.mu.Unlock()
-	if !full {
-		select {
-		case s.ready <- struct{}{}:
-		default:
-		}
-		if s.wake != nil {
-			s.wake()
-		}
+	if !full && s.wake != nil {
+		s.wake()
 	}
 	return !full
 }

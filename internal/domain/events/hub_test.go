@@ -18,7 +18,7 @@ func TestIdleSubscriptionsHoldNoBuffer(t *testing.T) {
 	runtime.ReadMemStats(&before)
 	subs := make([]*events.Subscription, n)
 	for i := range subs {
-		subs[i] = hub.Subscribe(int64(i), 256, nil)
+		subs[i] = hub.Watch(int64(i), 256, nil, nil)
 	}
 	runtime.GC()
 	runtime.ReadMemStats(&after)

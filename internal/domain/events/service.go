@@ -69,7 +69,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	return m
 }
 
-// Service publishes events (Publisher) and streams them to subscribers.
+// Service publishes events (Publisher) and streams them to attached
+// subscribers (Attach).
 type Service struct {
 	log     Log
 	fan     Fanout
@@ -180,57 +181,6 @@ func (s *Service) Run(ctx context.Context) { s.fan.Run(ctx, s.hub) }
 // ErrSlowConsumer ends a stream whose subscriber fell behind its buffer.
 var ErrSlowConsumer = errors.New("events: subscriber fell behind")
 
-// Stream sends user's events after since to send, in order, each once:
-// first those held in the log (or a resync frame when some were dropped),
-// then live ones, until ctx is done, send fails or the subscriber falls
-// behind (ErrSlowConsumer). It subscribes before reading the log, so that
-// nothing published meanwhile is lost, and drops what it already sent.
-func (s *Service) Stream(ctx context.Context, user, since int64, send func(context.Context, Event) error) error {
-	// A subscriber that falls behind is cut off at once, even in the
-	// middle of a write that blocks on it.
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	sub := s.hub.Subscribe(user, s.buf, cancel)
-	defer sub.Close()
-	st := &stream{s: s, user: user, last: since, send: send}
-	n, err := st.catchUp(ctx, true)
-	if s.metrics != nil {
-		s.metrics.replay.Observe(float64(n))
-	}
-	if err != nil {
-		if isClosed(sub.Overflowed()) {
-			return ErrSlowConsumer
-		}
-		return err
-	}
-	for {
-		select {
-		case <-sub.Overflowed():
-			return ErrSlowConsumer
-		default:
-		}
-		select {
-		case <-ctx.Done():
-			if isClosed(sub.Overflowed()) {
-				return ErrSlowConsumer
-			}
-			return ctx.Err()
-		case <-sub.Overflowed():
-			return ErrSlowConsumer
-		case <-sub.Pokes():
-			if _, err := st.catchUp(ctx, false); err != nil {
-				return st.failed(sub, err)
-			}
-		case <-sub.Ready():
-			for _, ev := range sub.Take() {
-				if err := st.live(ctx, ev); err != nil {
-					return st.failed(sub, err)
-				}
-			}
-		}
-	}
-}
-
 // live sends a live event unless it was sent already, catching up from
 // the log first when events before it are missing.
 func (st *stream) live(ctx context.Context, ev Event) error {
@@ -268,6 +218,8 @@ func isClosed(c <-chan struct{}) bool {
 	}
 }
 
+// stream is where one attached subscriber is in its user's log: what it
+// has been sent, and how to send it more (Attach).
 type stream struct {
 	s    *Service
 	user int64

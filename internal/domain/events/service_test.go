@@ -2,7 +2,6 @@ package events_test
 
 import (
 	"context"
-	"errors"
 	"os"
 	"slices"
 	"strings"
@@ -63,14 +62,6 @@ func (c *collector) waitN(t *testing.T, n int) {
 	}
 }
 
-func stream(t *testing.T, s *events.Service, user, since int64, c *collector) (stop func() error) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Stream(ctx, user, since, c.send) }()
-	return func() error { cancel(); return <-done }
-}
-
 func seqRange(from, to int64) []int64 {
 	var out []int64
 	for i := from; i <= to; i++ {
@@ -88,133 +79,12 @@ func publish(t *testing.T, s *events.Service, to int64, n int) {
 	}
 }
 
-// Events published while a stream replays are neither lost nor repeated:
-// the stream subscribes before it reads the log and drops what it sent.
-func TestStreamReplayThenLiveNoLossNoRepeat(t *testing.T) {
-	for name, svc := range services(t) {
-		t.Run(name, func(t *testing.T) {
-			s, p := svc(t)
-			publish(t, p, 1, 50)
-			var wg sync.WaitGroup
-			wg.Add(1)
-			go func() { defer wg.Done(); publish(t, p, 1, 150) }()
-			c := newCollector()
-			stop := stream(t, s, 1, 10, c)
-			wg.Wait()
-			c.waitN(t, 190)
-			time.Sleep(50 * time.Millisecond) // nothing more may come
-			if err := stop(); !errors.Is(err, context.Canceled) {
-				t.Fatalf("stream ended with %v", err)
-			}
-			if got := c.seqs(); !slices.Equal(got, seqRange(11, 200)) {
-				t.Fatalf("frames = %v; want 11..200 once each, in order", got)
-			}
-		})
-	}
-}
-
-// Parallel publishes to one user reach an open stream as 1..N, in order.
-func TestStreamParallelPublishesInOrder(t *testing.T) {
-	for name, svc := range services(t) {
-		t.Run(name, func(t *testing.T) {
-			s, p := svc(t)
-			c := newCollector()
-			stop := stream(t, s, 2, 0, c)
-			defer stop()
-			time.Sleep(20 * time.Millisecond)
-			var wg sync.WaitGroup
-			for range 10 {
-				wg.Add(1)
-				go func() { defer wg.Done(); publish(t, p, 2, 10) }()
-			}
-			wg.Wait()
-			c.waitN(t, 100)
-			if got := c.seqs(); !slices.Equal(got, seqRange(1, 100)) {
-				t.Fatalf("frames = %v; want 1..100", got)
-			}
-		})
-	}
-}
-
-// When events after since were dropped, the first frame is resync with
-// the latest seq; live events follow it.
-func TestStreamResync(t *testing.T) {
-	s := events.New(events.Deps{Log: events.NewMemory(clock.Real{}, events.Limits{Cap: 3})})
-	publish(t, s, 3, 6)
-	c := newCollector()
-	stop := stream(t, s, 3, 2, c)
-	defer stop()
-	c.waitN(t, 1)
-	publish(t, s, 3, 1)
-	c.waitN(t, 2)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.evs[0].Type != events.TypeResync || c.evs[0].Seq != 6 || c.evs[1].Seq != 7 {
-		t.Fatalf("frames = %+v; want resync (seq 6) then 7", c.evs)
-	}
-}
-
-// A since above the latest seq replays nothing, and what comes next is
-// sent (the log may have lost its state: seqs restart).
-func TestStreamSinceAboveLatest(t *testing.T) {
-	s := events.New(events.Deps{Log: events.NewMemory(clock.Real{}, events.Limits{})})
-	publish(t, s, 4, 2)
-	c := newCollector()
-	stop := stream(t, s, 4, 99, c)
-	defer stop()
-	time.Sleep(30 * time.Millisecond)
-	if n := len(c.seqs()); n != 0 {
-		t.Fatalf("replayed %d frames", n)
-	}
-	publish(t, s, 4, 1)
-	c.waitN(t, 1)
-	if got := c.seqs(); !slices.Equal(got, []int64{3}) {
-		t.Fatalf("frames = %v", got)
-	}
-}
-
-// A subscriber that does not keep up is cut off, not buffered without bound.
-func TestStreamSlowConsumerCutOff(t *testing.T) {
-	s := events.New(events.Deps{Log: events.NewMemory(clock.Real{}, events.Limits{}), Buffer: 4})
-	block := make(chan struct{})
-	started := make(chan struct{}, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- s.Stream(context.Background(), 5, 0, func(ctx context.Context, _ events.Event) error {
-			select {
-			case started <- struct{}{}:
-			default:
-			}
-			select {
-			case <-block:
-				return nil
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		})
-	}()
-	time.Sleep(20 * time.Millisecond) // subscribed
-	publish(t, s, 5, 1)
-	<-started // the first frame's write hangs
-	publish(t, s, 5, 10)
-	select {
-	case err := <-done:
-		if !errors.Is(err, events.ErrSlowConsumer) {
-			t.Fatalf("stream ended with %v; want ErrSlowConsumer", err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("a stuck subscriber was not cut off")
-	}
-	close(block)
-}
-
 // A Key published twice gives one event.
 func TestPublishKeyOnce(t *testing.T) {
 	s := events.New(events.Deps{Log: events.NewMemory(clock.Real{}, events.Limits{})})
 	c := newCollector()
-	stop := stream(t, s, 6, 0, c)
+	_, stop := attach(t, s, 6, 0, c)
 	defer stop()
-	time.Sleep(20 * time.Millisecond)
 	for range 3 {
 		if err := s.Publish(context.Background(), events.Outgoing{To: 6, Type: events.TypeMessage, Data: 1, Key: "m1"}); err != nil {
 			t.Fatal(err)
@@ -228,8 +98,8 @@ func TestPublishKeyOnce(t *testing.T) {
 	}
 }
 
-// services are the Service wirings, each as the service a stream runs on
-// and the one that publishes: in-process (the same), and Redis (two
+// services are the Service wirings, each as the service a stream is
+// attached to and the one that publishes: in-process (the same), and Redis (two
 // replicas' services sharing one Redis, with their fan-out receivers).
 func services(t *testing.T) map[string]func(t *testing.T) (streamOn, publishOn *events.Service) {
 	out := map[string]func(t *testing.T) (*events.Service, *events.Service){
@@ -285,9 +155,9 @@ func TestRedisFanoutCatchUpAfterReconnect(t *testing.T) {
 	defer func() { cancel(); <-done }()
 	p := redisService(t, c, prefix)
 	col := newCollector()
-	stop := stream(t, s, 9, 0, col)
+	_, stop := attach(t, s, 9, 0, col)
 	defer stop()
-	time.Sleep(100 * time.Millisecond)
+	time.Sleep(100 * time.Millisecond) // the fan-out subscribed
 	publish(t, p, 9, 1)
 	col.waitN(t, 1)
 	if _, err := l.Append(context.Background(), events.Record{To: 9, Type: events.TypeMatch, Data: []byte(`{}`)}); err != nil {
@@ -324,38 +194,5 @@ func TestRedisFanoutCatchUpAfterReconnect(t *testing.T) {
 	col.waitN(t, 3)
 	if got := col.seqs(); !slices.Equal(got, []int64{1, 2, 3}) {
 		t.Fatalf("frames = %v; want 1 2 3", got)
-	}
-}
-
-// When the log lost its state under an open stream (a Redis restart
-// without its last writes), new events reuse seqs the client has seen:
-// the catch-up after the fan-out reconnects tells the client to reload
-// (resync at the latest seq) instead of silently dropping them.
-func TestStreamResyncWhenTheLogLostItsState(t *testing.T) {
-	log := events.NewMemory(clock.Real{}, events.Limits{})
-	hub := events.NewHub(nil)
-	s := events.New(events.Deps{Log: log, Hub: hub})
-	c := newCollector()
-	stop := stream(t, s, 7, 0, c)
-	defer stop()
-	time.Sleep(20 * time.Millisecond)
-	publish(t, s, 7, 5)
-	c.waitN(t, 5)
-	if err := log.Forget(context.Background(), 7); err != nil {
-		t.Fatal(err)
-	}
-	publish(t, s, 7, 2) // seqs 1 and 2 again: dropped as seen by the live path
-	hub.PokeAll()       // what the fan-out does when it reconnects
-	c.waitN(t, 6)
-	c.mu.Lock()
-	last := c.evs[len(c.evs)-1]
-	c.mu.Unlock()
-	if last.Type != events.TypeResync || last.Seq != 2 {
-		t.Fatalf("last frame = %+v; want a resync at seq 2", last)
-	}
-	publish(t, s, 7, 1)
-	c.waitN(t, 7)
-	if got := c.seqs(); !slices.Equal(got, []int64{1, 2, 3, 4, 5, 2, 3}) {
-		t.Fatalf("frames = %v; want 1..5, resync at 2, then 3", got)
 	}
 }

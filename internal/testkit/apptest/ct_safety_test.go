@@ -7,6 +7,7 @@ package apptest_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io/fs"
 	"path/filepath"
 	"slices"
@@ -797,12 +798,26 @@ func sfHeldEvents(t *testing.T, e *apptest.Env, user int64) []events.Event {
 	if !ok {
 		t.Fatalf("App.Events is a %T", e.App.Events)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
-	defer cancel()
-	var out []events.Event
-	_ = svc.Stream(ctx, user, 0, func(_ context.Context, ev events.Event) error {
+	// Attach replays the log in this goroutine before it returns; the
+	// stream is then ended, and end waited for, so no live event is sent
+	// while out is read.
+	ctx, cancel := context.WithCancel(context.Background())
+	var (
+		mu  sync.Mutex
+		out []events.Event
+	)
+	ended := make(chan error, 1)
+	svc.Attach(ctx, user, 0, func(_ context.Context, ev events.Event) error {
+		mu.Lock()
+		defer mu.Unlock()
 		out = append(out, ev)
 		return nil
-	})
+	}, func(err error) { ended <- err })
+	cancel()
+	if err := <-ended; !errors.Is(err, context.Canceled) {
+		t.Fatalf("replaying the events of %d: %v", user, err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
 	return out
 }
