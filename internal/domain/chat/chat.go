@@ -100,10 +100,13 @@ type SendResult struct {
 	// Unpublished is why the message's events could not be published (it
 	// is stored: its retry publishes them); nil when they were.
 	Unpublished error
+	// pub is the publication of the events of a stored message's batch
+	// (SendBatch), which Unpublished waits for.
+	pub *publication
 }
 
 // SendCommitter stores one message among concurrent others (a
-// batch.Committer over CommitSends).
+// batch.Committer over SendBatch).
 type SendCommitter interface {
 	Do(ctx context.Context, m model.NewMessage) (SendResult, error)
 }
@@ -112,9 +115,9 @@ type SendCommitter interface {
 type Deps struct {
 	Store Store
 	// Sends stores messages, concurrent ones sharing a transaction and one
-	// publication of their events (a batch.Committer over CommitSends,
-	// closed by the owner after the HTTP server drained); nil stores each
-	// message in its own.
+	// publication of their events (a batch.Committer over SendBatch,
+	// closed by the owner after the HTTP server drained, before Close);
+	// nil stores each message in its own.
 	Sends   SendCommitter
 	Cards   Cards
 	User    func(ctx context.Context, id int64) (model.User, error) // the viewer of the Cards (through the user cache)
@@ -126,10 +129,17 @@ type Deps struct {
 }
 
 // Service is the chat module.
-type Service struct{ d Deps }
+type Service struct {
+	d   Deps
+	pub *inOrder // the events of SendBatch's batches (publisher.go)
+}
 
-// New returns a Service.
-func New(d Deps) *Service { return &Service{d: d} }
+// New returns a Service (Close stops it).
+func New(d Deps) *Service { return &Service{d: d, pub: newInOrder(d.Events)} }
+
+// Close publishes the events of the batches SendBatch committed and
+// stops: called after the send committer closed.
+func (s *Service) Close() { s.pub.close() }
 
 // Time is a time written as RFC 3339 UTC with milliseconds.
 type Time time.Time
@@ -352,27 +362,48 @@ func (s *Service) commitSend(ctx context.Context, m model.NewMessage) (SendResul
 	if errors.Is(err, batch.ErrClosed) { // shutting down
 		return SendResult{}, backend.Unavailable(err)
 	}
+	if err == nil && res.pub != nil {
+		<-res.pub.done
+		res.Unpublished = res.pub.err
+	}
 	return res, err
 }
 
-// CommitSends sends ms: the run of the send committer (Deps.Sends). It
-// takes their entries of the rolling limit (one round trip; the entry is
-// named by the conversation and client_id, so concurrent retries of one
-// send count once), stores those within the limit in one transaction
-// (Store.SendMessages), gives back the entries of the refused ones, then
-// publishes the message events of every stored one (both users', keyed by
-// the message's id: a retry publishes what its first send could not, and
-// nothing twice) in one call. A failed publication is the Unpublished of
-// every stored message; a failed transaction the Failed of every message
-// it carried. The error is the limit's (nothing stored).
+// CommitSends sends ms: it takes their entries of the rolling limit (one
+// round trip; the entry is named by the conversation and client_id, so
+// concurrent retries of one send count once), stores those within the
+// limit in one transaction (Store.SendMessages), gives back the entries of
+// the refused ones, then publishes the message events of every stored one
+// (both users', keyed by the message's id: a retry publishes what its
+// first send could not, and nothing twice) in one call. A failed
+// publication is the Unpublished of every stored message; a failed
+// transaction the Failed of every message it carried. The error is the
+// limit's (nothing stored).
 func (s *Service) CommitSends(ctx context.Context, ms []model.NewMessage) ([]SendResult, error) {
+	res, evs, err := s.storeSends(ctx, ms)
+	if err != nil || len(evs) == 0 {
+		return res, err
+	}
+	if err := s.d.Events.Publish(ctx, evs...); err != nil {
+		for i := range res {
+			if published(res[i]) {
+				res[i].Unpublished = err
+			}
+		}
+	}
+	return res, nil
+}
+
+// storeSends is CommitSends up to the publication: the results, and the
+// events of the stored messages to publish.
+func (s *Service) storeSends(ctx context.Context, ms []model.NewMessage) ([]SendResult, []events.Outgoing, error) {
 	as := make([]model.RateAction, len(ms))
 	for i, m := range ms {
 		as[i] = model.RateAction{Subject: strconv.FormatInt(m.From, 10), Member: strconv.FormatInt(m.To, 10) + ":" + m.ClientID}
 	}
 	taken, limited, err := s.d.Limiter.TakeMany(ctx, s.d.Limit, as)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	res := make([]SendResult, len(ms))
 	var idx []int // of the messages within the limit
@@ -386,7 +417,7 @@ func (s *Service) CommitSends(ctx context.Context, ms []model.NewMessage) ([]Sen
 		within = append(within, m)
 	}
 	if len(within) == 0 {
-		return res, nil
+		return res, nil, nil
 	}
 	out, err := s.d.Store.SendMessages(ctx, within)
 	if err != nil {
@@ -400,7 +431,7 @@ func (s *Service) CommitSends(ctx context.Context, ms []model.NewMessage) ([]Sen
 				s.release(ctx, m.From, taken[i])
 			}
 		}
-		return res, nil
+		return res, nil, nil
 	}
 	cut := s.d.Clock.Now().Add(-s.d.Limit.Per)
 	evs := make([]events.Outgoing, 0, 2*len(within))
@@ -423,17 +454,31 @@ func (s *Service) CommitSends(ctx context.Context, ms []model.NewMessage) ([]Sen
 		seen[o.Message.ID] = true
 		evs = append(evs, messageEvents(ms[i].From, ms[i].To, MessageOf(o.Message, o.Read))...)
 	}
-	if len(evs) == 0 {
-		return res, nil
+	return res, evs, nil
+}
+
+// SendBatch is CommitSends as the run of the send committer (Deps.Sends):
+// the events of the stored messages are queued to be published in commit
+// order while the committer goes on with the next batch, and each stored
+// message's caller waits for them (commitSend).
+func (s *Service) SendBatch(ctx context.Context, ms []model.NewMessage) ([]SendResult, error) {
+	res, evs, err := s.storeSends(ctx, ms)
+	if err != nil || len(evs) == 0 {
+		return res, err
 	}
-	if err := s.d.Events.Publish(ctx, evs...); err != nil {
-		for _, i := range idx {
-			if !res[i].Hidden && !res[i].Unmatched {
-				res[i].Unpublished = err
-			}
+	p := s.pub.add(evs)
+	for i := range res {
+		if published(res[i]) {
+			res[i].pub = p
 		}
 	}
 	return res, nil
+}
+
+// published reports whether r is a message whose events its batch
+// publishes: stored (or found stored) within the limit and not refused.
+func published(r SendResult) bool {
+	return r.Limited == nil && r.Failed == nil && !r.Hidden && !r.Unmatched
 }
 
 // release gives back a send's entry of the rolling limit (a refused send

@@ -395,8 +395,15 @@ func (a *App) newChat(dialect, dsn string) error {
 	// one goroutine commits whatever queued while the previous batch
 	// committed (closed after the HTTP server drained, before the database;
 	// a.Chat is set below, before anything can send).
+	// Closers run last first: the committer, then chat (its queued events).
+	a.closers = append(a.closers, func() error {
+		if a.Chat != nil {
+			a.Chat.Close()
+		}
+		return nil
+	})
 	a.sends = batch.New(func(ctx context.Context, ms []model.NewMessage) ([]chat.SendResult, error) {
-		return a.Chat.CommitSends(ctx, ms)
+		return a.Chat.SendBatch(ctx, ms)
 	}, chat.SendBatchSize)
 	a.closers = append(a.closers, func() error { a.sends.Close(); return nil })
 	a.Chat = chat.New(chat.Deps{
@@ -547,6 +554,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener, workers int) error {
 	}
 	a.Social.Close() // answers the swipes still queued; later ones get 503
 	a.sends.Close()  // the same for messages
+	a.Chat.Close()   // and the events of the messages committed
 	a.Log.Info("requests drained; draining tasks")
 	stopWork()
 	wg.Wait()
