@@ -5,6 +5,7 @@ package backend
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"syscall"
 )
@@ -47,8 +48,11 @@ func IsConnError(err error) bool {
 	if errors.As(err, &oe) {
 		return true
 	}
+	// A server killed in the middle of an answer closes the connection:
+	// the client reads EOF (Redis) rather than a network error.
 	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
-		errors.Is(err, syscall.EPIPE) || errors.Is(err, context.DeadlineExceeded)
+		errors.Is(err, syscall.EPIPE) || errors.Is(err, context.DeadlineExceeded) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
 }
 
 // Classify wraps err with Unavailable when it is a connection failure and
