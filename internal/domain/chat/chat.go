@@ -105,41 +105,50 @@ type SendResult struct {
 	pub *publication
 }
 
-// SendCommitter stores one message among concurrent others (a
-// batch.Committer over SendBatch).
-type SendCommitter interface {
-	Do(ctx context.Context, m model.NewMessage) (SendResult, error)
-}
-
 // Deps are the collaborators of Service.
 type Deps struct {
 	Store Store
-	// Sends stores messages, concurrent ones sharing a transaction and one
-	// publication of their events (a batch.Committer over SendBatch,
-	// closed by the owner after the HTTP server drained, before Close);
-	// nil stores each message in its own.
-	Sends   SendCommitter
-	Cards   Cards
-	User    func(ctx context.Context, id int64) (model.User, error) // the viewer of the Cards (through the user cache)
-	Events  Publisher
-	Limiter Limiter
-	Limit   model.RateRule // DefaultLimit()
-	Clock   clock.Clock
-	Log     *slog.Logger
+	// SendShards is how many send committers run (committer.go; 0:
+	// SendShards); negative: none, each message is sent alone
+	// (CommitSends).
+	SendShards int
+	Cards      Cards
+	User       func(ctx context.Context, id int64) (model.User, error) // the viewer of the Cards (through the user cache)
+	Events     Publisher
+	Limiter    Limiter
+	Limit      model.RateRule // DefaultLimit()
+	Clock      clock.Clock
+	Log        *slog.Logger
 }
 
 // Service is the chat module.
 type Service struct {
-	d   Deps
-	pub *inOrder // the events of SendBatch's batches (publisher.go)
+	d     Deps
+	sends sendShards // the send committers (committer.go); nil: none
+	pub   *inOrder   // the events of SendBatch's batches (publisher.go)
 }
 
-// New returns a Service (Close stops it).
-func New(d Deps) *Service { return &Service{d: d, pub: newInOrder(d.Events)} }
+// New returns a Service and starts its send committers (Close stops
+// them).
+func New(d Deps) *Service {
+	s := &Service{d: d, pub: newInOrder(d.Events)}
+	if d.SendShards >= 0 {
+		s.sends = s.newSendShards(d.SendShards)
+	}
+	return s
+}
 
-// Close publishes the events of the batches SendBatch committed and
-// stops: called after the send committer closed.
-func (s *Service) Close() { s.pub.close() }
+// Close answers the messages queued (later sends get 503), publishes the
+// events of the batches committed and stops: called after the HTTP
+// server drained, before the database closes. It may be called again.
+func (s *Service) Close() {
+	s.sends.close()
+	s.pub.close()
+}
+
+// SendBatches counts the transactions that stored messages and the
+// messages they carried.
+func (s *Service) SendBatches() batch.Stats { return s.sends.stats() }
 
 // Time is a time written as RFC 3339 UTC with milliseconds.
 type Time time.Time
@@ -351,14 +360,14 @@ func (s *Service) sendOverLimit(ctx context.Context, me, other int64, clientID s
 
 // commitSend stores m through the committer (or alone without one).
 func (s *Service) commitSend(ctx context.Context, m model.NewMessage) (SendResult, error) {
-	if s.d.Sends == nil {
+	if s.sends == nil {
 		out, err := s.CommitSends(ctx, []model.NewMessage{m})
 		if err != nil {
 			return SendResult{}, err
 		}
 		return out[0], nil
 	}
-	res, err := s.d.Sends.Do(ctx, m)
+	res, err := s.sends.Do(ctx, m)
 	if errors.Is(err, batch.ErrClosed) { // shutting down
 		return SendResult{}, backend.Unavailable(err)
 	}
@@ -457,7 +466,7 @@ func (s *Service) storeSends(ctx context.Context, ms []model.NewMessage) ([]Send
 	return res, evs, nil
 }
 
-// SendBatch is CommitSends as the run of the send committer (Deps.Sends):
+// SendBatch is CommitSends as the run of a send committer (committer.go):
 // the events of the stored messages are queued to be published in commit
 // order while the committer goes on with the next batch, and each stored
 // message's caller waits for them (commitSend).

@@ -87,3 +87,23 @@ func TestInOrderKeepsCommitOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestSendShardsKeepAConversationTogether: both directions of a
+// conversation go to one committer (its messages commit in order), and
+// conversations spread over all of them.
+func TestSendShardsKeepAConversationTogether(t *testing.T) {
+	const n = 2
+	used := map[uint64]int{}
+	for a := int64(1); a <= 50; a++ {
+		for b := a + 1; b <= 50; b++ {
+			x, y := shardOf(a, b, n), shardOf(b, a, n)
+			if x != y {
+				t.Fatalf("%d→%d on committer %d, %d→%d on %d", a, b, x, b, a, y)
+			}
+			used[x]++
+		}
+	}
+	if len(used) != n || used[0] < 400 || used[1] < 400 {
+		t.Fatalf("conversations per committer: %v", used)
+	}
+}

@@ -100,8 +100,6 @@ type App struct {
 	limiter   *ratelimit.Limiter // the 2008 limits of every module
 	watch     *cache.Watch       // embedded: writes of other processes (safety.go)
 
-	sends *batch.Committer[model.NewMessage, chat.SendResult] // group commit of messages
-
 	events  *events.Service  // the event streams behind Events and the events socket
 	sockets *httpapi.Sockets // the open events sockets, closed with 1012 on shutdown
 
@@ -392,24 +390,13 @@ func (a *App) newChat(dialect, dsn string) error {
 		window = ratelimit.NewSQLiteWindow(wdb)
 	}
 	// Messages share transactions and the publication of their events:
-	// one goroutine commits whatever queued while the previous batch
-	// committed (closed after the HTTP server drained, before the database;
-	// a.Chat is set below, before anything can send).
-	// Closers run last first: the committer, then chat (its queued events).
-	a.closers = append(a.closers, func() error {
-		if a.Chat != nil {
-			a.Chat.Close()
-		}
-		return nil
-	})
-	a.sends = batch.New(func(ctx context.Context, ms []model.NewMessage) ([]chat.SendResult, error) {
-		return a.Chat.SendBatch(ctx, ms)
-	}, chat.SendBatchSize)
-	a.closers = append(a.closers, func() error { a.sends.Close(); return nil })
+	// chat's committers (closed after the HTTP server drained, before the
+	// database).
 	a.Chat = chat.New(chat.Deps{
-		Store: a.Store, Sends: a.sends, Cards: a.Profile, User: a.cachedUser, Events: a.Events,
+		Store: a.Store, Cards: a.Profile, User: a.cachedUser, Events: a.Events,
 		Limiter: ratelimit.NewRolling(window, opts.Clock, ""), Limit: chat.DefaultLimit(), Clock: opts.Clock, Log: log,
 	})
+	a.closers = append(a.closers, func() error { a.Chat.Close(); return nil })
 	return nil
 }
 
@@ -553,8 +540,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener, workers int) error {
 		a.Log.Warn("shutdown deadline passed", "err", err)
 	}
 	a.Social.Close() // answers the swipes still queued; later ones get 503
-	a.sends.Close()  // the same for messages
-	a.Chat.Close()   // and the events of the messages committed
+	a.Chat.Close()   // the same for messages, and their events
 	a.Log.Info("requests drained; draining tasks")
 	stopWork()
 	wg.Wait()
@@ -642,7 +628,7 @@ func (a *App) SwipeBatches() batch.Stats { return a.Social.SwipeBatches() }
 
 // SendBatches counts the transactions that stored messages and the
 // messages they carried.
-func (a *App) SendBatches() batch.Stats { return a.sends.Stats() }
+func (a *App) SendBatches() batch.Stats { return a.Chat.SendBatches() }
 
 // cachedUser reads user id through the user cache of the profile module,
 // filling it as the profile module does (the row and its album): the
