@@ -85,10 +85,10 @@ type Limiter interface {
 }
 
 // SendBatchSize is the most messages stored by one transaction (the
-// group commit of sends, Deps.Sends).
+// group commit of sends, committer.go).
 const SendBatchSize = 128
 
-// SendResult is the outcome of one message of CommitSends.
+// SendResult is the outcome of one message of CommitSends or SendBatch.
 type SendResult struct {
 	model.SendOutcome
 	// Limited is the *model.RateError of a message over the send limit
@@ -296,7 +296,7 @@ func (s *Service) conversation(ctx context.Context, me, other int64) (model.Conv
 // message stored, and its retry publishes it.
 //
 // The message is stored and published with the concurrent ones
-// (CommitSends): the limit taken, the checks that other is known to me
+// (SendBatch): the limit taken, the checks that other is known to me
 // (1003) and matched (2007), the transaction and the events, each once
 // for the whole batch.
 func (s *Service) Send(ctx context.Context, me, other int64, text, clientID string) (Message, error) {
