@@ -10,7 +10,9 @@ import (
 
 // QueryCounts are the statements a store sent to the database since it was
 // opened: reads (SELECT), writes (INSERT, UPDATE, DELETE, DDL) and the
-// rest (BEGIN, COMMIT, ROLLBACK, SET). Each statement is one round trip.
+// rest (BEGIN, COMMIT, ROLLBACK, SET). Each count is one round trip: a
+// multi-statement query (SwipeTx.Record) counts once, by its first
+// statement.
 type QueryCounts struct {
 	Reads, Writes, Other int64
 }
