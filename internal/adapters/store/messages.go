@@ -298,7 +298,7 @@ func (s *Store) sendConvs(ctx context.Context, tx bun.Tx, ms []NewMessage) (map[
 		"EXISTS (SELECT 1 FROM users AS pv WHERE pv.id = matches.user_a AND " + shownSQL("pv") + ") AS a_shown, " +
 		"EXISTS (SELECT 1 FROM users AS pv WHERE pv.id = matches.user_b AND " + shownSQL("pv") + ") AS b_shown, " +
 		"(" + notBlockedSQL("matches.user_a", "matches.user_b") + ") AS free " +
-		"FROM matches WHERE (user_a, user_b) IN (" + in.String() + ") ORDER BY user_a, user_b" + s.forUpdateSQL()
+		"FROM matches" + s.byPrimaryKey() + " WHERE (user_a, user_b) IN (" + in.String() + ") ORDER BY user_a, user_b" + s.forUpdateSQL()
 	var rows []sendConvRow
 	if err := tx.NewRaw(q, args...).Scan(ctx, &rows); err != nil {
 		return nil, err
@@ -450,7 +450,7 @@ func (s *Store) updateConvs(ctx context.Context, tx bun.Tx, convs map[[2]int64]*
 	if where.Len() == 0 {
 		return nil
 	}
-	q := "UPDATE matches SET last_message_id = CASE" + ids.String() + " END, last_message_at = CASE" + ats.String() + " END"
+	q := "UPDATE matches" + s.byPrimaryKey() + " SET last_message_id = CASE" + ids.String() + " END, last_message_at = CASE" + ats.String() + " END"
 	args := append(idArgs, atArgs...)
 	if ua.Len() > 0 {
 		q += ", unread_a = unread_a + CASE" + ua.String() + " ELSE 0 END"

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -329,4 +330,32 @@ func TestSendMessagesBatch(t *testing.T) {
 			t.Errorf("conversation of %d with %d: last %d unread %d; want %d, %d", c.me, c.other, cv.LastMessageID, cv.Unread, c.last, c.unread)
 		}
 	}
+}
+
+// A batch of 40 sends, one per conversation (the send committer's batch
+// at bench-chat's maximum): its transaction's cost per batch (go test
+// -bench SendMessages; on MariaDB with SWIPER_TEST_MYSQL_URL).
+func BenchmarkSendMessages(b *testing.B) {
+	const pairs = 40
+	st := openStore(b)
+	ctx := context.Background()
+	ids := newUsers(b, st, 2*pairs)
+	t0 := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	for i := 0; i < pairs; i++ {
+		msMatch(b, st, ids[2*i], ids[2*i+1], t0)
+	}
+	ms := make([]store.NewMessage, pairs)
+	n := 0
+	b.ResetTimer()
+	for b.Loop() {
+		for i := range ms {
+			n++
+			ms[i] = store.NewMessage{From: ids[2*i+n%2], To: ids[2*i+1-n%2], ClientID: "c" + strconv.Itoa(n), Text: "a message of a few words", SentAt: t0.Add(time.Duration(n) * time.Millisecond)}
+		}
+		out, err := st.SendMessages(ctx, ms)
+		if err != nil || !out[0].Created {
+			b.Fatalf("%v %+v", err, out[0])
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*pairs), "µs/msg")
 }
