@@ -22,6 +22,7 @@ type Redis struct {
 	client redis.UniversalClient
 	prefix string
 	incr   *redis.Script
+	mgets  *mgets // MGETs of concurrent callers share round trips
 }
 
 var _ Store = (*Redis)(nil)
@@ -29,7 +30,7 @@ var _ Store = (*Redis)(nil)
 // NewRedis returns a Store on client that prefixes every key with prefix
 // (e.g. "swiper:"). The caller owns client and closes it.
 func NewRedis(client redis.UniversalClient, prefix string) *Redis {
-	return &Redis{client: client, prefix: prefix, incr: redis.NewScript(incrScript)}
+	return &Redis{client: client, prefix: prefix, incr: redis.NewScript(incrScript), mgets: &mgets{client: client}}
 }
 
 // Timeouts applied by OpenRedis unless the URL sets them, chosen so that an
@@ -277,13 +278,14 @@ func (r *Redis) MGet(ctx context.Context, keys ...string) ([][]byte, error) {
 	return out, nil
 }
 
-// mgetOne reads keys with one MGET into out.
+// mgetOne reads keys with one MGET into out (sent with other callers'
+// MGETs: mgets).
 func (r *Redis) mgetOne(ctx context.Context, out [][]byte, keys []string) error {
 	full := make([]string, len(keys))
 	for i, k := range keys {
 		full[i] = r.key(k)
 	}
-	vals, err := r.client.MGet(ctx, full...).Result()
+	vals, err := r.mgets.do(ctx, full)
 	if err != nil {
 		return fmt.Errorf("kv: mget %d keys: %w", len(keys), Classify(err))
 	}
