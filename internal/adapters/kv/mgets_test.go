@@ -72,7 +72,7 @@ func TestMGetsShareRoundTrips(t *testing.T) {
 	const callers = 50
 	s := kv.NewRedis(client, prefix)
 	for i := range callers {
-		if err := s.Set(t.Context(), "k"+strconv.Itoa(i), []byte("v"+strconv.Itoa(i)), time.Minute); err != nil {
+		if err := s.Set(t.Context(), "{u:"+strconv.Itoa(i)+"}k", []byte("v"+strconv.Itoa(i)), time.Minute); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -85,13 +85,14 @@ func TestMGetsShareRoundTrips(t *testing.T) {
 	errs := make([]error, callers)
 	mget := func(i int, ctx context.Context) {
 		defer wg.Done()
-		got[i], errs[i] = s.MGet(ctx, "k"+strconv.Itoa(i), "missing")
+		// Two keys of one slot (a user's keys share a hash tag): one MGET
+		// on a Redis Cluster too.
+		tag := "{u:" + strconv.Itoa(i) + "}"
+		got[i], errs[i] = s.MGet(ctx, tag+"k", tag+"missing")
 	}
 	wg.Add(1)
 	go mget(0, t.Context())
-	for !h.held.Load() {
-		time.Sleep(time.Millisecond)
-	}
+	waitFor(t, "the first MGET in flight", h.held.Load)
 	gone, cancel := context.WithCancel(t.Context())
 	for i := 1; i < callers; i++ {
 		wg.Add(1)
@@ -101,12 +102,7 @@ func TestMGetsShareRoundTrips(t *testing.T) {
 		}
 		go mget(i, ctx)
 	}
-	for {
-		if kv.QueuedMGets(s) == callers-1 {
-			break
-		}
-		time.Sleep(time.Millisecond)
-	}
+	waitFor(t, "the others queued", func() bool { return kv.QueuedMGets(s) == callers-1 })
 	cancel()
 	close(h.hold)
 	wg.Wait()
@@ -120,7 +116,7 @@ func TestMGetsShareRoundTrips(t *testing.T) {
 	}
 
 	// A caller alone sends its MGET alone, at once.
-	if v, err := s.MGet(t.Context(), "k3"); err != nil || string(v[0]) != "v3" {
+	if v, err := s.MGet(t.Context(), "{u:3}k"); err != nil || string(v[0]) != "v3" {
 		t.Fatalf("alone: %q, %v", v, err)
 	}
 	if s, p := h.singles.Load(), h.pipelines.Load(); s != 2 || p != 1 {
