@@ -2,6 +2,7 @@ package kv
 
 import (
 	"context"
+	"fmt"
 	"sync"
 
 	"github.com/redis/go-redis/v9"
@@ -57,9 +58,22 @@ func (m *mgets) do(ctx context.Context, keys []string) ([]any, error) {
 	m.queue = append(m.queue[:0:0], m.queue[n:]...)
 	m.mu.Unlock()
 
+	defer m.handOver(batch)
 	// Not c's context alone: the pipeline answers every call of the batch
 	// (the client's read and write timeouts bound it).
 	m.send(context.WithoutCancel(ctx), batch)
+	return c.vals, c.err
+}
+
+// handOver answers the other calls of batch (an error if sending it
+// panicked) and passes the turn to the first call queued, or ends it.
+func (m *mgets) handOver(batch []*mgetCall) {
+	if p := recover(); p != nil {
+		for _, o := range batch {
+			o.vals, o.err = nil, fmt.Errorf("kv: mget panicked: %v", p)
+		}
+		defer panic(p) // after the others are answered and the turn passed
+	}
 	for _, o := range batch[1:] {
 		o.done <- struct{}{}
 	}
@@ -74,7 +88,6 @@ func (m *mgets) do(ctx context.Context, keys []string) ([]any, error) {
 		m.busy = false
 		m.mu.Unlock()
 	}
-	return c.vals, c.err
 }
 
 // send runs batch's MGETs in one round trip and sets each call's answer.

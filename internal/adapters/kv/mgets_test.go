@@ -25,6 +25,7 @@ type countHook struct {
 	singles, pipelines, piped atomic.Int64
 	hold                      chan struct{} // nil: hold nothing
 	held                      atomic.Bool
+	panics                    atomic.Bool // the next pipeline of MGETs panics
 }
 
 func (h *countHook) DialHook(next redis.DialHook) redis.DialHook { return next }
@@ -52,6 +53,9 @@ func (h *countHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Pr
 		if n > 0 { // not a connection's handshake
 			h.pipelines.Add(1)
 			h.piped.Add(int64(n))
+			if h.panics.CompareAndSwap(true, false) {
+				panic("pipeline hook")
+			}
 		}
 		return next(ctx, cmds)
 	}
@@ -121,6 +125,57 @@ func TestMGetsShareRoundTrips(t *testing.T) {
 	}
 	if s, p := h.singles.Load(), h.pipelines.Load(); s != 2 || p != 1 {
 		t.Fatalf("a caller alone: %d mget commands, %d pipelines; want 2, 1", s, p)
+	}
+}
+
+// A panic while sending a pipeline reaches its sender; the callers it
+// carried get an error, and the next MGET is sent (nobody waits forever).
+func TestMGetsPanicPassesTheTurn(t *testing.T) {
+	url := testenv.RedisURL(t)
+	client, err := kv.OpenRedis(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	s := kv.NewRedis(client, "swiper-test:mgets:"+rand.Text()+":")
+	h := &countHook{hold: make(chan struct{})}
+	h.panics.Store(true)
+	client.AddHook(h)
+	const callers = 10
+	var wg sync.WaitGroup
+	errs := make([]error, callers)
+	var panicked atomic.Int64
+	for i := range callers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() {
+				if recover() != nil {
+					panicked.Add(1)
+				}
+			}()
+			_, errs[i] = s.MGet(t.Context(), "{u:1}a")
+		}()
+		if i == 0 {
+			waitFor(t, "the first MGET in flight", h.held.Load)
+		}
+	}
+	waitFor(t, "the others queued", func() bool { return kv.QueuedMGets(s) == callers-1 })
+	close(h.hold)
+	wg.Wait()
+	failed := 0
+	for _, err := range errs[1:] {
+		if err != nil {
+			failed++
+		}
+	}
+	// The first waiter sent the pipeline of the 9 and panicked; the 8
+	// others it carried failed.
+	if errs[0] != nil || panicked.Load() != 1 || failed != callers-2 {
+		t.Fatalf("first %v, %d panicked, %d failed; want nil, 1, %d", errs[0], panicked.Load(), failed, callers-2)
+	}
+	if _, err := s.MGet(t.Context(), "{u:1}a"); err != nil {
+		t.Fatalf("after the panic: %v", err)
 	}
 }
 
