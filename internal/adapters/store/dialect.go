@@ -263,6 +263,12 @@ func (s *Store) upsertAdd(key []string, cols ...string) string {
 // refuses them.
 func (s *Store) parenthesizedUnionParts() bool { return s.dialect == config.MySQL }
 
+// latestPerSwiper reports whether a batch reads each swiper's latest swipe
+// with a part of its own (MySQL: one index dive each, where the GROUP BY
+// read every swipe of every swiper). SQLite keeps one GROUP BY: it allows
+// 500 parts in a UNION.
+func (s *Store) latestPerSwiper() bool { return s.dialect == config.MySQL }
+
 // multiStatements reports whether statements can be sent together, as one
 // round trip (MySQL, on the pool of inReadCommittedTx: openReadCommitted).
 func (s *Store) multiStatements() bool { return s.dialect == config.MySQL }

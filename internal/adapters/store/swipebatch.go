@@ -407,6 +407,10 @@ func (s *Store) appendBatchLookup(buf []byte, ids, swipers []int64, pairs []Pair
 	buf = append(append(buf, " UNION ALL "...), open...)
 	buf = appendBlockLookup(buf, "3, blocker_id, blocked_id, NULL, NULL", pairs)
 	buf = append(buf, closed...)
+	if !s.latestPerSwiper() {
+		buf = append(buf, " UNION ALL SELECT 4, swiper_id, 0, NULL, MAX(created_at) FROM swipes WHERE swiper_id IN ("...)
+		return append(appendInts(buf, swipers...), ") GROUP BY swiper_id"...)
+	}
 	// One part per swiper: MAX over one swiper_id is one dive into
 	// ix_swipes_latest, where MAX ... WHERE swiper_id IN (...) GROUP BY
 	// read every swipe of each swiper (MariaDB's plan), a cost growing

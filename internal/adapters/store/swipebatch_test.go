@@ -88,6 +88,33 @@ func TestSwipeTxFacts(t *testing.T) {
 	}
 }
 
+// TestSwipeTxFactsManySwipers: the facts of a batch of 600 swipers are one
+// statement on both paths (SQLite allows 500 parts in a UNION: the latest
+// swipes stay one part there).
+func TestSwipeTxFactsManySwipers(t *testing.T) {
+	st := openStore(t)
+	ids := newUsers(t, st, 2)
+	a, b := ids[0], ids[1]
+	t0 := time.Now().UTC().Truncate(time.Microsecond)
+	inSwipeTx(t, st, func(ctx context.Context, tx model.SwipeTx) error {
+		_, err := tx.Record(ctx, store.SwipeRecord{Swipes: []store.Swipe{{SwiperID: a, SwipedID: b, Action: store.ActionDislike, CreatedAt: t0}}})
+		return err
+	})
+	pairs := []store.Pair{{From: a, To: b}}
+	for i := range 599 {
+		pairs = append(pairs, store.Pair{From: int64(10_000_000 + i), To: b})
+	}
+	var f store.SwipeFacts
+	inSwipeTx(t, st, func(ctx context.Context, tx model.SwipeTx) error {
+		var err error
+		f, err = tx.Facts(ctx, store.SwipeFactsQuery{Pairs: pairs})
+		return err
+	})
+	if len(f.Latest) != 1 || !f.Latest[a].Equal(t0) || len(f.Swiped) != 1 {
+		t.Fatalf("latest %v, swiped %v; want %d at %v, one pair", f.Latest, f.Swiped, a, t0)
+	}
+}
+
 // TestSwipeTxLockQuotas: missing rows are created (with nothing used) and
 // existing ones read.
 func TestSwipeTxLockQuotas(t *testing.T) {
