@@ -212,8 +212,8 @@ func (s *Store) forUpdateSQL() string {
 	return ""
 }
 
-// byPrimaryKey follows a table name in a SELECT to make MySQL read it by
-// its primary key (its cost model prefers a covering secondary index for
+// byPrimaryKey follows a table name in a SELECT or an UPDATE to make MySQL
+// read it by its primary key (its cost model prefers a covering secondary index for
 // a few lookups of (a, b) points even when that index reads all the rows
 // of each b).
 func (s *Store) byPrimaryKey() string {
