@@ -395,10 +395,13 @@ type SeedBatch struct {
 
 // InsertSeedBatch inserts b in one transaction with multi-row INSERTs of at
 // most rowsPerStmt rows, written straight into the SQL text (bulk loading
-// through bun's models would cost more than the database).
+// through bun's models would cost more than the database). It reads
+// nothing, so it runs at READ COMMITTED: under REPEATABLE READ the seed's
+// concurrent batches' gap locks on like_pairs deadlocked each other past
+// the retries at 1M users.
 func (s *Store) InsertSeedBatch(ctx context.Context, b SeedBatch, rowsPerStmt int) error {
 	d := s.db.Dialect()
-	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	err := s.inReadCommittedTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		buf := make([]byte, 0, rowsPerStmt*64)
 		// insert writes rows 0..rows-1 with row(buf, i) appending one tuple.
 		insert := func(head string, rows int, row func(buf []byte, i int) []byte) error {

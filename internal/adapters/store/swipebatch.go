@@ -519,39 +519,44 @@ func compareQuotas(x, y QuotaKey) int {
 
 // markSeedLikes sets the likes among sws on their pairs' rows (as
 // Record does), in statements of at most rowsPerStmt rows: seeded likes
-// match like any other.
+// match like any other. The rows go in key order, as Record's do, so
+// that concurrent seed batches lock shared pair rows in one order rather
+// than deadlock each other.
 func (s *Store) markSeedLikes(ctx context.Context, tx bun.Tx, sws []Swipe, rowsPerStmt int) error {
-	var buf []byte
-	n := 0
-	flush := func() error {
-		if n == 0 {
-			return nil
-		}
-		buf = append(buf, s.upsertAdd([]string{"user_a", "user_b"}, "likes", "a_likes", "b_likes")...)
-		_, err := tx.ExecContext(ctx, string(buf))
-		n = 0
-		return err
+	type like struct {
+		k Pair
+		a int64 // 1: user_a liked
 	}
+	var likes []like
 	for _, w := range sws {
 		if !IsLike(w.Action) || w.SwiperID == w.SwipedID {
 			continue
-		}
-		if n == 0 {
-			buf = append(buf[:0], "INSERT INTO like_pairs (user_a, user_b, likes, a_likes, b_likes) VALUES "...)
-		} else {
-			buf = append(buf, ',')
 		}
 		k := pairOf(Pair{From: w.SwiperID, To: w.SwipedID})
 		a := int64(0)
 		if w.SwiperID == k.From {
 			a = 1
 		}
-		buf = append(appendInts(append(buf, '('), k.From, k.To, 1, a, 1-a), ')')
-		if n++; n == max(rowsPerStmt, 1) {
-			if err := flush(); err != nil {
-				return err
-			}
-		}
+		likes = append(likes, like{k, a})
 	}
-	return flush()
+	slices.SortFunc(likes, func(x, y like) int {
+		return cmp.Or(cmp.Compare(x.k.From, y.k.From), cmp.Compare(x.k.To, y.k.To))
+	})
+	var buf []byte
+	for len(likes) > 0 {
+		n := min(len(likes), max(rowsPerStmt, 1))
+		buf = append(buf[:0], "INSERT INTO like_pairs (user_a, user_b, likes, a_likes, b_likes) VALUES "...)
+		for i, l := range likes[:n] {
+			if i > 0 {
+				buf = append(buf, ',')
+			}
+			buf = append(appendInts(append(buf, '('), l.k.From, l.k.To, 1, l.a, 1-l.a), ')')
+		}
+		buf = append(buf, s.upsertAdd([]string{"user_a", "user_b"}, "likes", "a_likes", "b_likes")...)
+		if _, err := tx.ExecContext(ctx, string(buf)); err != nil {
+			return err
+		}
+		likes = likes[n:]
+	}
+	return nil
 }
