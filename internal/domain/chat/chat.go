@@ -124,8 +124,8 @@ type Deps struct {
 // Service is the chat module.
 type Service struct {
 	d     Deps
-	sends sendShards // the send committers (committer.go); nil: none
-	pub   *inOrder   // the events of SendBatch's batches (publisher.go)
+	sends batch.Shards[model.NewMessage, SendResult] // the send committers (committer.go); nil: none
+	pub   *inOrder                                   // the events of SendBatch's batches (publisher.go)
 }
 
 // New returns a Service and starts its send committers (Close stops
@@ -142,13 +142,13 @@ func New(d Deps) *Service {
 // events of the batches committed and stops: called after the HTTP
 // server drained, before the database closes. It may be called again.
 func (s *Service) Close() {
-	s.sends.close()
+	s.sends.Close()
 	s.pub.close()
 }
 
 // SendBatches counts the transactions that stored messages and the
 // messages they carried.
-func (s *Service) SendBatches() batch.Stats { return s.sends.stats() }
+func (s *Service) SendBatches() batch.Stats { return s.sends.Stats() }
 
 // Time is a time written as RFC 3339 UTC with milliseconds.
 type Time time.Time
@@ -367,7 +367,7 @@ func (s *Service) commitSend(ctx context.Context, m model.NewMessage) (SendResul
 		}
 		return out[0], nil
 	}
-	res, err := s.sends.Do(ctx, m)
+	res, err := s.sends.Do(ctx, convKey(m.From, m.To), m)
 	if errors.Is(err, batch.ErrClosed) { // shutting down
 		return SendResult{}, backend.Unavailable(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/swiper-social/swiper/internal/domain/events"
+	"github.com/swiper-social/swiper/internal/platform/batch"
 )
 
 // recorder is a Publisher that keeps what it was given, blocking each
@@ -93,10 +94,10 @@ func TestInOrderKeepsCommitOrder(t *testing.T) {
 // conversations spread over all of them.
 func TestSendShardsKeepAConversationTogether(t *testing.T) {
 	const n = 2
-	used := map[uint64]int{}
+	used := map[int]int{}
 	for a := int64(1); a <= 50; a++ {
 		for b := a + 1; b <= 50; b++ {
-			x, y := shardOf(a, b, n), shardOf(b, a, n)
+			x, y := batch.Pick(convKey(a, b), n), batch.Pick(convKey(b, a), n)
 			if x != y {
 				t.Fatalf("%d→%d on committer %d, %d→%d on %d", a, b, x, b, a, y)
 			}

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -251,6 +252,60 @@ func TestCommitterGroups(t *testing.T) {
 	}
 	if sc := r.count(t, "SELECT score FROM scores WHERE user_id = ?", ids[n]); sc != ScoreLike*n {
 		t.Fatalf("score %d", sc)
+	}
+}
+
+// TestCommittersSideBySide: with three swipe committers, swipes sent at
+// once through the Service still match every crossing pair exactly once,
+// keep a user's quota, and share transactions.
+func TestCommittersSideBySide(t *testing.T) {
+	r := newRig(t, func(d *Deps) { d.SwipeCommitters = 3; d.FreeDailyLikes = 30 })
+	ctx := context.Background()
+	const pairs = 40
+	ids := r.users(t, 2*pairs+1)
+	hub := ids[2*pairs]
+	type swipe struct{ from, to int64 }
+	var sws []swipe
+	for i := range pairs {
+		x, y := ids[2*i], ids[2*i+1]
+		r.vip(t, x, 3)
+		r.vip(t, y, 3)
+		sws = append(sws, swipe{x, y}, swipe{y, x}, swipe{hub, x})
+	}
+	var wg sync.WaitGroup
+	var matched, accepted, quota atomic.Int64
+	start := make(chan struct{})
+	for _, sw := range sws {
+		wg.Go(func() {
+			<-start
+			res, err := r.svc.Swipe(ctx, sw.from, sw.to, Like)
+			var qe *QuotaError
+			switch {
+			case errors.As(err, &qe):
+				quota.Add(1)
+			case err != nil:
+				t.Error(err)
+			default:
+				accepted.Add(1)
+				if res.Matched {
+					matched.Add(1)
+				}
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	if n := r.count(t, "SELECT COUNT(*) FROM matches"); n != pairs || matched.Load() != pairs {
+		t.Fatalf("%d matches, %d swipes told they matched; want %d of each", n, matched.Load(), pairs)
+	}
+	if accepted.Load() != 2*pairs+30 || quota.Load() != pairs-30 {
+		t.Fatalf("%d accepted, %d over quota; want %d and %d", accepted.Load(), quota.Load(), 2*pairs+30, pairs-30)
+	}
+	if l := r.likesUsed(t, hub); l != 30 {
+		t.Fatalf("hub used %d likes", l)
+	}
+	if st := r.svc.SwipeBatches(); st.Requests != uint64(len(sws)) {
+		t.Fatalf("committers carried %d swipes, want %d", st.Requests, len(sws))
 	}
 }
 

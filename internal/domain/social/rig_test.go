@@ -32,7 +32,7 @@ type rig struct {
 
 var rigPhones atomic.Int64
 
-func newRig(t testing.TB) *rig {
+func newRig(t testing.TB, opts ...func(*Deps)) *rig {
 	t.Helper()
 	st := storetest.Open(t)
 	tz, err := time.LoadLocation("Asia/Shanghai")
@@ -43,7 +43,11 @@ func newRig(t testing.TB) *rig {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	users, profiles := cache.ForProfiles(kv.NewMemory(clk), cache.NewMetrics(prometheus.NewRegistry()), time.Hour, log)
 	prof := profile.New(profile.Deps{Store: st, Users: users, Profiles: profiles, Clock: clk, TZ: tz, FreeDailyLikes: 100, Log: log})
-	svc := New(Deps{Store: st, Profile: prof, Rank: rank.NewTable(RankTop(st)), Clock: clk, TZ: tz, FreeDailyLikes: 100, Log: log})
+	d := Deps{Store: st, Profile: prof, Rank: rank.NewTable(RankTop(st)), Clock: clk, TZ: tz, FreeDailyLikes: 100, Log: log}
+	for _, o := range opts {
+		o(&d)
+	}
+	svc := New(d)
 	t.Cleanup(svc.Close)
 	return &rig{svc: svc, st: st, clock: clk, tz: tz}
 }

@@ -116,6 +116,9 @@ type Deps struct {
 	// SwipeBatchSize bounds how many concurrent swipes share one
 	// transaction (committer.go; 0: SwipeBatchSize).
 	SwipeBatchSize int
+	// SwipeCommitters is how many swipe committers run side by side
+	// (committer.go; 0: SwipeCommitters).
+	SwipeCommitters int
 	// Metrics, when set, gets the swipe committer's counters.
 	Metrics prometheus.Registerer
 	// CachedUser reads a user through the user cache, which every VIP
@@ -129,7 +132,7 @@ type Deps struct {
 // Service is the social module.
 type Service struct {
 	d      Deps
-	swipes *batch.Committer[SwipeRequest, recorded]  // group commit of swipes (committer.go)
+	swipes batch.Shards[SwipeRequest, recorded]      // group commit of swipes (committer.go)
 	told   *batch.Committer[[]model.Swipe, struct{}] // the rank and deck state told of them
 }
 
@@ -137,7 +140,7 @@ type Service struct {
 // them).
 func New(d Deps) *Service {
 	s := &Service{d: d}
-	s.swipes, s.told = s.newCommitters(d.SwipeBatchSize, d.Metrics)
+	s.swipes, s.told = s.newCommitters(d.SwipeCommitters, d.SwipeBatchSize, d.Metrics)
 	return s
 }
 

@@ -367,7 +367,7 @@ func (a *App) newSocial(board rank.Board) {
 	a.Social = social.New(social.Deps{
 		Store: a.Store, Profile: a.Profile, Rank: board, Clock: opts.Clock, TZ: cfg.Timezone,
 		FreeDailyLikes: cfg.FreeDailyLikes, Log: log, Deck: a.Deck, DeckState: a.watchedDeckState(),
-		SwipeBatchSize: social.SwipeBatchSize, Metrics: a.Registry, CachedUser: a.cachedUser, Events: a.Events,
+		SwipeBatchSize: social.SwipeBatchSize, SwipeCommitters: cfg.SwipeCommitters, Metrics: a.Registry, CachedUser: a.cachedUser, Events: a.Events,
 	})
 	a.closers = append(a.closers, func() error { a.Social.Close(); return nil })
 }

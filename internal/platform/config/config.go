@@ -37,6 +37,7 @@ type Config struct {
 	UploadsPerHour   int           // SWIPER_UPLOADS_PER_HOUR [20]: avatar and photo uploads per user per hour (2008 beyond); 0 = no limit
 	LocationsPerHour int           // SWIPER_LOCATIONS_PER_HOUR [10]: changes of location per user per hour (2008 beyond); 0 = no limit
 	ViewsPer10Min    int           // SWIPER_VIEWS_PER_10MIN [300]: Cards (GET /users/{id}) per viewer per 10 minutes (2008 beyond); 0 = no limit
+	SwipeCommitters  int           // SWIPER_SWIPE_COMMITTERS [0 = 1]: swipe transactions that may commit side by side in one replica
 	RedisNamespace   string        // SWIPER_REDIS_NAMESPACE [empty]: prefix of every Redis key and name of the task queue (several deployments or test runs on one Redis)
 }
 
@@ -96,6 +97,7 @@ func Load(getenv func(string) string) (Config, error) {
 		e.errs = append(e.errs, errors.New("SWIPER_REPORT_HIDE_THRESHOLD must be at least 1"))
 	}
 	c.RedisNamespace = e.str("SWIPER_REDIS_NAMESPACE", "")
+	c.SwipeCommitters = e.count("SWIPER_SWIPE_COMMITTERS", 0)
 	if !validNamespace(c.RedisNamespace) {
 		e.errs = append(e.errs, fmt.Errorf("SWIPER_REDIS_NAMESPACE: %q must be at most 32 of A-Z a-z 0-9 _ -", c.RedisNamespace))
 	}

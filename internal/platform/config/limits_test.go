@@ -21,3 +21,19 @@ func TestLocationAndViewLimits(t *testing.T) {
 		}
 	}
 }
+
+// SWIPER_SWIPE_COMMITTERS: 0 (social's default) unless set; negative or not
+// a number refused.
+func TestSwipeCommitters(t *testing.T) {
+	if c, err := Load(env(nil)); err != nil || c.SwipeCommitters != 0 {
+		t.Fatalf("default: %d, %v; want 0", c.SwipeCommitters, err)
+	}
+	if c, err := Load(env(map[string]string{"SWIPER_SWIPE_COMMITTERS": "3"})); err != nil || c.SwipeCommitters != 3 {
+		t.Fatalf("set: %d, %v; want 3", c.SwipeCommitters, err)
+	}
+	for _, v := range []string{"-1", "two"} {
+		if _, err := Load(env(map[string]string{"SWIPER_SWIPE_COMMITTERS": v})); err == nil {
+			t.Errorf("SWIPER_SWIPE_COMMITTERS=%q accepted", v)
+		}
+	}
+}
