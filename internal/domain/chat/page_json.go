@@ -1,8 +1,8 @@
 package chat
 
 import (
+	"slices"
 	"strconv"
-	"time"
 	"unicode/utf8"
 )
 
@@ -10,7 +10,14 @@ import (
 // tags (HTML not escaped, as the API answers), without reflection: a page
 // of 50 messages is the chat's most frequent answer.
 func (p MessagesPage) MarshalJSON() ([]byte, error) {
-	b := make([]byte, 0, 32+len(p.Messages)*192)
+	return p.AppendJSON(make([]byte, 0, 32+len(p.Messages)*192)), nil
+}
+
+// AppendJSON appends what MarshalJSON returns to b: the HTTP answer writes
+// it straight into its body, which spares encoding/json's check and copy
+// of a marshaler's output.
+func (p MessagesPage) AppendJSON(b []byte) []byte {
+	b = slices.Grow(b, 32+len(p.Messages)*192)
 	b = append(b, `{"messages":[`...)
 	for i, m := range p.Messages {
 		if i > 0 {
@@ -20,7 +27,7 @@ func (p MessagesPage) MarshalJSON() ([]byte, error) {
 	}
 	b = append(b, `],"has_more":`...)
 	b = strconv.AppendBool(b, p.HasMore)
-	return append(b, '}'), nil
+	return append(b, '}')
 }
 
 // appendJSON appends m as encoding/json writes it.
@@ -33,9 +40,9 @@ func (m Message) appendJSON(b []byte) []byte {
 	b = appendJSONString(b, m.Text)
 	b = append(b, `,"client_id":`...)
 	b = appendJSONString(b, m.ClientID)
-	b = append(b, `,"sent_at":"`...)
-	b = time.Time(m.SentAt).UTC().AppendFormat(b, timeLayout)
-	b = append(b, `","read":`...)
+	b = append(b, `,"sent_at":`...)
+	b = m.SentAt.appendJSON(b)
+	b = append(b, `,"read":`...)
 	b = strconv.AppendBool(b, m.Read)
 	return append(b, '}')
 }

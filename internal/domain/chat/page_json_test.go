@@ -3,6 +3,7 @@ package chat
 import (
 	"bytes"
 	"encoding/json"
+	"math/rand/v2"
 	"testing"
 	"time"
 )
@@ -38,8 +39,34 @@ func TestMessagesPageJSON(t *testing.T) {
 		if buf.String() != want.String() {
 			t.Fatalf("page JSON\n%s\nwant\n%s", buf.String(), want.String())
 		}
+		// AppendJSON (the HTTP answer's path) appends the same, after what b held.
+		wantData := bytes.TrimSuffix(bytes.TrimPrefix(want.Bytes(), []byte(`{"data":`)), []byte("}\n"))
+		if got := page.AppendJSON([]byte("x")); string(got) != "x"+string(wantData) {
+			t.Fatalf("AppendJSON\n%s\nwant\nx%s", got, wantData)
+		}
 		if !json.Valid(got) {
 			t.Fatalf("invalid JSON %s", got)
+		}
+	}
+}
+
+// A Time's JSON is its layout's, digit for digit, for any instant and
+// zone, and through the layout for years beyond four digits.
+func TestTimeJSON(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	times := []time.Time{{}, time.Date(9999, 12, 31, 23, 59, 59, 999_999_999, time.UTC),
+		time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(2026, 1, 1, 0, 30, 0, 1_500_000, time.FixedZone("x", 3600))}
+	for range 10000 {
+		times = append(times, time.Unix(r.Int64N(400e9)-62e9, r.Int64N(1e9)).In(time.FixedZone("z", r.IntN(50000)-25000)))
+	}
+	for _, at := range times {
+		got, err := Time(at).MarshalJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := `"` + at.UTC().Format(timeLayout) + `"`; string(got) != want {
+			t.Fatalf("%v: %s, want %s", at, got, want)
 		}
 	}
 }
