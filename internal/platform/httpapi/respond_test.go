@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http/httptest"
+	"strconv"
 	"testing"
 	"time"
 
@@ -9,7 +10,8 @@ import (
 )
 
 // An answer whose data writes its own JSON (a page of messages) is the
-// same body, byte for byte, as encoding/json writes for the same fields.
+// same body, byte for byte, as encoding/json writes for the same fields;
+// either way its length is sent.
 func TestWriteJSONAppender(t *testing.T) {
 	at := chat.Time(time.Date(2026, 3, 1, 10, 4, 5, 0, time.UTC))
 	page := chat.MessagesPage{HasMore: true, Messages: []chat.Message{
@@ -24,8 +26,12 @@ func TestWriteJSONAppender(t *testing.T) {
 		if got.Body.String() != want.Body.String() {
 			t.Fatalf("body\n%s\nwant\n%s", got.Body, want.Body)
 		}
-		if got.Header().Get("Content-Type") != "application/json; charset=utf-8" || got.Header().Get("Cache-Control") != "no-store" {
-			t.Fatalf("headers %v", got.Header())
+		for _, w := range []*httptest.ResponseRecorder{got, want} {
+			h := w.Header()
+			if h.Get("Content-Type") != "application/json; charset=utf-8" || h.Get("Cache-Control") != "no-store" ||
+				h.Get("Content-Length") != strconv.Itoa(w.Body.Len()) { // never chunked
+				t.Fatalf("headers %v for a body of %d bytes", h, w.Body.Len())
+			}
 		}
 	}
 }
