@@ -327,7 +327,13 @@ func TestBenchChat(t *testing.T) {
 			t.Fatalf("%s: %d messages, has_more %v", conv.name, len(page.Messages), page.HasMore)
 		}
 		snap0 := bcSnapshot(t)
+		profiled := make(chan struct{})
+		go func() {
+			defer close(profiled)
+			bcProfile(t, bRep, fmt.Sprintf("/debug/pprof/profile?seconds=%d", max(pageSecs-1, 1)), fmt.Sprintf("replica2-pages-%d.cpu", conv.msgs))
+		}()
 		lat, bad := bcPages(cl, u, 4, time.Duration(pageSecs)*time.Second)
+		<-profiled
 		snap1 := bcSnapshot(t)
 		slices.Sort(lat)
 		pageP99[i] = bcPct(lat, 99)
