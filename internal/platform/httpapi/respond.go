@@ -64,7 +64,8 @@ type jsonAppender interface {
 func writeJSON(w http.ResponseWriter, status int, v envelope) {
 	b := []byte(`{"code":5000,"data":"internal error"}` + "\n")
 	if a, ok := v.Data.(jsonAppender); ok && v.Errors == nil {
-		b = append(make([]byte, 0, 4096), `{"code":`...)
+		// Small: AppendJSON grows it once to the size it needs.
+		b = append(make([]byte, 0, 32), `{"code":`...)
 		b = strconv.AppendInt(b, int64(v.Code), 10)
 		b = append(b, `,"data":`...)
 		b = append(a.AppendJSON(b), "}\n"...)
