@@ -1,12 +1,16 @@
 package topology_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -688,12 +692,20 @@ func bcPct(sorted []time.Duration, p int) time.Duration {
 
 func bcMS(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
 
-// bcPages GETs u from par goroutines sharing cl's connections for d. A
-// page counts as good when it is 200 with code 0 and a messages array
-// (checked on its first bytes: decoding 50 messages per page would cost
-// the bench's clients as much CPU as a replica spends on the page, on the
-// two cores the servers share).
+// bcPages GETs u as cl from par connections of its own, each a closed
+// loop, for d. A page counts as good when it is 200 with code 0 and a
+// messages array, checked on its first and last bytes.
+//
+// The client is as light as wrk's: a request written as bytes, the answer
+// read by its Content-Length on a kept-alive connection. Go's http.Client
+// (SWIPER_BENCH_CHAT_PAGE_CLIENT=http) spends 0.10–0.15 ms of the two
+// cores the servers share per page, and decoding the 50 messages as much
+// again; on this box that is load the servers do not make.
 func bcPages(cl *client, u string, par int, d time.Duration) ([]time.Duration, int) {
+	get := func() func() (time.Duration, bool) { return func() (time.Duration, bool) { return bcGetPage(cl, u) } }
+	if os.Getenv("SWIPER_BENCH_CHAT_PAGE_CLIENT") != "http" {
+		get = func() func() (time.Duration, bool) { return bcRawPages(cl, u) }
+	}
 	var mu sync.Mutex
 	var lat []time.Duration
 	bad := 0
@@ -703,10 +715,11 @@ func bcPages(cl *client, u string, par int, d time.Duration) ([]time.Duration, i
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			page := get()
 			var mine []time.Duration
 			nbad := 0
 			for time.Now().Before(end) {
-				lat, ok := bcGetPage(cl, u)
+				lat, ok := page()
 				if !ok {
 					nbad++
 				}
@@ -722,8 +735,13 @@ func bcPages(cl *client, u string, par int, d time.Duration) ([]time.Duration, i
 	return lat, bad
 }
 
-// bcGetPage GETs one page as cl: its latency (request sent → body read)
-// and whether it was a page.
+// bcPageOK is whether an answer is a page of messages.
+func bcPageOK(status int, body []byte) bool {
+	return status == 200 && bytes.HasPrefix(body, []byte(`{"code":0,"data":{"messages":[`)) && bytes.HasSuffix(body, []byte("}}\n"))
+}
+
+// bcGetPage GETs one page as cl through Go's http.Client: its latency
+// (request sent → body read) and whether it was a page.
 func bcGetPage(cl *client, u string) (time.Duration, bool) {
 	req, err := http.NewRequest("GET", u, nil)
 	if err != nil {
@@ -737,9 +755,87 @@ func bcGetPage(cl *client, u string) (time.Duration, bool) {
 	}
 	body, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	lat := time.Since(start)
-	return lat, err == nil && resp.StatusCode == 200 && bytes.HasPrefix(body, []byte(`{"code":0,"data":{"messages":[`)) &&
-		bytes.HasSuffix(body, []byte("}}\n"))
+	return time.Since(start), err == nil && bcPageOK(resp.StatusCode, body)
+}
+
+// bcRawPages returns a function that GETs one page as cl on a connection
+// of its own from cl's address (dialled again after an error or when
+// nginx closes it): its latency (request written → body read) and
+// whether it was a page.
+func bcRawPages(cl *client, u string) func() (time.Duration, bool) {
+	pu, err := url.Parse(u)
+	if err != nil {
+		return func() (time.Duration, bool) { return 0, false }
+	}
+	req := []byte("GET " + pu.RequestURI() + " HTTP/1.1\r\nHost: " + pu.Host + "\r\nAuthorization: Bearer " + cl.token + "\r\n\r\n")
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(cl.ip)}, Timeout: 5 * time.Second}
+	var conn net.Conn
+	var br *bufio.Reader
+	var body []byte
+	return func() (time.Duration, bool) {
+		start := time.Now()
+		if conn == nil {
+			c, err := d.Dial("tcp", pu.Host)
+			if err != nil {
+				return time.Since(start), false
+			}
+			conn, br = c, bufio.NewReaderSize(c, 64<<10)
+		}
+		status, n, keep, err := 0, -1, true, error(nil)
+		if _, err = conn.Write(req); err == nil {
+			status, n, keep, err = bcReadHead(br)
+		}
+		if err == nil {
+			body = slices.Grow(body[:0], n)[:n]
+			_, err = io.ReadFull(br, body)
+		}
+		lat := time.Since(start)
+		if err != nil || !keep {
+			conn.Close()
+			conn = nil
+		}
+		return lat, err == nil && bcPageOK(status, body)
+	}
+}
+
+// bcReadHead reads an HTTP/1.1 answer's status line and headers: its
+// status, Content-Length (an answer without one is an error here) and
+// whether the connection stays open.
+func bcReadHead(br *bufio.Reader) (status, length int, keep bool, err error) {
+	line, err := br.ReadSlice('\n')
+	if err != nil {
+		return 0, 0, false, err
+	}
+	if f := bytes.Fields(line); len(f) < 2 || !bytes.HasPrefix(f[0], []byte("HTTP/1.1")) {
+		return 0, 0, false, fmt.Errorf("status line %q", line)
+	} else if status, err = strconv.Atoi(string(f[1])); err != nil {
+		return 0, 0, false, fmt.Errorf("status line %q", line)
+	}
+	length, keep = -1, true
+	for {
+		line, err := br.ReadSlice('\n')
+		if err != nil {
+			return 0, 0, false, err
+		}
+		line = bytes.TrimRight(line, "\r\n")
+		if len(line) == 0 {
+			break
+		}
+		name, value, _ := bytes.Cut(line, []byte(":"))
+		value = bytes.TrimSpace(value)
+		switch {
+		case bytes.EqualFold(name, []byte("Content-Length")):
+			if length, err = strconv.Atoi(string(value)); err != nil {
+				return 0, 0, false, fmt.Errorf("Content-Length %q", value)
+			}
+		case bytes.EqualFold(name, []byte("Connection")) && bytes.EqualFold(value, []byte("close")):
+			keep = false
+		}
+	}
+	if length < 0 {
+		return 0, 0, false, errors.New("an answer without Content-Length")
+	}
+	return status, length, keep, nil
 }
 
 // bcInsertMessages stores n messages between x and y straight into
