@@ -75,7 +75,8 @@ bench-topology:
 ## other's sockets (max rate, delivery p99 at 1,000/s, lost/duplicated), a
 ## conversation page of 1 vs 100,000 messages; docs/performance.md.
 ## Knobs: SWIPER_BENCH_CHAT_SOCKETS, _PAIRS, _BURST, _CONNS, _RATE,
-## _PACED_SECONDS, _LONG, _PAGE_SECONDS; SWIPER_BENCH_OUT.
+## _PACED_SECONDS, _LONG, _PAGE_SECONDS, _PAGE_CLIENT (raw: a wrk-like
+## client, the default; http: Go's http.Client); SWIPER_BENCH_OUT.
 bench-chat:
 	SWIPER_TOPOLOGY=1 SWIPER_BENCH_CHAT=1 $(GO) test -count=1 -timeout 30m -v -run '^TestBenchChat$$' ./test/topology/
 
