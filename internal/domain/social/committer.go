@@ -26,15 +26,15 @@ const SwipeCommitters = 1
 // newCommitters starts the group committers of swipes. The first kind
 // records them: concurrent swipes share one transaction (recordSwipes),
 // one goroutine committing whatever queued while the previous batch
-// committed. There are n of them side by side, each swiper's swipes
-// always on the same one (so that a batch's facts, the swiper's quota and
-// latest swipe, are never read beside another batch of the same swiper on
-// this replica): while one commits, another starts, and a lone swipe
-// waits for at most its own committer's batch. The second tells the hot rank and the deck state about the
-// recorded ones (tellSwiped). A swipe's caller is answered after both; but
-// the first commits the next batch while the rank and the deck state hear
-// of the previous one, and under load they hear of several batches at
-// once, in two calls. The counters go to reg when set.
+// committed. There are n of them side by side (one by default), each
+// swiper's swipes always on the same one, so that a batch's facts (the
+// swiper's quota and latest swipe) are never read beside another batch of
+// the same swiper on this replica. The second kind, one committer, tells
+// the hot rank and the deck state about the recorded ones (tellSwiped). A
+// swipe's caller is answered after both; but the first commits the next
+// batch while the rank and the deck state hear of the previous one, and
+// under load they hear of several batches at once, in two calls. The
+// counters go to reg when set.
 func (s *Service) newCommitters(n, size int, reg prometheus.Registerer) (batch.Shards[SwipeRequest, recorded], *batch.Committer[[]model.Swipe, struct{}]) {
 	if n <= 0 {
 		n = SwipeCommitters
