@@ -96,4 +96,7 @@ type hotSQL struct {
 	userByID sqlOnce
 	photosOf sqlOnce
 	quotas   [7]sqlOnce // for 1, 2, 4 … 64 users (quotaread.go)
+	// A page of messages and, when it is empty, the read marks alone
+	// (messages_page.go).
+	messagesPage, convReads sqlOnce
 }

@@ -41,7 +41,7 @@ func (s *server) getMessages(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ok(w, res)
+	s.okAppended(w, res)
 	return nil
 }
 

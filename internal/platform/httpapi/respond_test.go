@@ -3,6 +3,7 @@ package httpapi
 import (
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -33,5 +34,41 @@ func TestWriteJSONAppender(t *testing.T) {
 				t.Fatalf("headers %v for a body of %d bytes", h, w.Body.Len())
 			}
 		}
+	}
+}
+
+// Answers written in the server's reused buffers are each what
+// encoding/json writes: a shorter page after a longer one keeps nothing of
+// it, and a buffer grown past the limit is not kept.
+func TestOKAppendedReusesBuffers(t *testing.T) {
+	at := chat.Time(time.Date(2026, 3, 1, 10, 4, 5, 0, time.UTC))
+	long := chat.MessagesPage{HasMore: true}
+	for i := range 100 {
+		long.Messages = append(long.Messages, chat.Message{ID: int64(100 - i), From: 7, Text: strings.Repeat("长", 500), ClientID: "c", SentAt: at})
+	}
+	pages := []chat.MessagesPage{
+		long,
+		{Messages: []chat.Message{{ID: 1, From: 8, Text: "hi", ClientID: "c1", SentAt: at, Read: true}}},
+		{Messages: []chat.Message{}},
+		long,
+	}
+	type plain chat.MessagesPage
+	var s server
+	for i, page := range pages {
+		got, want := httptest.NewRecorder(), httptest.NewRecorder()
+		s.okAppended(got, page)
+		writeJSON(want, 200, envelope{Code: codeOK, Data: plain(page)})
+		if got.Code != 200 || got.Body.String() != want.Body.String() {
+			t.Fatalf("page %d: %d\n%.300s\nwant\n%.300s", i, got.Code, got.Body, want.Body)
+		}
+		if got.Header().Get("Content-Length") != strconv.Itoa(got.Body.Len()) {
+			t.Fatalf("page %d: Content-Length %q for %d bytes", i, got.Header().Get("Content-Length"), got.Body.Len())
+		}
+	}
+	b := s.answers.get()
+	*b = make([]byte, 0, maxPooledAnswer+1)
+	s.answers.put(b)
+	if c := cap(*s.answers.get()); c > maxPooledAnswer {
+		t.Fatalf("a buffer of %d bytes was kept", c)
 	}
 }

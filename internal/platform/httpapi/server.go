@@ -69,6 +69,7 @@ type Toucher interface {
 
 type server struct {
 	Deps
+	answers answerBuffers // respond.go
 }
 
 type userKey struct{}
