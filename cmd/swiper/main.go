@@ -108,7 +108,11 @@ func runCommand(ctx context.Context, args []string, getenv func(string) string, 
 		fmt.Fprintln(stdout, usage)
 		return nil
 	}
-	load := newLoader(getenv, stderr)
+	// The access log's lines are written at most a second late, in one
+	// write each time (logging.Output); everything else at once.
+	logs := logging.NewOutput(stderr, 64<<10)
+	defer logs.Start(time.Second)()
+	load := newLoader(getenv, logs)
 	switch cmd {
 	case "serve":
 		return runServe(ctx, load, rest, stdout)

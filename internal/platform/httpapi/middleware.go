@@ -142,8 +142,11 @@ func logAttrs(r *http.Request, attrs ...slog.Attr) {
 const statusClientClosed = 499
 
 // observe logs and measures each request by its route pattern (never the
-// raw path, which would hold ids).
+// raw path, which would hold ids). A request that failed (5xx) is logged
+// through log at once, the others through its access log (buffered lines
+// in production: logging.ForAccess).
 func observe(log *slog.Logger, m *Metrics) middleware {
+	access := logging.ForAccess(log)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
@@ -169,19 +172,19 @@ func observe(log *slog.Logger, m *Metrics) middleware {
 			d := time.Since(start)
 			m.requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
 			m.latency.WithLabelValues(route).Observe(d.Seconds())
-			level := slog.LevelInfo
+			level, out := slog.LevelInfo, access
 			if status >= 500 {
-				level = slog.LevelWarn
+				level, out = slog.LevelWarn, log
 			}
 			if route == "GET /healthz" || route == "GET /readyz" || route == "GET /metrics" {
 				level = slog.LevelDebug
 			}
-			if !log.Enabled(r.Context(), level) {
+			if !out.Enabled(r.Context(), level) {
 				return
 			}
 			attrs := append([]slog.Attr{slog.String("method", r.Method), slog.String("route", route),
 				slog.Int("status", status), slog.Float64("duration_ms", float64(d.Microseconds())/1000)}, rl.attrs...)
-			log.LogAttrs(r.Context(), level, "request", attrs...)
+			out.LogAttrs(r.Context(), level, "request", attrs...)
 		})
 	}
 }

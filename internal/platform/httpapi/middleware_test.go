@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/swiper-social/swiper/internal/platform/backend"
+	"github.com/swiper-social/swiper/internal/platform/logging"
 )
 
 func TestRecoverPanics(t *testing.T) {
@@ -97,5 +98,34 @@ func TestObserveClientClosed(t *testing.T) {
 		if got := testutil.ToFloat64(m.requests.WithLabelValues("GET /api/v1/recommendations", status)); got != want {
 			t.Errorf("requests with status %s: %v, want %v", status, got, want)
 		}
+	}
+}
+
+// On a production Output, a request's line waits in the access log's
+// buffer; a failed request's line is written at once, after it.
+func TestObserveBuffersAccessLines(t *testing.T) {
+	var logs bytes.Buffer
+	out := logging.NewOutput(&logs, 64<<10)
+	log := logging.New(out, true, slog.LevelInfo)
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /ok", func(w http.ResponseWriter, r *http.Request) { ok(w, "fine") })
+	mux.HandleFunc("GET /down", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, log, backend.Unavailable(errors.New("redis down")))
+	})
+	h := observe(log, NewMetrics(prometheus.NewRegistry()))(mux)
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/ok", nil))
+	if logs.Len() != 0 {
+		t.Fatalf("the access line was written at once: %s", logs.String())
+	}
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/down", nil))
+	var routes []string
+	for _, l := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		if strings.Contains(l, `"msg":"request"`) {
+			routes = append(routes, l[strings.Index(l, `"route"`):])
+		}
+	}
+	if len(routes) != 2 || !strings.HasPrefix(routes[0], `"route":"GET /ok","status":200`) ||
+		!strings.HasPrefix(routes[1], `"route":"GET /down","status":503`) {
+		t.Fatalf("request lines in order: %q", routes)
 	}
 }
