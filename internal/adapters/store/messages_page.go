@@ -25,8 +25,8 @@ func visibleConvSQL(joins string) string {
 }
 
 // messagesPageSQL reads limit+1 messages of a pair below an id, newest
-// first, each with the pair's read marks, when the other user is visible
-// (arguments: other, below, user_a, user_b, limit+1). The
+// first, each with the pair's read marks, when the other user is shown
+// (visibleConvSQL; arguments: other, below, user_a, user_b, limit+1). The
 // match and user rows are primary-key probes, the messages one range of
 // their key, read backwards (no sort).
 func messagesPageSQL() string { // built once: s.sql.messagesPage
@@ -35,7 +35,7 @@ func messagesPageSQL() string { // built once: s.sql.messagesPage
 		" ORDER BY m.id DESC LIMIT ?"
 }
 
-// convReadsSQL reads the pair's read marks when the other user is visible
+// convReadsSQL reads the pair's read marks when the other user is shown
 // (arguments: other, user_a, user_b).
 func convReadsSQL() string { return "SELECT c.read_a, c.read_b" + visibleConvSQL("") }
 

@@ -20,19 +20,18 @@ func TestWriteJSONAppender(t *testing.T) {
 		{ID: 1, From: 8, Text: "line\nbreak", ClientID: "c1", SentAt: at},
 	}}
 	type plain chat.MessagesPage // the same fields, through encoding/json
-	for _, code := range []int{codeOK, codeInvalid} {
-		got, want := httptest.NewRecorder(), httptest.NewRecorder()
-		writeJSON(got, 200, envelope{Code: code, Data: page})
-		writeJSON(want, 200, envelope{Code: code, Data: plain(page)})
-		if got.Body.String() != want.Body.String() {
-			t.Fatalf("body\n%s\nwant\n%s", got.Body, want.Body)
-		}
-		for _, w := range []*httptest.ResponseRecorder{got, want} {
-			h := w.Header()
-			if h.Get("Content-Type") != "application/json; charset=utf-8" || h.Get("Cache-Control") != "no-store" ||
-				h.Get("Content-Length") != strconv.Itoa(w.Body.Len()) { // never chunked
-				t.Fatalf("headers %v for a body of %d bytes", h, w.Body.Len())
-			}
+	var s server
+	got, want := httptest.NewRecorder(), httptest.NewRecorder()
+	s.okAppended(got, page)
+	ok(want, plain(page))
+	if got.Body.String() != want.Body.String() {
+		t.Fatalf("body\n%s\nwant\n%s", got.Body, want.Body)
+	}
+	for _, w := range []*httptest.ResponseRecorder{got, want} {
+		h := w.Header()
+		if h.Get("Content-Type") != "application/json; charset=utf-8" || h.Get("Cache-Control") != "no-store" ||
+			h.Get("Content-Length") != strconv.Itoa(w.Body.Len()) { // never chunked
+			t.Fatalf("headers %v for a body of %d bytes", h, w.Body.Len())
 		}
 	}
 }
